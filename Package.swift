@@ -1,0 +1,29 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+// Swiftlet: a Redis 7.0-compatible cache server. No package dependencies: the
+// toolchain is all there is. Modules follow the layers in docs/DESIGN.md:
+//   swiftlet-server -> Swiftlet (Sources/Server) -> Commands -> Storage
+//                                               \-> Networking -> RESP
+
+let package = Package(
+    name: "Swiftlet",
+    products: [
+        .library(name: "Swiftlet", targets: ["Swiftlet"]),
+        .executable(name: "swiftlet-server", targets: ["swiftlet-server"]),
+    ],
+    targets: [
+        .target(name: "CSystem", path: "Sources/CSystem"),
+        .target(name: "RESP", dependencies: ["CSystem"], path: "Sources/RESP"),
+        .target(name: "Storage", dependencies: ["CSystem"], path: "Sources/Storage"),
+        .target(name: "Networking", dependencies: ["CSystem", "RESP"], path: "Sources/Networking"),
+        .target(name: "Commands", dependencies: ["CSystem", "RESP", "Storage"], path: "Sources/Commands"),
+        .target(name: "Swiftlet", dependencies: ["CSystem", "RESP", "Storage", "Commands", "Networking"], path: "Sources/Server"),
+        .executableTarget(name: "swiftlet-server", dependencies: ["Swiftlet"], path: "Sources/swiftlet-server"),
+        .testTarget(name: "SwiftletTests", dependencies: ["Swiftlet", "RESP", "Storage", "Commands"], path: "Tests/SwiftletTests"),
+        .testTarget(
+            name: "ConformanceTests", dependencies: ["Swiftlet"], path: "Conformance",
+            exclude: ["cases", "record.py", "README.md"], sources: ["Runner"]),
+    ],
+    swiftLanguageModes: [.v5]
+)

@@ -1,0 +1,93 @@
+// CSystem: the few Linux calls Glibc's Swift overlay does not export
+// cleanly (epoll, eventfd, accept4, malloc_usable_size, prefetch).
+// Kept tiny on purpose: every function is a thin, inline pass-through.
+#ifndef SWIFTLET_CSYSTEM_H
+#define SWIFTLET_CSYSTEM_H
+
+#include <stdint.h>
+#include <stddef.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/socket.h>
+#include <sys/resource.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <arpa/inet.h>
+#include <malloc.h>
+#include <signal.h>
+#include <unistd.h>
+#include <errno.h>
+#include <time.h>
+#include <pthread.h>
+#include <sys/random.h>
+
+static inline void cs_random_bytes(void *p, size_t n) { (void)getrandom(p, n, 0); }
+
+static inline int cs_epoll_create(void) { return epoll_create1(EPOLL_CLOEXEC); }
+
+static inline int cs_epoll_ctl(int epfd, int op, int fd, uint32_t events, uint64_t data) {
+    struct epoll_event ev;
+    ev.events = events;
+    ev.data.u64 = data;
+    return epoll_ctl(epfd, op, fd, &ev);
+}
+
+/// Waits for events and unpacks them into two parallel arrays so Swift never
+/// touches the packed `struct epoll_event` layout.
+static inline int cs_epoll_wait(int epfd, uint32_t *events, uint64_t *data, int max, int timeout_ms) {
+    struct epoll_event evs[256];
+    if (max > 256) max = 256;
+    int n = epoll_wait(epfd, evs, max, timeout_ms);
+    for (int i = 0; i < n; i++) { events[i] = evs[i].events; data[i] = evs[i].data.u64; }
+    return n;
+}
+
+static inline int cs_eventfd(void) { return eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC); }
+
+extern int accept4(int, struct sockaddr *, socklen_t *, int);
+
+static inline int cs_accept(int fd, struct sockaddr_storage *addr, socklen_t *len) {
+    return accept4(fd, (struct sockaddr *)addr, len, SOCK_NONBLOCK | SOCK_CLOEXEC);
+}
+
+static inline int cs_errno(void) { return errno; }
+
+static inline size_t cs_malloc_size(void *p) { return malloc_usable_size(p); }
+
+static inline void cs_prefetch(const void *p) { __builtin_prefetch(p, 0, 3); }
+
+static inline uint32_t cs_EPOLLIN_(void) { return EPOLLIN; }
+static inline uint32_t cs_EPOLLOUT_(void) { return EPOLLOUT; }
+static inline uint32_t cs_EPOLLERR_(void) { return EPOLLERR; }
+static inline uint32_t cs_EPOLLHUP_(void) { return EPOLLHUP; }
+
+/// Ignore SIGPIPE process-wide: a peer that vanished must turn into EPIPE, never a kill.
+static inline void cs_ignore_sigpipe(void) { signal(SIGPIPE, SIG_IGN); }
+
+/// Process CPU time (user, system) in microseconds, for INFO cpu.
+static inline void cs_cpu_usage(int64_t *user_us, int64_t *sys_us) {
+    struct rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
+    *user_us = (int64_t)ru.ru_utime.tv_sec * 1000000 + ru.ru_utime.tv_usec;
+    *sys_us = (int64_t)ru.ru_stime.tv_sec * 1000000 + ru.ru_stime.tv_usec;
+}
+
+static inline int64_t cs_thread_cpu_us(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+static inline int64_t cs_monotonic_us(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+static inline int64_t cs_wall_us(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+#endif

@@ -1,0 +1,31 @@
+/// Every command Swiftlet serves. Adding a command: write its file (one
+/// command or tight family, with its grammar in the doc comment) and list
+/// its spec here.
+public enum CommandCatalog {
+    public static func all() -> [CommandSpec] {
+        [
+            // Strings
+            GetCommand.spec, GetDelCommand.spec, GetSetCommand.spec, GetExCommand.spec,
+            SetCommand.spec, SetCommand.setnx, SetCommand.setex, SetCommand.psetex,
+            MGetCommand.spec, MSetCommand.spec, MSetCommand.msetnx,
+            IncrCommand.incr, IncrCommand.decr, IncrCommand.incrby, IncrCommand.decrby, IncrByFloatCommand.spec,
+            AppendCommand.spec, StrlenCommand.spec, GetRangeCommand.getrange, GetRangeCommand.substr,
+            SetRangeCommand.spec, LCSCommand.spec,
+            // Keys
+            DelCommand.del, DelCommand.unlink, ExistsCommand.spec, TouchCommand.spec, TypeCommand.spec,
+            KeysCommand.spec, ScanCommand.spec, RandomKeyCommand.spec, DBSizeCommand.spec,
+            RenameCommand.rename, RenameCommand.renamenx, MoveCommand.spec, CopyCommand.spec,
+            SelectCommand.spec, SwapDBCommand.spec, FlushCommand.flushdb, FlushCommand.flushall,
+            ObjectCommand.spec, MemoryCommand.spec,
+            // Expiry
+            ExpireCommand.expire, ExpireCommand.pexpire, ExpireCommand.expireat, ExpireCommand.pexpireat,
+            TTLCommand.ttl, TTLCommand.pttl, TTLCommand.expiretime, TTLCommand.pexpiretime, PersistCommand.spec,
+            // Connection
+            PingCommand.ping, PingCommand.echo, QuitCommand.spec, ResetCommand.spec,
+            AuthCommand.spec, AuthCommand.hello, ClientCommand.spec,
+            // Server
+            InfoCommand.spec, ConfigCommand.spec, CommandCommand.spec, TimeCommand.spec, LastSaveCommand.spec,
+            ShutdownCommand.spec, DebugCommand.spec, SlowlogCommand.spec, LatencyCommand.spec,
+        ]
+    }
+}

@@ -1,0 +1,97 @@
+import RESP
+import Storage
+import Synchronization
+
+/// One connected client's session: what Redis keeps in `struct client`.
+///
+/// Threading: a client is driven by exactly one event loop. Fields other
+/// loops may read (CLIENT LIST, CLIENT KILL) are either atomics or guarded
+/// by the registry lock (`name`, `libName`, `libVersion`).
+public final class Client: @unchecked Sendable {
+    public let id: Int
+    public unowned(unsafe) let server: ServerContext
+    public unowned(unsafe) let loop: LoopContext
+    /// Where replies go; drained by the networking layer.
+    public let reply: ReplyBuffer
+    public let address: String
+    public let localAddress: String
+    public let fd: Int32
+    public let createdAtMs: Int64
+
+    /// Selected database.
+    public var db: Int = 0
+    /// False until AUTH succeeds when a password is required.
+    public var authenticated: Bool
+    public var user: String = "default"
+
+    public enum ReplyMode { case on, off, skipNext, skipping }
+    /// CLIENT REPLY state. `skipNext` turns into `skipping` for one command.
+    public var replyMode: ReplyMode = .on
+    /// Set by QUIT and protocol errors: close once the queued replies are written.
+    public var closeAfterReply = false
+    /// Channels + patterns + shard channels subscribed (pub/sub issue).
+    public var subscriptionCount = 0
+    /// RESP2 clients with subscriptions may only run (P|S)(UN)SUBSCRIBE, PING, QUIT, RESET.
+    @inlinable public var inRESP2SubscribedMode: Bool { subscriptionCount > 0 && reply.protocolVersion == 2 }
+    /// Per-kind subscription counts for CLIENT LIST (`sub=`, `psub=`, `ssub=`).
+    public var channelCount = 0
+    public var patternCount = 0
+    public var shardChannelCount = 0
+    /// Commands queued in MULTI, -1 outside a transaction (`multi=`).
+    public var multiCount = -1
+    /// Client-side caching state (`redir=`, flag `t`).
+    public var trackingEnabled = false
+    public var trackingRedirect = -1
+    /// Buffer bytes last added to `server.clientBufferBytes` for this client (networking glue).
+    public var publishedBufferBytes = 0
+    /// Set by `fail`: the current command replied with an error.
+    public var commandFailed = false
+    /// CLIENT NO-EVICT.
+    public var noEvict = false
+
+    /// Guarded by `server.clients.lock`.
+    public var name: String? = nil
+    public var libName: String? = nil
+    public var libVersion: String? = nil
+
+    /// Last time the client sent a command (ms, server clock), for `idle=` and `timeout`.
+    public let lastInteractionMs = Atomic<Int64>(0)
+    /// `CommandSpec.id` of the last command, -1 before the first (`cmd=` in CLIENT LIST).
+    public let lastCommandId = Atomic<Int>(-1)
+    /// Published copy of `db` for CLIENT LIST on other threads.
+    public let publishedDb = Atomic<Int>(0)
+    public let publishedResp = Atomic<Int>(2)
+    /// Input/output buffer sizes published by the networking layer after each batch.
+    public let queryBufferBytes = Atomic<Int>(0)
+    public let queryBufferFree = Atomic<Int>(0)
+    public let outputBufferBytes = Atomic<Int>(0)
+    /// Set when the client must be closed (CLIENT KILL, SHUTDOWN); checked by its loop.
+    public let killed = Atomic<Bool>(false)
+
+    /// Asks the owning loop to close this connection (safe from any thread).
+    public var requestClose: @Sendable () -> Void = {}
+
+    public init(id: Int, server: ServerContext, loop: LoopContext, reply: ReplyBuffer, fd: Int32,
+                address: String, localAddress: String) {
+        self.id = id
+        self.server = server
+        self.loop = loop
+        self.reply = reply
+        self.fd = fd
+        self.address = address
+        self.localAddress = localAddress
+        self.createdAtMs = server.clock.milliseconds
+        self.authenticated = server.config.requirepass == nil
+        lastInteractionMs.store(createdAtMs, ordering: .relaxed)
+    }
+
+    public var protocolVersion: Int {
+        get { reply.protocolVersion }
+        set { reply.protocolVersion = newValue; publishedResp.store(newValue, ordering: .relaxed) }
+    }
+
+    public func select(_ db: Int) {
+        self.db = db
+        publishedDb.store(db, ordering: .relaxed)
+    }
+}

@@ -1,0 +1,130 @@
+import RESP
+
+/// Command flags as Redis names them in COMMAND INFO.
+public struct CommandFlags: OptionSet, Sendable {
+    public let rawValue: UInt32
+    public init(rawValue: UInt32) { self.rawValue = rawValue }
+    public static let write = CommandFlags(rawValue: 1 << 0)
+    public static let readonly = CommandFlags(rawValue: 1 << 1)
+    public static let denyoom = CommandFlags(rawValue: 1 << 2)
+    public static let admin = CommandFlags(rawValue: 1 << 3)
+    public static let pubsub = CommandFlags(rawValue: 1 << 4)
+    public static let noscript = CommandFlags(rawValue: 1 << 5)
+    public static let blocking = CommandFlags(rawValue: 1 << 6)
+    public static let loading = CommandFlags(rawValue: 1 << 7)
+    public static let stale = CommandFlags(rawValue: 1 << 8)
+    public static let skipMonitor = CommandFlags(rawValue: 1 << 9)
+    public static let skipSlowlog = CommandFlags(rawValue: 1 << 10)
+    public static let fast = CommandFlags(rawValue: 1 << 11)
+    public static let noAuth = CommandFlags(rawValue: 1 << 12)
+    public static let mayReplicate = CommandFlags(rawValue: 1 << 13)
+    public static let sentinel = CommandFlags(rawValue: 1 << 14)
+    public static let onlySentinel = CommandFlags(rawValue: 1 << 15)
+    public static let noMandatoryKeys = CommandFlags(rawValue: 1 << 16)
+    public static let noMulti = CommandFlags(rawValue: 1 << 17)
+    public static let allowBusy = CommandFlags(rawValue: 1 << 18)
+    public static let noAsyncLoading = CommandFlags(rawValue: 1 << 19)
+
+    /// Names in the order Redis prints them.
+    public static let names: [(CommandFlags, String)] = [
+        (.write, "write"), (.readonly, "readonly"), (.denyoom, "denyoom"), (.admin, "admin"),
+        (.pubsub, "pubsub"), (.noscript, "noscript"), (.blocking, "blocking"), (.loading, "loading"),
+        (.stale, "stale"), (.skipMonitor, "skip_monitor"), (.skipSlowlog, "skip_slowlog"), (.fast, "fast"),
+        (.noAuth, "no_auth"), (.mayReplicate, "may_replicate"), (.noMandatoryKeys, "no_mandatory_keys"),
+        (.noMulti, "no_multi"), (.allowBusy, "allow_busy"), (.noAsyncLoading, "no_async_loading"),
+    ]
+}
+
+/// One argument of a command's grammar, for COMMAND DOCS (redis-cli builds
+/// its hints from these).
+public struct ArgumentSpec: Sendable {
+    public enum Kind: String, Sendable {
+        case string, integer, double, key, pattern, unixTime = "unix-time", pureToken = "pure-token", oneof, block
+    }
+    public var name: String
+    public var kind: Kind
+    public var token: String? = nil
+    public var optional = false
+    public var multiple = false
+    public var multipleToken = false
+    public var keySpecIndex: Int? = nil
+    public var since: String? = nil
+    public var children: [ArgumentSpec] = []
+
+    public init(_ name: String, _ kind: Kind, token: String? = nil, optional: Bool = false, multiple: Bool = false,
+                multipleToken: Bool = false, keySpecIndex: Int? = nil, since: String? = nil, children: [ArgumentSpec] = []) {
+        self.name = name; self.kind = kind; self.token = token; self.optional = optional; self.multiple = multiple
+        self.multipleToken = multipleToken; self.keySpecIndex = keySpecIndex; self.since = since; self.children = children
+    }
+}
+
+/// A command's handler: reads `arguments` (argument 0 is the command name),
+/// does the work, writes exactly one reply to `client.reply`.
+public typealias CommandHandler = (_ client: Client, _ arguments: Arguments) -> Void
+
+/// Everything the server knows about a command: dispatch (arity, flags,
+/// handler), COMMAND INFO/DOCS metadata, and statistics.
+public final class CommandSpec: @unchecked Sendable {
+    /// Lowercase name; for subcommands the bare subcommand name (`get` of `config|get`).
+    public let name: String
+    /// `get`, or `config|get` for a subcommand.
+    public internal(set) var fullName: String
+    /// Redis arity: N means exactly N arguments, -N at least N (name included).
+    public let arity: Int
+    public let flags: CommandFlags
+    public let aclCategories: [String]
+    /// First key, last key (-1 = the last argument, -2 the one before), step; 0,0,0 for no keys.
+    public let firstKey: Int, lastKey: Int, keyStep: Int
+    public let group: String
+    public let since: String
+    public let summary: String
+    public let complexity: String
+    public let arguments: [ArgumentSpec]
+    public let handler: CommandHandler?
+    public private(set) var subcommands: [CommandSpec] = []
+    public weak var parent: CommandSpec?
+    /// Dense index used by per-loop statistics arrays.
+    public internal(set) var id: Int = 0
+
+    public init(_ name: String, arity: Int, flags: CommandFlags, acl: [String] = [],
+                keys: (Int, Int, Int) = (0, 0, 0), group: String, since: String, summary: String,
+                complexity: String = "O(1)", arguments: [ArgumentSpec] = [],
+                subcommands: [CommandSpec] = [], handler: CommandHandler?) {
+        self.name = name
+        self.fullName = name
+        self.arity = arity
+        self.flags = flags
+        self.aclCategories = acl
+        (firstKey, lastKey, keyStep) = keys
+        self.group = group
+        self.since = since
+        self.summary = summary
+        self.complexity = complexity
+        self.arguments = arguments
+        self.handler = handler
+        self.subcommands = subcommands
+        for sub in subcommands {
+            sub.parent = self
+            sub.fullName = name + "|" + sub.name
+        }
+    }
+
+    public func subcommand(_ name: UnsafeRawBufferPointer) -> CommandSpec? {
+        subcommands.first { name.count == $0.name.utf8.count && name.lowercasedString == $0.name }
+    }
+
+    /// Whether `count` arguments satisfy the arity.
+    @inlinable public func accepts(_ count: Int) -> Bool {
+        arity > 0 ? count == arity : count >= -arity
+    }
+
+    /// Key positions in an argument vector (COMMAND GETKEYS, multi-shard locking).
+    public func keyPositions(_ count: Int) -> [Int] {
+        if firstKey <= 0 { return [] }
+        let last = lastKey >= 0 ? lastKey : count + lastKey
+        var out: [Int] = []
+        var i = firstKey
+        while i <= last && i < count { out.append(i); i += max(keyStep, 1) }
+        return out
+    }
+}

@@ -1,0 +1,86 @@
+import RESP
+
+/// Every command the server knows, looked up by name without allocating:
+/// a small open-addressing table over a case-folded FNV hash of the name.
+public final class CommandTable: @unchecked Sendable {
+    public private(set) var all: [CommandSpec] = []
+    /// Every spec including subcommands, indexed by `CommandSpec.id`.
+    public private(set) var byId: [CommandSpec] = []
+    private var slots: [Int32]
+    private var mask: Int
+
+    public init(_ specs: [CommandSpec]) {
+        let size = 1 << (64 - UInt64(max(specs.count * 4, 16) - 1).leadingZeroBitCount)
+        slots = Array(repeating: -1, count: size)
+        mask = size - 1
+        for spec in specs { register(spec) }
+    }
+
+    private func register(_ spec: CommandSpec) {
+        spec.id = byId.count
+        byId.append(spec)
+        for sub in spec.subcommands { sub.id = byId.count; byId.append(sub) }
+        all.append(spec)
+        var name = spec.name
+        let h = name.withUTF8 { CommandTable.hash(UnsafeRawBufferPointer($0)) }
+        var i = Int(truncatingIfNeeded: h) & mask
+        while slots[i] >= 0 { i = (i + 1) & mask }
+        slots[i] = Int32(all.count - 1)
+    }
+
+    /// Renames a command (rename-command); an empty new name removes it.
+    public func rename(_ from: String, to: String) -> Bool {
+        let lower = from.lowercased()
+        guard let spec = all.first(where: { $0.name == lower }) else { return false }
+        let remaining = all.filter { $0 !== spec }
+        let renamed = to.isEmpty ? nil : CommandSpec(
+            to.lowercased(), arity: spec.arity, flags: spec.flags, acl: spec.aclCategories,
+            keys: (spec.firstKey, spec.lastKey, spec.keyStep), group: spec.group, since: spec.since,
+            summary: spec.summary, complexity: spec.complexity, arguments: spec.arguments,
+            subcommands: spec.subcommands, handler: spec.handler)
+        slots = Array(repeating: -1, count: slots.count)
+        all = []
+        byId = []
+        for s in remaining { register(s) }
+        if let r = renamed { register(r) }
+        return true
+    }
+
+    @inlinable @inline(__always)
+    static func hash(_ name: UnsafeRawBufferPointer) -> UInt64 {
+        var h: UInt64 = 0xcbf2_9ce4_8422_2325
+        for c in name { h = (h ^ UInt64(c | 0x20)) &* 0x100_0000_01b3 }
+        return h
+    }
+
+    /// The command named by `name`, case-insensitively.
+    public func lookup(_ name: UnsafeRawBufferPointer) -> CommandSpec? {
+        if name.count == 0 || name.count > 64 { return nil }
+        var i = Int(truncatingIfNeeded: CommandTable.hash(name)) & mask
+        while true {
+            let s = slots[i]
+            if s < 0 { return nil }
+            let spec = all[Int(s)]
+            if CommandTable.matches(spec.name, name) { return spec }
+            i = (i + 1) & mask
+        }
+    }
+
+    public func lookup(_ name: String) -> CommandSpec? {
+        var name = name
+        return name.withUTF8 { lookup(UnsafeRawBufferPointer($0)) }
+    }
+
+    static func matches(_ lowercase: String, _ name: UnsafeRawBufferPointer) -> Bool {
+        var lowercase = lowercase
+        return lowercase.withUTF8 { l in
+            if l.count != name.count { return false }
+            for i in 0..<l.count {
+                var c = name[i]
+                if c >= 0x41 && c <= 0x5A { c |= 0x20 }
+                if c != l[i] { return false }
+            }
+            return true
+        }
+    }
+}

@@ -1,0 +1,100 @@
+import RESP
+import Storage
+import CSystem
+
+/// Turns one parsed request into a command execution: lookup, arity and
+/// permission checks with Redis's rejection texts, the handler call, and the
+/// statistics that INFO commandstats/errorstats and SLOWLOG report.
+public final class Dispatcher: @unchecked Sendable {
+    public unowned(unsafe) let server: ServerContext
+
+    public init(server: ServerContext) { self.server = server }
+
+    @inlinable
+    public func execute(_ client: Client, _ args: Arguments) {
+        let reply = client.reply
+        // CLIENT REPLY OFF/SKIP: the command runs, its reply is dropped.
+        switch client.replyMode {
+        case .on: break
+        case .off: reply.muted = true
+        case .skipNext: client.replyMode = .skipping; reply.muted = true
+        case .skipping: break
+        }
+        client.commandFailed = false
+        run(client, args)
+        if client.replyMode == .skipping {
+            client.replyMode = .on
+            reply.muted = false
+        }
+    }
+
+    @usableFromInline func run(_ client: Client, _ args: Arguments) {
+        guard let top = server.commands.lookup(args[0]) else {
+            client.fail(Errors.unknownCommand(args))
+            return
+        }
+        var spec = top
+        if !top.subcommands.isEmpty && args.count >= 2 {
+            guard let sub = top.subcommand(args[1]) else {
+                client.fail(Errors.unknownSubcommand(args[1], args[0]))
+                reject(top, client)
+                return
+            }
+            spec = sub
+        }
+        if !spec.accepts(args.count) {
+            client.fail(Errors.arity(spec.fullName))
+            reject(spec, client)
+            return
+        }
+        if !client.authenticated && !spec.flags.contains(.noAuth) {
+            client.fail(Errors.noAuth)
+            reject(spec, client)
+            return
+        }
+        guard let handler = spec.handler else {
+            client.fail(Errors.unknownSubcommand(args.count > 1 ? args[1] : args[0], args[0]))
+            return
+        }
+        let start = cs_monotonic_us()
+        handler(client, args)
+        let elapsed = Int(cs_monotonic_us() - start)
+        let counters = client.loop.commandCounters[spec.id]
+        counters.calls.add(1)
+        counters.microseconds.add(elapsed)
+        if client.commandFailed { counters.failed.add(1) }
+        client.loop.commandsProcessed.add(1)
+        client.lastCommandId.store(spec.id, ordering: .relaxed)
+        let threshold = server.config.slowlogLogSlowerThan
+        if threshold >= 0 && elapsed >= threshold && !spec.flags.contains(.skipSlowlog) {
+            server.slowlog.add(timestamp: server.clock.milliseconds / 1000, microseconds: elapsed,
+                               arguments: SlowLog.trim(args), peer: client.address,
+                               name: client.name ?? "", maxLength: server.config.slowlogMaxLen)
+        }
+    }
+
+    func reject(_ spec: CommandSpec, _ client: Client) {
+        client.loop.commandCounters[spec.id].rejected.add(1)
+    }
+}
+
+extension SlowLog {
+    /// Redis keeps at most 32 arguments and 128 bytes of each (SLOWLOG_ENTRY_MAX_*).
+    static func trim(_ args: Arguments) -> [[UInt8]] {
+        var out: [[UInt8]] = []
+        let n = min(args.count, 32)
+        for i in 0..<n {
+            if i == 31 && args.count > 32 {
+                out.append(Array("... (\(args.count - 31) more arguments)".utf8))
+                break
+            }
+            let a = args[i]
+            if a.count > 128 {
+                out.append(Array(a[0..<128]) + Array("... (\(a.count - 128) more bytes)".utf8))
+            } else {
+                out.append(Array(a))
+            }
+        }
+        return out
+    }
+}

@@ -1,0 +1,80 @@
+import RESP
+import Storage
+
+/// One key of the client's database, with its shard locked for as long as
+/// the value lives (see `Client.withKey`).
+public struct LockedKey {
+    public let shard: Shard
+    public let table: UnsafeMutablePointer<KeyTable>
+    public let db: Int
+    public let hash: UInt64
+    public let key: UnsafeRawBufferPointer
+    /// The key's slot, nil when absent (expired keys were already removed).
+    public var slot: Int?
+
+    @inlinable
+    public init(shard: Shard, table: UnsafeMutablePointer<KeyTable>, db: Int, hash: UInt64, key: UnsafeRawBufferPointer, slot: Int?) {
+        self.shard = shard; self.table = table; self.db = db; self.hash = hash; self.key = key; self.slot = slot
+    }
+
+    @inlinable public var exists: Bool { slot != nil }
+    @inlinable public var entry: Entry? { slot.map { table.pointee.entry(at: $0) } }
+
+    /// Stores a string value, replacing whatever the key held.
+    @inlinable
+    public mutating func storeString(_ value: UnsafeRawBufferPointer, encoding: StringEncoding,
+                                     expiry: ExpiryChange, lru: UInt32) {
+        slot = table.pointee.storeString(key: key, hash: hash, slot: slot, value: value,
+                                         encoding: encoding, expiry: expiry, lru: lru)
+    }
+
+    /// Deletes the key if present; returns whether it existed.
+    @inlinable @discardableResult
+    public mutating func delete() -> Bool {
+        guard let s = slot else { return false }
+        table.pointee.remove(at: s)
+        slot = nil
+        return true
+    }
+
+    /// Sets or clears the expiry of an existing key.
+    @inlinable public mutating func setExpiry(_ at: Int64?) {
+        if let s = slot { table.pointee.setExpiry(at: s, at) }
+    }
+}
+
+extension Client {
+    /// Locks `key`'s shard, runs lazy expiry on it, and calls `body`.
+    /// Reads count keyspace hits and misses; `touch` refreshes the LRU clock.
+    @inlinable
+    public func withKey<R>(_ key: UnsafeRawBufferPointer, read: Bool = false, touch: Bool = true,
+                           _ body: (inout LockedKey) throws -> R) rethrows -> R {
+        let keyspace = server.keyspace
+        let hash = keyspace.hash(key)
+        let shard = keyspace.shard(for: hash)
+        shard.lock()
+        defer { shard.unlock() }
+        let slot = keyspace.findLive(shard, db: db, key: key, hash: hash, now: loop.nowMs)
+        var locked = LockedKey(shard: shard, table: shard.tables + db, db: db, hash: hash, key: key, slot: slot)
+        if let s = slot {
+            if touch { locked.table.pointee.entry(at: s).lru = lruClock }
+            if read { shard.stats.keyspaceHits += 1 }
+        } else if read {
+            shard.stats.keyspaceMisses += 1
+        }
+        return try body(&locked)
+    }
+
+    /// The 24-bit LRU clock for the current batch.
+    @inlinable public var lruClock: UInt32 { UInt32(truncatingIfNeeded: loop.nowMs / 1000) & Entry.lruMask }
+
+    /// Replies with a string entry's value, or the right error/null.
+    /// Returns false (and replies WRONGTYPE) when the key holds another type.
+    @inlinable @discardableResult
+    public func replyString(_ entry: Entry?) -> Bool {
+        guard let e = entry else { reply.null(); return true }
+        if e.type != .string { fail(Errors.wrongType); return false }
+        reply.bulk(e.value)
+        return true
+    }
+}

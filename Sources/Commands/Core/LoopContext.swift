@@ -1,0 +1,67 @@
+import Storage
+import Synchronization
+
+/// A counter written by one thread and read by any: a relaxed load and store
+/// instead of an atomic add, because only the owning loop ever writes it.
+public struct SingleWriterCounter: ~Copyable {
+    public let value = Atomic<Int>(0)
+    public init() {}
+    @inlinable @inline(__always) public func add(_ n: Int) {
+        value.store(value.load(ordering: .relaxed) &+ n, ordering: .relaxed)
+    }
+    @inlinable public var current: Int { value.load(ordering: .relaxed) }
+}
+
+/// Per-command statistics of one loop (INFO commandstats).
+public final class CommandCounters: @unchecked Sendable {
+    public let calls = SingleWriterCounter()
+    public let microseconds = SingleWriterCounter()
+    public let rejected = SingleWriterCounter()
+    public let failed = SingleWriterCounter()
+    init() {}
+}
+
+/// State one event loop shares with the commands it runs: its statistics and
+/// a cached clock reading. Only its own thread writes it.
+public final class LoopContext: @unchecked Sendable {
+    public let index: Int
+    public let commandCounters: [CommandCounters]
+    public let commandsProcessed = SingleWriterCounter()
+    public let dirty = SingleWriterCounter()
+    public let netInputBytes = SingleWriterCounter()
+    public let netOutputBytes = SingleWriterCounter()
+    /// Error replies by error code (`ERR`, `WRONGTYPE`…), INFO errorstats.
+    /// Guarded by `errorLock`: rare, so a lock is fine.
+    public var errorCounts: [String: Int] = [:]
+    public let errorLock = Mutex<Void>(())
+    public let totalErrorReplies = SingleWriterCounter()
+
+    /// Set by CONFIG RESETSTAT; the loop zeroes its own counters when it sees it.
+    public let resetRequested = Atomic<Bool>(false)
+
+    /// Zeroes the counters (only on the loop's own thread).
+    public func resetCounters() {
+        for k in commandCounters {
+            k.calls.value.store(0, ordering: .relaxed); k.microseconds.value.store(0, ordering: .relaxed)
+            k.rejected.value.store(0, ordering: .relaxed); k.failed.value.store(0, ordering: .relaxed)
+        }
+        commandsProcessed.value.store(0, ordering: .relaxed)
+        netInputBytes.value.store(0, ordering: .relaxed)
+        netOutputBytes.value.store(0, ordering: .relaxed)
+        totalErrorReplies.value.store(0, ordering: .relaxed)
+        errorLock.withLock { _ in errorCounts = [:] }
+    }
+
+    /// Wall clock (ms) read once at the start of each batch of requests.
+    public var nowMs: Int64 = 0
+
+    public init(index: Int, commandCount: Int) {
+        self.index = index
+        commandCounters = (0..<commandCount).map { _ in CommandCounters() }
+    }
+
+    public func countError(_ code: String) {
+        totalErrorReplies.add(1)
+        errorLock.withLock { _ in errorCounts[code, default: 0] += 1 }
+    }
+}

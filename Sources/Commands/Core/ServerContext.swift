@@ -1,0 +1,197 @@
+import RESP
+import Storage
+import Synchronization
+import CSystem
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// How SHUTDOWN asked the server to stop.
+public enum ShutdownRequest: Sendable { case save, nosave, plain }
+
+/// Log levels, in Redis's order and with its marker characters.
+public enum LogLevel: Int, Sendable, Comparable {
+    case debug = 0, verbose, notice, warning
+    public static func < (a: LogLevel, b: LogLevel) -> Bool { a.rawValue < b.rawValue }
+    public var marker: Character {
+        switch self { case .debug: return "."; case .verbose: return "-"; case .notice: return "*"; case .warning: return "#" }
+    }
+    public init?(name: String) {
+        switch name.lowercased() {
+        case "debug": self = .debug
+        case "verbose": self = .verbose
+        case "notice": self = .notice
+        case "warning": self = .warning
+        default: return nil
+        }
+    }
+}
+
+/// Server-wide counters that any loop may bump (atomic adds; none is per request).
+public final class ServerStats: @unchecked Sendable {
+    public let connectionsReceived = Atomic<Int>(0)
+    public let rejectedConnections = Atomic<Int>(0)
+    public let dirty = Atomic<Int>(0)
+    public let expiredStalePercent = Atomic<Int>(0)   // x100, like Redis
+    public let expiredTimeCapReached = Atomic<Int>(0)
+    public let expireCycleMicroseconds = Atomic<Int>(0)
+    public let evictedKeys = Atomic<Int>(0)
+    public let peakMemory = Atomic<Int>(0)
+    public init() {}
+}
+
+/// Everything commands may reach: the keyspace, configuration, clients,
+/// statistics and the hooks the server module installs. One per server.
+public final class ServerContext: @unchecked Sendable {
+    public let keyspace: Keyspace
+    public let config: Configuration
+    public let clock: ServerClock
+    public let commands: CommandTable
+    public let clients = ClientRegistry()
+    public let stats = ServerStats()
+    public let slowlog = SlowLog()
+    public private(set) var loops: [LoopContext] = []
+    public let startTimeMs: Int64
+    public let runId: String
+    public let version = SwiftletVersion.current
+    /// DEBUG SET-ACTIVE-EXPIRE.
+    public let activeExpireEnabled = Atomic<Bool>(true)
+    /// Unix time (s) of the last successful save; Swiftlet never saves, so start-up time.
+    public let lastSave: Int64
+    /// The TCP port actually bound (after port 0 was resolved).
+    public let boundPort = Atomic<Int>(0)
+    /// Installed by the server module.
+    public var requestShutdown: @Sendable (ShutdownRequest) -> Void = { _ in }
+    public var log: @Sendable (LogLevel, String) -> Void = { _, _ in }
+    /// Process resident set size in bytes (INFO memory), installed by the server module.
+    public var residentBytes: @Sendable () -> Int = { 0 }
+    /// Run by RESET for subsystems that keep per-client state (pub/sub, MULTI, tracking).
+    public var clientResetHooks: [(Client) -> Void] = []
+    /// Run when a client disconnects (pub/sub, tracking, blocked-client cleanup).
+    public var clientClosedHooks: [(Client) -> Void] = []
+    /// CLIENT PAUSE: until when (ms, server clock), and whether only writes wait.
+    public let pausedUntilMs = Atomic<Int64>(0)
+    public let pauseWritesOnly = Atomic<Bool>(false)
+    /// Path of the running executable (INFO executable).
+    public var executablePath = ""
+    /// Clients waiting in a blocking command or a pause (INFO blocked_clients).
+    public let blockedClients = Atomic<Int>(0)
+    /// Ops/sec over the last second, sampled by the server cron.
+    public let instantaneousOps = Atomic<Int>(0)
+    /// Channel/pattern counts for INFO stats, installed by the pub/sub layer.
+    public var pubsubCounts: () -> (channels: Int, patterns: Int, shardChannels: Int) = { (0, 0, 0) }
+    /// CONFIG REWRITE, installed by the server module; returns an error text or nil.
+    public var rewriteConfig: () -> String? = { "ERR The server is running without a config file" }
+    /// Frees flushed tables off the event loops.
+    public let backgroundFree = BackgroundFree()
+    /// Called after FLUSHDB (db) / FLUSHALL (nil), for tracking invalidation.
+    public var flushed: ((Int?) -> Void)? = nil
+    /// Enabled keyspace notification classes (`notify-keyspace-events`), as a `NotifyClass` raw value.
+    public let notifyMask = Atomic<Int>(0)
+    /// Where keyspace events go when enabled.
+    public var eventSink: KeyspaceEventSink? = nil
+    /// Extra bytes the networking layer holds for clients (query and reply buffers).
+    public let clientBufferBytes = Atomic<Int>(0)
+
+    public init(config: Configuration, clock: ServerClock, commands: CommandTable, shardCount: Int = 64) {
+        self.config = config
+        self.clock = clock
+        self.commands = commands
+        self.keyspace = Keyspace(databases: config.databases, shardCount: shardCount, clock: clock)
+        startTimeMs = clock.milliseconds
+        lastSave = startTimeMs / 1000
+        var bytes = [UInt8](repeating: 0, count: 20)
+        bytes.withUnsafeMutableBytes { cs_random_bytes($0.baseAddress, 20) }
+        runId = bytes.map { String($0, radix: 16).count == 1 ? "0" + String($0, radix: 16) : String($0, radix: 16) }.joined()
+    }
+
+    /// Creates the per-loop contexts. Called once before the loops start.
+    public func makeLoops(_ count: Int) -> [LoopContext] {
+        loops = (0..<count).map { LoopContext(index: $0, commandCount: commands.byId.count) }
+        return loops
+    }
+
+    /// `used_memory`: the data set, client buffers and a fixed base for the
+    /// server's own structures.
+    public var usedMemory: Int {
+        keyspace.datasetBytes + clientBufferBytes.load(ordering: .relaxed) + baseOverhead
+    }
+
+    /// Records `used` as the peak if it is one; returns the peak.
+    public func notePeak(_ used: Int) -> Int {
+        var peak = stats.peakMemory.load(ordering: .relaxed)
+        while used > peak {
+            let (exchanged, original) = stats.peakMemory.compareExchange(expected: peak, desired: used, ordering: .relaxed)
+            if exchanged { return used }
+            peak = original
+        }
+        return peak
+    }
+
+    /// MEMORY PURGE: hand free pages back to the OS.
+    public func purgeMemory() { _ = malloc_trim(0) }
+
+    /// The LFU counter of an entry as OBJECT FREQ reports it (decayed, not updated).
+    public func frequency(of e: Entry) -> Int {
+        Int(LFU.decayed(e.lru, nowMs: clock.milliseconds, decayTime: config.lfuDecayTime))
+    }
+
+    /// Memory the server holds before any key or client (tables, command metadata).
+    public var baseOverhead: Int { 900 * 1024 }
+}
+
+/// Swiftlet's own version and the Redis version it reports for compatibility.
+public enum SwiftletVersion {
+    public static let current = "0.1.0"
+    /// What INFO `redis_version` and HELLO `version` say: clients gate features on it.
+    public static let redisCompatible = "7.0.15"
+}
+
+/// The set of connected clients, for CLIENT LIST/KILL and INFO clients.
+public final class ClientRegistry: @unchecked Sendable {
+    public let lock = Mutex<Void>(())
+    private var byId: [Int: Client] = [:]
+    private let nextId = Atomic<Int>(1)
+
+    public init() {}
+
+    public func allocateId() -> Int { nextId.add(1, ordering: .relaxed).oldValue }
+
+    public func add(_ c: Client) { lock.withLock { _ in byId[c.id] = c } }
+    public func remove(_ c: Client) { _ = lock.withLock { _ in byId.removeValue(forKey: c.id) } }
+
+    public var count: Int { lock.withLock { _ in byId.count } }
+
+    /// A snapshot of the clients, sorted by id.
+    public func snapshot() -> [Client] {
+        lock.withLock { _ in byId.values.sorted { $0.id < $1.id } }
+    }
+
+    public func client(id: Int) -> Client? { lock.withLock { _ in byId[id] } }
+}
+
+/// SLOWLOG entries (guarded by a lock: only slow commands reach it).
+public final class SlowLog: @unchecked Sendable {
+    public struct Entry: Sendable {
+        public let id: Int
+        public let timestamp: Int64
+        public let microseconds: Int
+        public let arguments: [[UInt8]]
+        public let peer: String
+        public let name: String
+    }
+    private let lock = Mutex<(entries: [Entry], nextId: Int)>(([], 0))
+    public init() {}
+
+    public func add(timestamp: Int64, microseconds: Int, arguments: [[UInt8]], peer: String, name: String, maxLength: Int) {
+        lock.withLock { state in
+            state.entries.insert(Entry(id: state.nextId, timestamp: timestamp, microseconds: microseconds,
+                                       arguments: arguments, peer: peer, name: name), at: 0)
+            state.nextId += 1
+            if state.entries.count > maxLength { state.entries.removeLast(state.entries.count - maxLength) }
+        }
+    }
+    public func entries(_ count: Int) -> [Entry] { lock.withLock { Array($0.entries.prefix(count)) } }
+    public var length: Int { lock.withLock { $0.entries.count } }
+    public func reset() { lock.withLock { $0.entries.removeAll() } }
+}

@@ -1,0 +1,198 @@
+import RESP
+import Storage
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// `KEYS pattern` — every key matching the glob, logically expired ones left out.
+enum KeysCommand {
+    static let spec = CommandSpec(
+        "keys", arity: 2, flags: [.readonly], acl: ["@keyspace", "@read", "@slow", "@dangerous"], keys: (0, 0, 0),
+        group: "generic", since: "1.0.0", summary: "Returns all key names that match a pattern.",
+        complexity: "O(N) with N being the number of keys in the database, under the assumption that the key names in the database and the given pattern have limited length.",
+        arguments: [ArgumentSpec("pattern", .pattern)], handler: run)
+
+    static func run(_ c: Client, _ args: Arguments) {
+        let pattern = args[1]
+        let everything = pattern.count == 1 && pattern[0] == 0x2A
+        var found: [[UInt8]] = []
+        let now = c.loop.nowMs
+        for shard in c.server.keyspace.shards {
+            shard.withLock {
+                let table = shard.tables + c.db
+                table.pointee.forEachSlot { slot in
+                    let e = table.pointee.entry(at: slot)
+                    if Keyspace.isExpired(e, now: now) { return }
+                    if everything || Glob.match(pattern, e.key) { found.append(Array(e.key)) }
+                }
+            }
+        }
+        c.reply.array(found.count)
+        for k in found { c.reply.bulk(k) }
+    }
+}
+
+/// `DBSIZE` — keys in the selected database (expired-but-present keys count, as in Redis).
+enum DBSizeCommand {
+    static let spec = CommandSpec(
+        "dbsize", arity: 1, flags: [.readonly, .fast], acl: ["@keyspace", "@read", "@fast"],
+        group: "server", since: "1.0.0", summary: "Returns the number of keys in the database.",
+        handler: { c, _ in c.reply.integer(c.server.keyspace.keyCount(db: c.db)) })
+}
+
+/// `RANDOMKEY` — a random live key, nil when the database is empty.
+enum RandomKeyCommand {
+    static let spec = CommandSpec(
+        "randomkey", arity: 1, flags: [.readonly], acl: ["@keyspace", "@read", "@slow"],
+        group: "generic", since: "1.0.0", summary: "Returns a random key name from the database.",
+        handler: run)
+
+    static func run(_ c: Client, _ args: Arguments) {
+        let keyspace = c.server.keyspace
+        // Expired keys met on the way are deleted and another pick is made.
+        for _ in 0..<100 {
+            var counts = [Int](repeating: 0, count: keyspace.shards.count)
+            var total = 0
+            for (i, s) in keyspace.shards.enumerated() { s.withLock { counts[i] = s.tables[c.db].count }; total += counts[i] }
+            if total == 0 { c.reply.null(); return }
+            var pick = Int.random(in: 0..<total)
+            var index = 0
+            while pick >= counts[index] { pick -= counts[index]; index += 1 }
+            let shard = keyspace.shards[index]
+            var key: [UInt8]? = nil
+            shard.withLock {
+                let table = shard.tables + c.db
+                guard let slot = table.pointee.randomSlot(UInt64.random(in: 0...UInt64.max)) else { return }
+                let e = table.pointee.entry(at: slot)
+                if Keyspace.isExpired(e, now: c.loop.nowMs) {
+                    keyspace.expireSlot(shard, db: c.db, slot: slot)
+                } else {
+                    key = Array(e.key)
+                }
+            }
+            if let k = key { c.reply.bulk(k); return }
+        }
+        c.reply.null()
+    }
+}
+
+/// `SCAN cursor [MATCH pattern] [COUNT count] [TYPE type]`
+///
+/// The cursor names a shard (top bits) and a position in hash order inside
+/// it (the rest). Each shard's table keeps entries in hash order, so walking
+/// hash ranges returns every key present for the whole iteration exactly
+/// once, even while tables grow or shrink (see `KeyTable.slots(inHashRange:)`).
+enum ScanCommand {
+    static let spec = CommandSpec(
+        "scan", arity: -2, flags: [.readonly], acl: ["@keyspace", "@read", "@slow"],
+        group: "generic", since: "2.8.0", summary: "Iterates over the key names in the database.",
+        complexity: "O(1) for every call. O(N) for a complete iteration, including enough command calls for the cursor to return back to 0. N is the number of elements inside the collection.",
+        arguments: [
+            ArgumentSpec("cursor", .integer),
+            ArgumentSpec("pattern", .pattern, token: "MATCH", optional: true),
+            ArgumentSpec("count", .integer, token: "COUNT", optional: true),
+            ArgumentSpec("type", .string, token: "TYPE", optional: true, since: "6.0.0"),
+        ], handler: run)
+
+    /// Parses a cursor like Redis (`strtoul`: optional sign, no leading space, whole string).
+    static func parseCursor(_ bytes: UnsafeRawBufferPointer) -> UInt64? {
+        if bytes.count == 0 || bytes.count > 64 { return bytes.count == 0 ? 0 : nil }
+        var buffer = [CChar](repeating: 0, count: bytes.count + 1)
+        for i in 0..<bytes.count { buffer[i] = CChar(bitPattern: bytes[i]) }
+        if isspace(Int32(buffer[0])) != 0 { return nil }
+        return buffer.withUnsafeBufferPointer { p -> UInt64? in
+            var end: UnsafeMutablePointer<CChar>? = nil
+            errno = 0
+            let v = strtoul(p.baseAddress!, &end, 10)
+            if end!.pointee != 0 || errno == ERANGE { return nil }
+            if end! - UnsafeMutablePointer(mutating: p.baseAddress!) != bytes.count { return nil }
+            return UInt64(v)
+        }
+    }
+
+    static func run(_ c: Client, _ args: Arguments) {
+        guard let cursor = parseCursor(args[1]) else { c.fail("ERR invalid cursor"); return }
+        var count = 10
+        var pattern: UnsafeRawBufferPointer? = nil
+        var typeName: UnsafeRawBufferPointer? = nil
+        var i = 2
+        while i < args.count {
+            let more = args.count - i - 1
+            if args[i].equalsIgnoringCase("count") && more >= 1 {
+                guard let n = c.integerArgument(args[i + 1]) else { return }
+                if n < 1 { c.fail(Errors.syntax); return }
+                count = n
+            } else if args[i].equalsIgnoringCase("match") && more >= 1 {
+                pattern = args[i + 1]
+            } else if args[i].equalsIgnoringCase("type") && more >= 1 {
+                typeName = args[i + 1]
+            } else {
+                c.fail(Errors.syntax); return
+            }
+            i += 2
+        }
+        let (next, keys) = c.server.keyspace.scan(db: c.db, cursor: cursor, count: count, now: c.loop.nowMs) { e in
+            if let p = pattern, !(p.count == 1 && p[0] == 0x2A), !Glob.match(p, e.key) { return false }
+            if let t = typeName {
+                let name = e.type.name
+                let bytes = UnsafeRawBufferPointer(start: name.utf8Start, count: name.utf8CodeUnitCount)
+                if t.lowercasedString != bytes.string { return false }
+            }
+            return true
+        }
+        c.reply.array(2)
+        c.reply.bulk(String(next))
+        c.reply.array(keys.count)
+        for k in keys { c.reply.bulk(k) }
+    }
+}
+
+extension Keyspace {
+    /// One SCAN step over database `db` (see `ScanCommand`). `filter` runs with
+    /// the shard locked. Expired keys met are deleted and not returned.
+    public func scan(db: Int, cursor: UInt64, count: Int, now: Int64,
+                     filter: (Entry) -> Bool) -> (next: UInt64, keys: [[UInt8]]) {
+        let shardBits = UInt64(shards.count.trailingZeroBitCount)
+        let positionBits = 64 - shardBits
+        var shardIndex = shardBits == 0 ? 0 : Int(cursor >> positionBits)
+        var from = shardBits == 0 ? cursor : (cursor & ((1 << positionBits) - 1)) << shardBits
+        var keys: [[UInt8]] = []
+        var budget = count * 10
+        while budget > 0 && keys.count < count && shardIndex < shards.count {
+            let shard = shards[shardIndex]
+            var finishedShard = false
+            shard.withLock {
+                let table = shard.tables + db
+                if table.pointee.count == 0 { finishedShard = true; budget -= 1; return }
+                // Visit about `count` slots' worth of hash space per step.
+                let width: UInt64 = table.pointee.slotBits >= 64 ? 1 : UInt64(1) << UInt64(64 - table.pointee.slotBits)
+                var expired: [[UInt8]] = []
+                while budget > 0 && keys.count < count {
+                    let span = UInt64(max(1, min(count - keys.count, 1 << 20))) &* width
+                    var to = from &+ span
+                    // Keep range boundaries aligned to the cursor's resolution.
+                    to &= ~((UInt64(1) << shardBits) &- 1)
+                    let wraps = to <= from
+                    table.pointee.slots(inHashRange: from, wraps ? 0 : to) { slot, _ in
+                        let e = table.pointee.entry(at: slot)
+                        if Keyspace.isExpired(e, now: now) { expired.append(Array(e.key)); return }
+                        if filter(e) { keys.append(Array(e.key)) }
+                    }
+                    budget -= max(1, Int(span / width))
+                    if wraps { finishedShard = true; break }
+                    from = to
+                }
+                for k in expired {
+                    k.withUnsafeBytes { kb in
+                        let h = KeyHash.hash(kb, seed: seed)
+                        if let slot = table.pointee.find(kb, hash: h) { expireSlot(shard, db: db, slot: slot) }
+                    }
+                }
+            }
+            if finishedShard { shardIndex += 1; from = 0 }
+        }
+        if shardIndex >= shards.count { return (0, keys) }
+        let next = shardBits == 0 ? from : (UInt64(shardIndex) << positionBits) | (from >> shardBits)
+        return (next, keys)
+    }
+}

@@ -1,0 +1,188 @@
+import RESP
+import Storage
+
+/// `COMMAND [COUNT | INFO [name ...] | DOCS [name ...] | LIST [FILTERBY ...] | GETKEYS cmd [arg ...] | HELP]`
+///
+/// Everything is generated from the command table, so dispatch, COMMAND
+/// INFO and the DOCS that give redis-cli its hints can never disagree.
+enum CommandCommand {
+    static func sub(_ name: String, arity: Int, summary: String, since: String, _ handler: @escaping CommandHandler) -> CommandSpec {
+        CommandSpec(name, arity: arity, flags: [.loading, .stale], acl: ["@slow", "@connection"], group: "server",
+                    since: since, summary: summary, handler: handler)
+    }
+
+    static let spec = CommandSpec(
+        "command", arity: -1, flags: [.loading, .stale], acl: ["@slow", "@connection"], group: "server", since: "2.8.13",
+        summary: "Returns detailed information about all commands.", complexity: "O(N) where N is the total number of Redis commands",
+        subcommands: [
+            sub("count", arity: 2, summary: "Returns a count of commands.", since: "2.8.13") { c, _ in
+                c.reply.integer(c.server.commands.all.count)
+            },
+            sub("info", arity: -2, summary: "Returns information about one, multiple or all commands.", since: "2.8.13") { c, args in
+                if args.count == 2 {
+                    c.reply.array(c.server.commands.all.count)
+                    for spec in c.server.commands.all { info(c, spec) }
+                    return
+                }
+                c.reply.array(args.count - 2)
+                for i in 2..<args.count {
+                    if let spec = find(c, args[i]) { info(c, spec) } else { c.reply.nullArray() }
+                }
+            },
+            sub("docs", arity: -2, summary: "Returns documentary information about one, multiple or all commands.", since: "7.0.0") { c, args in
+                var specs: [CommandSpec] = []
+                if args.count == 2 { specs = c.server.commands.all } else {
+                    for i in 2..<args.count { if let s = find(c, args[i]) { specs.append(s) } }
+                }
+                c.reply.map(specs.count)
+                for s in specs { c.reply.bulk(s.fullName); docs(c, s) }
+            },
+            sub("list", arity: -2, summary: "Returns a list of command names.", since: "7.0.0") { c, args in
+                var names: [String] = []
+                for spec in c.server.commands.all {
+                    names.append(spec.fullName)
+                    names += spec.subcommands.map { $0.fullName }
+                }
+                if args.count == 5 && args[2].equalsIgnoringCase("filterby") {
+                    if args[3].equalsIgnoringCase("pattern") {
+                        names = names.filter { Glob.match(args[4].string, $0, caseInsensitive: true) }
+                    } else if args[3].equalsIgnoringCase("aclcat") {
+                        let category = "@" + args[4].lowercasedString
+                        names = names.filter { n in find(c, n)?.aclCategories.contains(category) ?? false }
+                    } else if args[3].equalsIgnoringCase("module") {
+                        names = []
+                    } else { c.fail(Errors.syntax); return }
+                } else if args.count != 2 { c.fail(Errors.syntax); return }
+                c.reply.array(names.count)
+                for n in names { c.reply.bulk(n) }
+            },
+            sub("getkeys", arity: -3, summary: "Extracts the key names from an arbitrary command.", since: "2.8.13") { c, args in
+                getKeys(c, args, withFlags: false)
+            },
+            sub("getkeysandflags", arity: -3, summary: "Extracts the key names and access flags for an arbitrary command.", since: "7.0.0") { c, args in
+                getKeys(c, args, withFlags: true)
+            },
+            sub("help", arity: 2, summary: "Returns helpful text about the different subcommands.", since: "5.0.0") { c, _ in
+                c.replyHelp("COMMAND", [
+                    "(no subcommand)", "    Return details about all Redis commands.",
+                    "COUNT", "    Return the total number of commands in this Redis server.",
+                    "LIST", "    Return a list of all commands in this Redis server.",
+                    "INFO [<command-name> ...]", "    Return details about multiple Redis commands.",
+                    "    If no command names are given, documentation details for all",
+                    "    commands are returned.",
+                    "DOCS [<command-name> ...]", "    Return documentation details about multiple Redis commands.",
+                    "    If no command names are given, documentation details for all",
+                    "    commands are returned.",
+                    "GETKEYS <full-command>", "    Return the keys from a full Redis command.",
+                    "GETKEYSANDFLAGS <full-command>", "    Return the keys and the access flags from a full Redis command.",
+                ])
+            },
+        ], handler: { c, _ in
+            c.reply.array(c.server.commands.all.count)
+            for spec in c.server.commands.all { info(c, spec) }
+        })
+
+    /// `name` or `parent|sub`, case-insensitively.
+    static func find(_ c: Client, _ name: UnsafeRawBufferPointer) -> CommandSpec? { find(c, name.string) }
+
+    static func find(_ c: Client, _ name: String) -> CommandSpec? {
+        let parts = name.lowercased().split(separator: "|", omittingEmptySubsequences: false)
+        guard let top = c.server.commands.lookup(String(parts[0])) else { return nil }
+        if parts.count == 1 { return top }
+        if parts.count == 2 { return top.subcommands.first { $0.name == parts[1] } }
+        return nil
+    }
+
+    static func info(_ c: Client, _ spec: CommandSpec) {
+        let r = c.reply
+        r.array(10)
+        r.bulk(spec.fullName)
+        r.integer(spec.arity)
+        let flags = CommandFlags.names.filter { spec.flags.contains($0.0) }
+        r.set(flags.count)
+        for f in flags { r.simple(f.1) }
+        r.integer(spec.firstKey); r.integer(spec.lastKey); r.integer(spec.keyStep)
+        r.set(spec.aclCategories.count)
+        for a in spec.aclCategories { r.simple(a) }
+        r.array(0)  // tips
+        if spec.firstKey > 0 {
+            r.array(1)
+            r.map(3)
+            r.bulk("flags")
+            let keyFlags = spec.flags.contains(.write) ? ["RW", "UPDATE"] : ["RO", "ACCESS"]
+            r.set(keyFlags.count); for f in keyFlags { r.simple(f) }
+            r.bulk("begin_search"); r.map(2); r.bulk("type"); r.bulk("index"); r.bulk("spec"); r.map(1); r.bulk("index"); r.integer(spec.firstKey)
+            r.bulk("find_keys"); r.map(2); r.bulk("type"); r.bulk("range"); r.bulk("spec"); r.map(3)
+            r.bulk("lastkey"); r.integer(spec.lastKey < 0 ? spec.lastKey : spec.lastKey - spec.firstKey)
+            r.bulk("keystep"); r.integer(spec.keyStep); r.bulk("limit"); r.integer(0)
+        } else {
+            r.array(0)
+        }
+        r.array(spec.subcommands.count)
+        for s in spec.subcommands { info(c, s) }
+    }
+
+    static func docs(_ c: Client, _ spec: CommandSpec) {
+        let r = c.reply
+        var fields = 4
+        if !spec.arguments.isEmpty { fields += 1 }
+        if !spec.subcommands.isEmpty { fields += 1 }
+        r.map(fields)
+        r.bulk("summary"); r.bulk(spec.summary)
+        r.bulk("since"); r.bulk(spec.since)
+        r.bulk("group"); r.bulk(spec.group)
+        r.bulk("complexity"); r.bulk(spec.complexity)
+        if !spec.arguments.isEmpty { r.bulk("arguments"); arguments(c, spec.arguments) }
+        if !spec.subcommands.isEmpty {
+            r.bulk("subcommands")
+            r.map(spec.subcommands.count)
+            for s in spec.subcommands { r.bulk(s.fullName); docs(c, s) }
+        }
+    }
+
+    static func arguments(_ c: Client, _ list: [ArgumentSpec]) {
+        let r = c.reply
+        r.array(list.count)
+        for a in list {
+            var flags: [String] = []
+            if a.optional { flags.append("optional") }
+            if a.multiple { flags.append("multiple") }
+            if a.multipleToken { flags.append("multiple_token") }
+            var fields = 2
+            if a.keySpecIndex != nil { fields += 1 }
+            if a.token != nil { fields += 1 }
+            if a.since != nil { fields += 1 }
+            if !flags.isEmpty { fields += 1 }
+            if a.kind == .oneof || a.kind == .block { fields += 1 }
+            r.map(fields)
+            r.bulk("name"); r.bulk(a.name)
+            r.bulk("type"); r.bulk(a.kind.rawValue)
+            if let k = a.keySpecIndex { r.bulk("key_spec_index"); r.integer(k) }
+            if let t = a.token { r.bulk("token"); r.bulk(t) }
+            if let s = a.since { r.bulk("since"); r.bulk(s) }
+            if !flags.isEmpty { r.bulk("flags"); r.set(flags.count); for f in flags { r.simple(f) } }
+            if a.kind == .oneof || a.kind == .block { r.bulk("arguments"); arguments(c, a.children) }
+        }
+    }
+
+    static func getKeys(_ c: Client, _ args: Arguments, withFlags: Bool) {
+        let inner = args.dropFirst(2)
+        guard let top = c.server.commands.lookup(inner[0]) else { c.fail("ERR Invalid command specified"); return }
+        var spec = top
+        if !top.subcommands.isEmpty && inner.count >= 2, let s = top.subcommand(inner[1]) { spec = s }
+        if !spec.accepts(inner.count) { c.fail("ERR Invalid number of arguments specified for command"); return }
+        let positions = spec.keyPositions(inner.count)
+        if positions.isEmpty { c.fail("ERR The command has no key arguments"); return }
+        c.reply.array(positions.count)
+        for p in positions {
+            if withFlags {
+                c.reply.array(2)
+                c.reply.bulk(inner[p])
+                let keyFlags = spec.flags.contains(.write) ? ["RW", "UPDATE"] : ["RO", "ACCESS"]
+                c.reply.set(keyFlags.count); for f in keyFlags { c.reply.simple(f) }
+            } else {
+                c.reply.bulk(inner[p])
+            }
+        }
+    }
+}

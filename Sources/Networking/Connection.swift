@@ -1,0 +1,87 @@
+import CSystem
+import RESP
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// One TCP connection's bytes: the input buffer the parser reads in place,
+/// the parser's resume state, and the reply buffer commands write into.
+///
+/// Owned and touched only by its event loop's thread.
+public final class Connection {
+    public let fd: Int32
+    /// Unique for the life of the process (fds are reused, ids are not).
+    public let id: Int
+    public let peerAddress: String
+    public let localAddress: String
+    public let output: ReplyBuffer
+    public var parser = RequestParser()
+
+    /// Input bytes `[inputStart, inputEnd)` are unparsed.
+    var input: UnsafeMutableRawPointer
+    var inputCapacity: Int
+    var inputStart = 0
+    var inputEnd = 0
+
+    /// Requests are not parsed past a request that asked to close (QUIT, protocol error).
+    public var closeAfterReply = false
+    var writeArmed = false
+    var closed = false
+    /// A request waiting for a condition (CLIENT PAUSE, blocking pops): retried each loop turn.
+    var waiting = false
+    /// Whether the client may send large requests (see `RequestParser.authenticated`).
+    public var authenticated = true
+
+    static let initialInput = 16 * 1024
+
+    init(fd: Int32, id: Int, peer: String, local: String) {
+        self.fd = fd
+        self.id = id
+        self.peerAddress = peer
+        self.localAddress = local
+        output = ReplyBuffer()
+        inputCapacity = Connection.initialInput
+        input = .allocate(byteCount: inputCapacity, alignment: 16)
+    }
+
+    deinit {
+        input.deallocate()
+        parser.deallocate()
+    }
+
+    /// Unparsed input bytes (CLIENT LIST `qbuf`).
+    public var queryBufferLength: Int { inputEnd - inputStart }
+    public var queryBufferFree: Int { inputCapacity - inputEnd }
+    /// Bytes this connection holds in buffers (counted in `used_memory`).
+    public var bufferBytes: Int { inputCapacity + output.capacity }
+
+    /// Makes room for at least `needed` more bytes after `inputEnd`.
+    func reserveInput(_ needed: Int) {
+        if inputStart > 0 && (inputStart == inputEnd || inputCapacity - inputEnd < needed) {
+            let live = inputEnd - inputStart
+            if live > 0 { input.copyMemory(from: input + inputStart, byteCount: live) }
+            inputStart = 0
+            inputEnd = live
+        }
+        if inputCapacity - inputEnd >= needed { return }
+        var capacity = inputCapacity * 2
+        while capacity - inputEnd < needed { capacity *= 2 }
+        let fresh = UnsafeMutableRawPointer.allocate(byteCount: capacity, alignment: 16)
+        fresh.copyMemory(from: input, byteCount: inputEnd)
+        input.deallocate()
+        input = fresh
+        inputCapacity = capacity
+    }
+
+    /// Gives back a large input buffer once it is empty.
+    func shrinkInputIfIdle() {
+        if inputStart == inputEnd {
+            inputStart = 0; inputEnd = 0
+            if inputCapacity > 1 << 20 {
+                input.deallocate()
+                inputCapacity = Connection.initialInput
+                input = .allocate(byteCount: inputCapacity, alignment: 16)
+            }
+        }
+    }
+}

@@ -1,0 +1,335 @@
+import CSystem
+import RESP
+import Synchronization
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// One thread, one epoll instance: accepts connections from its listeners,
+/// reads requests, hands them to the handler, writes replies.
+///
+/// Invariant: every `Connection` and session in `slots` is touched only by
+/// this loop's thread. Other threads talk to the loop through `submit`, which
+/// queues a closure and wakes the loop with an eventfd.
+private final class ThreadBody {
+    let run: () -> Void
+    init(_ run: @escaping () -> Void) { self.run = run }
+}
+
+/// Starts a pthread running `body` (threads need no Foundation).
+public func startThread(_ body: @escaping () -> Void) -> pthread_t {
+    let box = Unmanaged.passRetained(ThreadBody(body)).toOpaque()
+    var t = pthread_t()
+    let rc = pthread_create(&t, nil, { arg in
+        Unmanaged<ThreadBody>.fromOpaque(arg!).takeRetainedValue().run()
+        return nil
+    }, box)
+    precondition(rc == 0, "cannot start a thread")
+    return t
+}
+
+/// Hands out connection ids shared by all loops of a server.
+final class IdGenerator: @unchecked Sendable {
+    private let value = Atomic<Int>(1)
+    func next() -> Int { value.add(1, ordering: .relaxed).oldValue }
+}
+
+public final class EventLoop<Handler: ConnectionHandler>: @unchecked Sendable {
+    public let index: Int
+    let handler: Handler
+    let epoll: Int32
+    let wakeFd: Int32
+    var listeners: [Int32] = []
+    /// Connections by fd.
+    var slots: [(connection: Connection, session: Handler.Session)?] = []
+    var waiting: [Int32] = []
+    private let mailbox = Mutex<[() -> Void]>([])
+    private let stopRequested = Atomic<Bool>(false)
+    var thread: pthread_t? = nil
+    var tickIntervalMs: Int
+    var nextTickMs: Int64 = 0
+    private let finished = Atomic<Bool>(false)
+    public var tcpKeepAlive: Int = 300
+    static var wakeToken: UInt64 { UInt64.max }
+    static var listenerTokenBase: UInt64 { UInt64.max - 1024 }
+    private let connectionIds: IdGenerator
+
+    /// `connectionIds` is shared by all loops so ids are unique server-wide.
+    init(index: Int, handler: Handler, hz: Int, connectionIds: IdGenerator) {
+        self.index = index
+        self.handler = handler
+        self.connectionIds = connectionIds
+        epoll = cs_epoll_create()
+        wakeFd = cs_eventfd()
+        tickIntervalMs = max(1, 1000 / max(hz, 1))
+        _ = cs_epoll_ctl(epoll, EPOLL_CTL_ADD, wakeFd, cs_EPOLLIN_(), EventLoop.wakeToken)
+    }
+
+    deinit {
+        Glibc.close(epoll)
+        Glibc.close(wakeFd)
+    }
+
+    func addListener(_ fd: Int32) {
+        listeners.append(fd)
+        _ = cs_epoll_ctl(epoll, EPOLL_CTL_ADD, fd, cs_EPOLLIN_(), EventLoop.listenerTokenBase + UInt64(listeners.count - 1))
+    }
+
+    /// Runs `work` on this loop's thread (from any thread).
+    public func submit(_ work: @escaping () -> Void) {
+        mailbox.withLock { $0.append(work) }
+        var one: UInt64 = 1
+        _ = write(wakeFd, &one, 8)
+    }
+
+    func requestStop() {
+        stopRequested.store(true, ordering: .releasing)
+        var one: UInt64 = 1
+        _ = write(wakeFd, &one, 8)
+    }
+
+    var isFinished: Bool { finished.load(ordering: .acquiring) }
+
+    func start() {
+        thread = startThread { [self] in self.run() }
+    }
+
+    func join() {
+        if let t = thread { pthread_join(t, nil); thread = nil }
+    }
+
+    // MARK: the loop
+
+    func run() {
+        var events = [UInt32](repeating: 0, count: 256)
+        var tokens = [UInt64](repeating: 0, count: 256)
+        nextTickMs = cs_monotonic_us() / 1000 + Int64(tickIntervalMs)
+        while !stopRequested.load(ordering: .acquiring) {
+            var timeout = Int(max(0, nextTickMs - cs_monotonic_us() / 1000))
+            let hint = handler.beforeSleep(loop: index)
+            if hint >= 0 { timeout = min(timeout, hint) }
+            if !waiting.isEmpty { timeout = min(timeout, 5) }
+            let n = events.withUnsafeMutableBufferPointer { e in
+                tokens.withUnsafeMutableBufferPointer { t in
+                    cs_epoll_wait(epoll, e.baseAddress, t.baseAddress, 256, Int32(timeout))
+                }
+            }
+            if n > 0 {
+                for i in 0..<Int(n) { dispatch(events[i], tokens[i]) }
+            }
+            if !waiting.isEmpty { retryWaiting() }
+            let now = cs_monotonic_us() / 1000
+            if now >= nextTickMs {
+                handler.tick(loop: index)
+                nextTickMs = now + Int64(tickIntervalMs)
+            }
+        }
+        drainMailbox()
+        // Shutdown: write what is queued, then close everything.
+        for case let slot? in slots {
+            flush(slot.connection, slot.session, final: true)
+            closeConnection(slot.connection.fd)
+        }
+        finished.store(true, ordering: .releasing)
+    }
+
+    @inline(__always)
+    func dispatch(_ events: UInt32, _ token: UInt64) {
+        if token == EventLoop.wakeToken {
+            var value: UInt64 = 0
+            _ = read(wakeFd, &value, 8)
+            drainMailbox()
+            return
+        }
+        if token >= EventLoop.listenerTokenBase {
+            acceptAll(listeners[Int(token - EventLoop.listenerTokenBase)])
+            return
+        }
+        let fd = Int32(truncatingIfNeeded: token)
+        guard Int(fd) < slots.count, let slot = slots[Int(fd)] else { return }
+        if events & (cs_EPOLLIN_() | cs_EPOLLHUP_() | cs_EPOLLERR_()) != 0 {
+            readAndProcess(slot.connection, slot.session)
+        }
+        if events & cs_EPOLLOUT_() != 0, !slot.connection.closed {
+            flush(slot.connection, slot.session, final: false)
+        }
+    }
+
+    func drainMailbox() {
+        let work = mailbox.withLock { box -> [() -> Void] in
+            let items = box
+            box.removeAll()
+            return items
+        }
+        for w in work { w() }
+    }
+
+    // MARK: accepting
+
+    func acceptAll(_ listener: Int32) {
+        while true {
+            var storage = sockaddr_storage()
+            var length = socklen_t(MemoryLayout<sockaddr_storage>.size)
+            let fd = cs_accept(listener, &storage, &length)
+            if fd < 0 { return }
+            var one: Int32 = 1
+            setsockopt(fd, Int32(IPPROTO_TCP), TCP_NODELAY, &one, 4)
+            if tcpKeepAlive > 0 {
+                setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &one, 4)
+                var idle = Int32(tcpKeepAlive)
+                setsockopt(fd, Int32(IPPROTO_TCP), TCP_KEEPIDLE, &idle, 4)
+                var interval = Int32(max(1, tcpKeepAlive / 3))
+                setsockopt(fd, Int32(IPPROTO_TCP), TCP_KEEPINTVL, &interval, 4)
+                var count: Int32 = 3
+                setsockopt(fd, Int32(IPPROTO_TCP), TCP_KEEPCNT, &count, 4)
+            }
+            let peer = SocketAddress.describe(&storage)
+            var localStorage = sockaddr_storage()
+            var localLength = socklen_t(MemoryLayout<sockaddr_storage>.size)
+            withUnsafeMutablePointer(to: &localStorage) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { _ = getsockname(fd, $0, &localLength) }
+            }
+            let local = SocketAddress.describe(&localStorage)
+            let connection = Connection(fd: fd, id: connectionIds.next(),
+                                        peer: peer, local: local)
+            guard let session = handler.open(connection, loop: index) else {
+                // Refused: send what the handler wrote, then close.
+                _ = connection.output.base.withMemoryRebound(to: UInt8.self, capacity: connection.output.count) {
+                    write(fd, $0, connection.output.count)
+                }
+                Glibc.close(fd)
+                continue
+            }
+            while slots.count <= Int(fd) { slots.append(nil) }
+            slots[Int(fd)] = (connection, session)
+            _ = cs_epoll_ctl(epoll, EPOLL_CTL_ADD, fd, cs_EPOLLIN_(), UInt64(fd))
+        }
+    }
+
+    // MARK: reading and processing
+
+    func readAndProcess(_ c: Connection, _ session: Handler.Session) {
+        if c.closed { return }
+        c.reserveInput(c.inputCapacity - c.inputEnd < 4096 ? 16 * 1024 : 1)
+        let n = read(c.fd, c.input + c.inputEnd, c.inputCapacity - c.inputEnd)
+        if n == 0 { closeConnection(c.fd); return }
+        if n < 0 {
+            let e = cs_errno()
+            if e == EAGAIN || e == EWOULDBLOCK || e == EINTR { return }
+            closeConnection(c.fd)
+            return
+        }
+        c.inputEnd += n
+        if c.waiting { return }  // the pending request runs first, from retryWaiting
+        process(c, session, bytesRead: n)
+    }
+
+    /// Parses and runs every complete request in the input buffer, then writes.
+    func process(_ c: Connection, _ session: Handler.Session, bytesRead: Int) {
+        handler.beginBatch(loop: index)
+        var stop = false
+        while !stop && !c.closeAfterReply {
+            let available = c.inputEnd - c.inputStart
+            if available == 0 { break }
+            c.parser.authenticated = c.authenticated
+            let start = c.input + c.inputStart
+            switch c.parser.parse(UnsafeRawPointer(start), available: available) {
+            case .request(let length):
+                let args = c.parser.arguments(in: UnsafeRawPointer(start))
+                switch handler.execute(session, args, c) {
+                case .done:
+                    c.inputStart += length
+                case .close:
+                    c.inputStart += length
+                    c.closeAfterReply = true
+                case .wait:
+                    if !c.waiting { c.waiting = true; waiting.append(c.fd) }
+                    stop = true
+                }
+            case .skip(let length):
+                c.inputStart += length
+            case .incomplete(let expected):
+                if expected > c.inputCapacity - c.inputStart { c.reserveInput(expected - (c.inputEnd - c.inputStart)) }
+                stop = true
+            case .error(let error):
+                handler.protocolError(session, error)
+                c.output.muted = false
+                c.output.error(error.message)
+                c.closeAfterReply = true
+                stop = true
+            }
+        }
+        c.shrinkInputIfIdle()
+        let written = flush(c, session, final: false)
+        if !c.closed { handler.endBatch(session, c, read: bytesRead, written: written) }
+    }
+
+    func retryWaiting() {
+        let pending = waiting
+        waiting.removeAll()
+        for fd in pending {
+            guard Int(fd) < slots.count, let slot = slots[Int(fd)] else { continue }
+            slot.connection.waiting = false
+            process(slot.connection, slot.session, bytesRead: 0)
+        }
+    }
+
+    // MARK: writing
+
+    /// Writes queued replies. Arms EPOLLOUT when the socket is full; closes
+    /// the connection once everything is written if it asked to close.
+    @discardableResult
+    func flush(_ c: Connection, _ session: Handler.Session, final: Bool) -> Int {
+        let out = c.output
+        var total = 0
+        while out.sent < out.count {
+            let n = write(c.fd, out.base + out.sent, out.count - out.sent)
+            if n > 0 { out.sent += n; total += n; continue }
+            let e = cs_errno()
+            if n < 0 && e == EINTR { continue }
+            if n < 0 && (e == EAGAIN || e == EWOULDBLOCK) {
+                if !c.writeArmed && !final {
+                    c.writeArmed = true
+                    _ = cs_epoll_ctl(epoll, EPOLL_CTL_MOD, c.fd, cs_EPOLLIN_() | cs_EPOLLOUT_(), UInt64(c.fd))
+                }
+                return total
+            }
+            if !final { closeConnection(c.fd) }
+            return total
+        }
+        out.compact()
+        if c.writeArmed && !final {
+            c.writeArmed = false
+            _ = cs_epoll_ctl(epoll, EPOLL_CTL_MOD, c.fd, cs_EPOLLIN_(), UInt64(c.fd))
+        }
+        if c.closeAfterReply && !final { closeConnection(c.fd) }
+        return total
+    }
+
+    /// Closes the connection on `fd` if it is still connection `id` (nil: any).
+    public func close(connectionId id: Int) {
+        for case let slot? in slots where slot.connection.id == id {
+            if slot.connection.output.pending > 0 {
+                slot.connection.closeAfterReply = true
+                flush(slot.connection, slot.session, final: false)
+            } else {
+                closeConnection(slot.connection.fd)
+            }
+            return
+        }
+    }
+
+    func closeConnection(_ fd: Int32) {
+        guard Int(fd) < slots.count, let slot = slots[Int(fd)] else { return }
+        slots[Int(fd)] = nil
+        slot.connection.closed = true
+        _ = cs_epoll_ctl(epoll, EPOLL_CTL_DEL, fd, 0, 0)
+        Glibc.close(fd)
+        handler.closed(slot.session, slot.connection)
+    }
+
+    /// Every live connection with its session (for shutdown and cron work on this thread).
+    public func forEachConnection(_ body: (Connection, Handler.Session) -> Void) {
+        for case let slot? in slots { body(slot.connection, slot.session) }
+    }
+}

@@ -1,0 +1,145 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Integer <-> decimal text, with Redis's strictness rules.
+public enum Decimal {
+    /// Writes the decimal form of `value` at `p` and returns the number of bytes (at most 20).
+    @inlinable @inline(__always)
+    public static func write(_ value: Int, to p: UnsafeMutableRawPointer) -> Int {
+        if value >= 0 && value < 10 {
+            p.storeBytes(of: UInt8(truncatingIfNeeded: value) &+ 0x30, as: UInt8.self)
+            return 1
+        }
+        var magnitude = value.magnitude
+        var digits = 0
+        var probe = magnitude
+        repeat { digits += 1; probe /= 10 } while probe != 0
+        let negative = value < 0
+        let total = digits + (negative ? 1 : 0)
+        var index = total - 1
+        repeat {
+            p.storeBytes(of: UInt8(truncatingIfNeeded: magnitude % 10) &+ 0x30, toByteOffset: index, as: UInt8.self)
+            magnitude /= 10
+            index -= 1
+        } while magnitude != 0
+        if negative { p.storeBytes(of: 0x2D as UInt8, as: UInt8.self) }
+        return total
+    }
+
+    /// Parses a signed 64-bit integer the way Redis's `string2ll` does: an
+    /// optional '-', then digits with no leading zero (except "0" itself), no
+    /// spaces, no '+', no overflow. Returns nil for anything else.
+    @inlinable
+    public static func parse(_ bytes: UnsafeRawBufferPointer) -> Int? {
+        let n = bytes.count
+        if n == 0 || n > 20 { return nil }
+        let p = bytes.baseAddress!.assumingMemoryBound(to: UInt8.self)
+        if n == 1 && p[0] == 0x30 { return 0 }
+        var i = 0
+        var negative = false
+        if p[0] == 0x2D { negative = true; i = 1; if n == 1 { return nil } }
+        if p[i] < 0x31 || p[i] > 0x39 { return nil }
+        var value: UInt64 = 0
+        while i < n {
+            let d = p[i] &- 0x30
+            if d > 9 { return nil }
+            let (m, o1) = value.multipliedReportingOverflow(by: 10)
+            let (s, o2) = m.addingReportingOverflow(UInt64(d))
+            if o1 || o2 { return nil }
+            value = s
+            i += 1
+        }
+        if negative {
+            if value > UInt64(Int.max) + 1 { return nil }
+            return value == UInt64(Int.max) + 1 ? Int.min : -Int(value)
+        }
+        if value > UInt64(Int.max) { return nil }
+        return Int(value)
+    }
+
+    public static func parse(_ text: String) -> Int? {
+        var text = text
+        return text.withUTF8 { parse(UnsafeRawBufferPointer($0)) }
+    }
+}
+
+/// Double formatting and parsing as Redis 7.0 does it.
+public enum DoubleFormat {
+    /// `%.17g`, with `inf`/`-inf`/`nan` spelled as Redis replies them.
+    public static func resp3(_ value: Double) -> String {
+        if value.isInfinite { return value > 0 ? "inf" : "-inf" }
+        if value.isNaN { return "nan" }
+        return printf17g(value)
+    }
+
+    public static func printf17g(_ value: Double) -> String {
+        var buffer = [CChar](repeating: 0, count: 64)
+        let n = withVaList([value]) { vsnprintf(&buffer, 64, "%.17g", $0) }
+        return String(decoding: buffer[0..<Int(n)].map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    }
+
+    #if arch(x86_64) || arch(i386)
+    public typealias LongDouble = Float80
+    #else
+    public typealias LongDouble = Double
+    #endif
+
+    /// The "human friendly" long double format INCRBYFLOAT uses: `%.17Lf`
+    /// with trailing zeros (and a trailing dot) removed, no exponent.
+    public static func human(_ value: LongDouble) -> String {
+        var buffer = [CChar](repeating: 0, count: 5120)
+        #if arch(x86_64) || arch(i386)
+        let n = withVaList([value]) { vsnprintf(&buffer, 5120, "%.17Lf", $0) }
+        #else
+        let n = withVaList([value]) { vsnprintf(&buffer, 5120, "%.17f", $0) }
+        #endif
+        var bytes = buffer[0..<Int(n)].map { UInt8(bitPattern: $0) }
+        if bytes.contains(0x2E) {
+            while bytes.last == 0x30 { bytes.removeLast() }
+            if bytes.last == 0x2E { bytes.removeLast() }
+        }
+        if bytes == [0x2D, 0x30] { bytes = [0x30] }
+        return String(decoding: bytes, as: UTF8.self)
+    }
+
+    /// Parses a long double the way Redis's `string2ld` does: no leading
+    /// space, the whole string consumed, not NaN. Infinity is returned as is
+    /// (callers decide whether it is allowed).
+    public static func parseLongDouble(_ bytes: UnsafeRawBufferPointer) -> LongDouble? {
+        if bytes.count == 0 || bytes.count >= 5120 { return nil }
+        var buffer = [CChar](repeating: 0, count: bytes.count + 1)
+        for i in 0..<bytes.count { buffer[i] = CChar(bitPattern: bytes[i]) }
+        if isspace(Int32(buffer[0])) != 0 { return nil }
+        return buffer.withUnsafeBufferPointer { ptr -> LongDouble? in
+            var end: UnsafeMutablePointer<CChar>? = nil
+            errno = 0
+            #if arch(x86_64) || arch(i386)
+            let v = strtold(ptr.baseAddress!, &end)
+            #else
+            let v = strtod(ptr.baseAddress!, &end)
+            #endif
+            let used = end! - UnsafeMutablePointer(mutating: ptr.baseAddress!)
+            if used != bytes.count || v.isNaN { return nil }
+            if errno == ERANGE && (v.isInfinite || v == 0) { return nil }
+            return v
+        }
+    }
+
+    /// Parses a double the way Redis's `string2d`/`getDoubleFromObject` does.
+    public static func parseDouble(_ bytes: UnsafeRawBufferPointer) -> Double? {
+        if bytes.count == 0 || bytes.count >= 5120 { return nil }
+        var buffer = [CChar](repeating: 0, count: bytes.count + 1)
+        for i in 0..<bytes.count { buffer[i] = CChar(bitPattern: bytes[i]) }
+        if isspace(Int32(buffer[0])) != 0 { return nil }
+        return buffer.withUnsafeBufferPointer { ptr -> Double? in
+            var end: UnsafeMutablePointer<CChar>? = nil
+            errno = 0
+            let v = strtod(ptr.baseAddress!, &end)
+            let used = end! - UnsafeMutablePointer(mutating: ptr.baseAddress!)
+            if used != bytes.count || v.isNaN { return nil }
+            if errno == ERANGE && (v.isInfinite || v == 0) { return nil }
+            return v
+        }
+    }
+}

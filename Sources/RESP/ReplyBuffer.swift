@@ -1,0 +1,256 @@
+import CSystem
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The bytes a connection will send, and the writer of RESP2/RESP3 frames into them.
+///
+/// One instance lives as long as its connection; commands append replies, the
+/// event loop drains `[sent, count)` to the socket. It is a class so that the
+/// networking layer and the command layer can share it without copying, and it
+/// is only ever touched by the connection's own event loop thread.
+public final class ReplyBuffer {
+    /// Start of the allocation. Never nil once initialised.
+    public private(set) var base: UnsafeMutableRawPointer
+    public private(set) var capacity: Int
+    /// Bytes written so far. Invariant: `sent <= count <= capacity`.
+    public var count: Int = 0
+    /// Bytes already handed to the socket.
+    public var sent: Int = 0
+    /// 2 or 3: selects the encoding of maps, sets, nulls, doubles and pushes.
+    public var protocolVersion: Int = 2
+    /// When > 0, replies are being discarded (CLIENT REPLY OFF/SKIP); writes are dropped.
+    public var muted: Bool = false
+
+    public static let initialCapacity = 16 * 1024
+
+    public init(capacity: Int = ReplyBuffer.initialCapacity) {
+        self.capacity = capacity
+        self.base = UnsafeMutableRawPointer.allocate(byteCount: capacity, alignment: 16)
+    }
+
+    deinit { base.deallocate() }
+
+    @inlinable public var pending: Int { count - sent }
+    @inlinable public var isResp3: Bool { protocolVersion == 3 }
+
+    /// Drops bytes already sent and, when the buffer grew large and is now
+    /// empty, gives memory back.
+    public func compact() {
+        if sent == count {
+            sent = 0; count = 0
+            if capacity > 1 << 20 { shrink(to: ReplyBuffer.initialCapacity) }
+        } else if sent > 0 && sent >= capacity / 2 {
+            (base + 0).copyMemory(from: base + sent, byteCount: count - sent)
+            count -= sent; sent = 0
+        }
+    }
+
+    private func shrink(to newCapacity: Int) {
+        let fresh = UnsafeMutableRawPointer.allocate(byteCount: newCapacity, alignment: 16)
+        base.deallocate()
+        base = fresh; capacity = newCapacity
+    }
+
+    @usableFromInline func grow(_ needed: Int) {
+        var newCapacity = capacity * 2
+        while newCapacity - count < needed { newCapacity *= 2 }
+        let fresh = UnsafeMutableRawPointer.allocate(byteCount: newCapacity, alignment: 16)
+        fresh.copyMemory(from: base, byteCount: count)
+        base.deallocate()
+        base = fresh; capacity = newCapacity
+    }
+
+    @inlinable @inline(__always)
+    public func reserve(_ n: Int) {
+        if capacity - count < n { grow(n) }
+    }
+
+    // MARK: raw appends
+
+    @inlinable @inline(__always)
+    public func append(_ byte: UInt8) {
+        if muted { return }
+        reserve(1)
+        base.storeBytes(of: byte, toByteOffset: count, as: UInt8.self)
+        count += 1
+    }
+
+    @inlinable
+    public func append(_ bytes: UnsafeRawBufferPointer) {
+        if muted || bytes.count == 0 { return }
+        reserve(bytes.count)
+        (base + count).copyMemory(from: bytes.baseAddress!, byteCount: bytes.count)
+        count += bytes.count
+    }
+
+    @inlinable
+    public func append(_ text: StaticString) {
+        append(UnsafeRawBufferPointer(start: text.utf8Start, count: text.utf8CodeUnitCount))
+    }
+
+    public func append(_ text: String) {
+        var text = text
+        text.withUTF8 { append(UnsafeRawBufferPointer($0)) }
+    }
+
+    @inlinable @inline(__always)
+    func appendCRLF() {
+        reserve(2)
+        base.storeBytes(of: 0x0A0D as UInt16, toByteOffset: count, as: UInt16.self)
+        count += 2
+    }
+
+    /// Appends the decimal digits of `value`.
+    @inlinable
+    public func appendDecimal(_ value: Int) {
+        if muted { return }
+        reserve(21)
+        count += Decimal.write(value, to: base + count)
+    }
+
+    // MARK: frames
+
+    /// `+text\r\n`
+    @inlinable public func simple(_ text: StaticString) {
+        if muted { return }
+        append(0x2B); append(text); appendCRLF()
+    }
+
+    public func simple(_ text: String) {
+        if muted { return }
+        append(0x2B); append(text); appendCRLF()
+    }
+
+    @inlinable public func ok() { simple("OK") }
+
+    /// An error reply. `message` carries its own code (`ERR ...`, `WRONGTYPE ...`).
+    public func error(_ message: String) {
+        if muted { return }
+        append(0x2D); append(message); appendCRLF()
+    }
+
+    @inlinable public func error(_ message: StaticString) {
+        if muted { return }
+        append(0x2D); append(message); appendCRLF()
+    }
+
+    /// `:n\r\n`
+    @inlinable public func integer(_ value: Int) {
+        if muted { return }
+        reserve(24)
+        base.storeBytes(of: 0x3A, toByteOffset: count, as: UInt8.self)
+        count += 1
+        count += Decimal.write(value, to: base + count)
+        base.storeBytes(of: 0x0A0D as UInt16, toByteOffset: count, as: UInt16.self)
+        count += 2
+    }
+
+    @inlinable func header(_ marker: UInt8, _ n: Int) {
+        reserve(24)
+        base.storeBytes(of: marker, toByteOffset: count, as: UInt8.self)
+        count += 1
+        count += Decimal.write(n, to: base + count)
+        base.storeBytes(of: 0x0A0D as UInt16, toByteOffset: count, as: UInt16.self)
+        count += 2
+    }
+
+    /// `$len\r\nbytes\r\n`
+    @inlinable public func bulk(_ bytes: UnsafeRawBufferPointer) {
+        if muted { return }
+        reserve(bytes.count + 24)
+        header(0x24, bytes.count)
+        if bytes.count > 0 {
+            (base + count).copyMemory(from: bytes.baseAddress!, byteCount: bytes.count)
+            count += bytes.count
+        }
+        base.storeBytes(of: 0x0A0D as UInt16, toByteOffset: count, as: UInt16.self)
+        count += 2
+    }
+
+    public func bulk(_ text: String) {
+        var text = text
+        text.withUTF8 { bulk(UnsafeRawBufferPointer($0)) }
+    }
+
+    public func bulk(_ bytes: [UInt8]) {
+        bytes.withUnsafeBytes { bulk($0) }
+    }
+
+    @inlinable public func bulk(_ text: StaticString) {
+        bulk(UnsafeRawBufferPointer(start: text.utf8Start, count: text.utf8CodeUnitCount))
+    }
+
+    /// A bulk string holding the decimal form of `value` (used where Redis replies
+    /// with a string that happens to be a number, e.g. INCRBYFLOAT or CONFIG GET).
+    public func bulkDecimal(_ value: Int) {
+        if muted { return }
+        var digits = (0 as UInt64, 0 as UInt64, 0 as UInt64)
+        let n = withUnsafeMutableBytes(of: &digits) { Decimal.write(value, to: $0.baseAddress!) }
+        withUnsafeBytes(of: &digits) { bulk(UnsafeRawBufferPointer(rebasing: $0[0..<n])) }
+    }
+
+    /// The null reply: `$-1` in RESP2, `_` in RESP3.
+    @inlinable public func null() {
+        if muted { return }
+        if protocolVersion == 3 { append("_\r\n") } else { append("$-1\r\n") }
+    }
+
+    /// The null array: `*-1` in RESP2, `_` in RESP3.
+    public func nullArray() {
+        if muted { return }
+        if protocolVersion == 3 { append("_\r\n") } else { append("*-1\r\n") }
+    }
+
+    @inlinable public func array(_ n: Int) {
+        if muted { return }
+        header(0x2A, n)
+    }
+
+    /// A map of `n` pairs: `%n` in RESP3, a flat array of 2n in RESP2.
+    public func map(_ n: Int) {
+        if muted { return }
+        if protocolVersion == 3 { header(0x25, n) } else { header(0x2A, n * 2) }
+    }
+
+    /// A set: `~n` in RESP3, an array in RESP2.
+    public func set(_ n: Int) {
+        if muted { return }
+        header(protocolVersion == 3 ? 0x7E : 0x2A, n)
+    }
+
+    /// A push frame: `>n` in RESP3, an array in RESP2.
+    public func push(_ n: Int) {
+        if muted { return }
+        header(protocolVersion == 3 ? 0x3E : 0x2A, n)
+    }
+
+    /// A boolean: `#t`/`#f` in RESP3, `:1`/`:0` in RESP2.
+    public func boolean(_ value: Bool) {
+        if muted { return }
+        if protocolVersion == 3 { append(value ? "#t\r\n" : "#f\r\n") } else { integer(value ? 1 : 0) }
+    }
+
+    /// A double: `,x` in RESP3, a bulk string in RESP2. Formatted as Redis does (%.17g).
+    public func double(_ value: Double) {
+        if muted { return }
+        let text = DoubleFormat.resp3(value)
+        if protocolVersion == 3 { append(0x2C); append(text); appendCRLF() } else { bulk(text) }
+    }
+
+    /// A verbatim string (`=len\r\ntxt:...`) in RESP3, a bulk string in RESP2.
+    public func verbatim(_ text: String, format: StaticString = "txt") {
+        if muted { return }
+        if protocolVersion == 3 {
+            var text = text
+            text.withUTF8 { utf8 in
+                header(0x3D, utf8.count + 4)
+                append(format); append(0x3A)
+                append(UnsafeRawBufferPointer(utf8))
+                appendCRLF()
+            }
+        } else {
+            bulk(text)
+        }
+    }
+}

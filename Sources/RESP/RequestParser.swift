@@ -1,0 +1,279 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The protocol errors a request can raise. Each is answered with its exact
+/// Redis text and then the connection is closed.
+public enum ProtocolError: Error, Equatable {
+    case invalidMultibulkLength
+    case invalidBulkLength
+    case expectedDollar(UInt8)
+    case unbalancedQuotes
+    case tooBigInline
+    case tooBigMultibulkCount
+    case tooBigBulkCount
+    case unauthenticatedMultibulkLength
+    case unauthenticatedBulkLength
+
+    /// The reply text, without the leading `-` and trailing CRLF.
+    public var message: String {
+        switch self {
+        case .invalidMultibulkLength: return "ERR Protocol error: invalid multibulk length"
+        case .invalidBulkLength: return "ERR Protocol error: invalid bulk length"
+        case .expectedDollar(let c): return "ERR Protocol error: expected '$', got '\(Character(Unicode.Scalar(c)))'"
+        case .unbalancedQuotes: return "ERR Protocol error: unbalanced quotes in request"
+        case .tooBigInline: return "ERR Protocol error: too big inline request"
+        case .tooBigMultibulkCount: return "ERR Protocol error: too big mbulk count string"
+        case .tooBigBulkCount: return "ERR Protocol error: too big bulk count string"
+        case .unauthenticatedMultibulkLength: return "ERR Protocol error: unauthenticated multibulk length"
+        case .unauthenticatedBulkLength: return "ERR Protocol error: unauthenticated bulk length"
+        }
+    }
+}
+
+/// The limits the parser enforces (see REDIS-NOTES §1e).
+public struct ProtocolLimits {
+    /// `proto-max-bulk-len`, 512 MB by default.
+    public var maxBulkLength: Int = 512 * 1024 * 1024
+    /// `PROTO_INLINE_MAX_SIZE`: a line with no newline after this many bytes is an error.
+    public static let maxInlineSize = 64 * 1024
+    public init() {}
+}
+
+/// Incremental parser for one connection's requests: RESP multibulk arrays and
+/// inline commands. It resumes where it stopped when a request arrives in
+/// pieces, so a huge request split into many reads is parsed in linear time.
+///
+/// All positions are offsets from the start of the request being parsed,
+/// because the input buffer may be compacted or grown between reads.
+public struct RequestParser {
+    public enum Result: Equatable {
+        /// A complete request of `length` bytes is in `arguments()`.
+        case request(length: Int)
+        /// Bytes `0..<length` hold nothing to execute (`*0`, `*-1`, empty inline line).
+        case skip(length: Int)
+        /// More bytes are needed. `expected` is the request size known so far
+        /// (so the caller can grow its buffer once for a large bulk), or 0.
+        case incomplete(expected: Int)
+        case error(ProtocolError)
+    }
+
+    @usableFromInline var spans: UnsafeMutablePointer<Arguments.Span>
+    @usableFromInline var spanCapacity: Int
+    @usableFromInline var argumentCount = 0
+    /// Total arguments announced by the `*N` header, 0 when not inside a multibulk.
+    @usableFromInline var announced = 0
+    /// Length announced by the current `$N` header, -1 when awaiting a header.
+    @usableFromInline var bulkLength = -1
+    /// Where parsing resumes, relative to the request start.
+    @usableFromInline var cursor = 0
+    /// Inline requests decode into this scratch buffer (quotes and escapes resolved).
+    @usableFromInline var scratch: UnsafeMutableRawPointer
+    @usableFromInline var scratchCapacity: Int
+    @usableFromInline var argumentsInScratch = false
+
+    public var limits = ProtocolLimits()
+    /// False until the client authenticated when a password is required: caps request sizes.
+    public var authenticated = true
+
+    public init() {
+        spanCapacity = 16
+        spans = .allocate(capacity: spanCapacity)
+        scratchCapacity = 256
+        scratch = .allocate(byteCount: scratchCapacity, alignment: 8)
+    }
+
+    /// Frees the parser's storage. Call exactly once, when the connection closes.
+    public mutating func deallocate() {
+        spans.deallocate()
+        scratch.deallocate()
+    }
+
+    /// True while a multibulk request has been started but not finished.
+    public var inProgress: Bool { announced > 0 }
+
+    /// The arguments of the request just returned by `parse`, viewed in `buffer`
+    /// (the same start pointer passed to `parse`).
+    @inlinable
+    public func arguments(in requestStart: UnsafeRawPointer) -> Arguments {
+        Arguments(base: argumentsInScratch ? UnsafeRawPointer(scratch) : requestStart, spans: spans, count: argumentCount)
+    }
+
+    @usableFromInline mutating func addSpan(_ offset: Int, _ length: Int) {
+        if argumentCount == spanCapacity {
+            let bigger = UnsafeMutablePointer<Arguments.Span>.allocate(capacity: spanCapacity * 2)
+            bigger.moveInitialize(from: spans, count: argumentCount)
+            spans.deallocate()
+            spans = bigger
+            spanCapacity *= 2
+        }
+        spans[argumentCount] = Arguments.Span(offset: offset, length: length)
+        argumentCount += 1
+    }
+
+    /// Parses the request starting at `start`, with `available` bytes present.
+    public mutating func parse(_ start: UnsafeRawPointer, available: Int) -> Result {
+        if announced == 0 {
+            if available == 0 { return .incomplete(expected: 0) }
+            if start.load(as: UInt8.self) != 0x2A { return parseInline(start, available) }
+            // `*N\r\n`
+            guard let cr = findCR(start, from: 0, to: available) else {
+                return available > ProtocolLimits.maxInlineSize ? .error(.tooBigMultibulkCount) : .incomplete(expected: 0)
+            }
+            // Redis needs the byte after '\r' to be present and skips it unchecked.
+            if cr > available - 2 { return .incomplete(expected: 0) }
+            guard let n = Decimal.parse(UnsafeRawBufferPointer(start: start + 1, count: cr - 1)), n <= Int(Int32.max) else {
+                return .error(.invalidMultibulkLength)
+            }
+            if n > 10 && !authenticated { return .error(.unauthenticatedMultibulkLength) }
+            if n <= 0 { return .skip(length: cr + 2) }
+            announced = n
+            argumentCount = 0
+            bulkLength = -1
+            cursor = cr + 2
+            argumentsInScratch = false
+        }
+        while argumentCount < announced {
+            if bulkLength < 0 {
+                if cursor >= available { return .incomplete(expected: 0) }
+                guard let cr = findCR(start, from: cursor, to: available) else {
+                    if available - cursor > ProtocolLimits.maxInlineSize { return reset(.tooBigBulkCount) }
+                    return .incomplete(expected: 0)
+                }
+                if cr - cursor > available - cursor - 2 { return .incomplete(expected: 0) }
+                let marker = start.load(fromByteOffset: cursor, as: UInt8.self)
+                if marker != 0x24 { return reset(.expectedDollar(marker)) }
+                guard let n = Decimal.parse(UnsafeRawBufferPointer(start: start + cursor + 1, count: cr - cursor - 1)),
+                      n >= 0, n <= limits.maxBulkLength else {
+                    return reset(.invalidBulkLength)
+                }
+                if n > 16384 && !authenticated { return reset(.unauthenticatedBulkLength) }
+                bulkLength = n
+                cursor = cr + 2
+            }
+            // The payload and the two bytes after it (Redis skips them unchecked).
+            if available - cursor < bulkLength + 2 { return .incomplete(expected: cursor + bulkLength + 2) }
+            addSpan(cursor, bulkLength)
+            cursor += bulkLength + 2
+            bulkLength = -1
+        }
+        let length = cursor
+        announced = 0
+        cursor = 0
+        return .request(length: length)
+    }
+
+    @usableFromInline mutating func reset(_ error: ProtocolError) -> Result {
+        announced = 0; cursor = 0; bulkLength = -1; argumentCount = 0
+        return .error(error)
+    }
+
+    @inlinable @inline(__always)
+    func findCR(_ start: UnsafeRawPointer, from: Int, to: Int) -> Int? {
+        guard let hit = memchr(start + from, 0x0D, to - from) else { return nil }
+        return UnsafeRawPointer(hit) - start
+    }
+
+    // MARK: inline commands
+
+    mutating func parseInline(_ start: UnsafeRawPointer, _ available: Int) -> Result {
+        guard let hit = memchr(start, 0x0A, available) else {
+            return available > ProtocolLimits.maxInlineSize ? .error(.tooBigInline) : .incomplete(expected: 0)
+        }
+        let newline = UnsafeRawPointer(hit) - start
+        var lineEnd = newline
+        if lineEnd > 0 && start.load(fromByteOffset: lineEnd - 1, as: UInt8.self) == 0x0D { lineEnd -= 1 }
+        if scratchCapacity < lineEnd + 1 {
+            scratch.deallocate()
+            scratchCapacity = max(lineEnd + 1, scratchCapacity * 2)
+            scratch = .allocate(byteCount: scratchCapacity, alignment: 8)
+        }
+        argumentCount = 0
+        argumentsInScratch = true
+        if !splitInline(UnsafeRawBufferPointer(start: start, count: lineEnd)) {
+            argumentCount = 0
+            return .error(.unbalancedQuotes)
+        }
+        if argumentCount == 0 { return .skip(length: newline + 1) }
+        return .request(length: newline + 1)
+    }
+
+    /// Splits a line into arguments the way redis-cli and Redis's inline
+    /// parser do: blanks separate, "double quotes" understand \n \r \t \b \a
+    /// \xHH and \<any>, 'single quotes' understand only \'. A closing quote
+    /// must be followed by a blank or the end. A NUL byte ends the line.
+    /// Returns false on unbalanced quotes.
+    mutating func splitInline(_ line: UnsafeRawBufferPointer) -> Bool {
+        let n = line.count
+        var p = 0
+        var out = 0
+        @inline(__always) func at(_ i: Int) -> UInt8 { i < n ? line[i] : 0 }
+        @inline(__always) func isSpace(_ c: UInt8) -> Bool { c == 0x20 || (c >= 0x09 && c <= 0x0D) }
+        while true {
+            while p < n && line[p] != 0 && isSpace(line[p]) { p += 1 }
+            if at(p) == 0 { return true }
+            var inDouble = false, inSingle = false, done = false
+            let argStart = out
+            while !done {
+                let c = at(p)
+                if inDouble {
+                    if c == 0x5C && at(p + 1) == 0x78 && Self.isHex(at(p + 2)) && Self.isHex(at(p + 3)) {
+                        scratch.storeBytes(of: Self.hexValue(at(p + 2)) << 4 | Self.hexValue(at(p + 3)), toByteOffset: out, as: UInt8.self)
+                        out += 1; p += 3
+                    } else if c == 0x5C && at(p + 1) != 0 {
+                        p += 1
+                        let e = at(p)
+                        let decoded: UInt8
+                        switch e {
+                        case 0x6E: decoded = 0x0A  // n
+                        case 0x72: decoded = 0x0D  // r
+                        case 0x74: decoded = 0x09  // t
+                        case 0x62: decoded = 0x08  // b
+                        case 0x61: decoded = 0x07  // a
+                        default: decoded = e
+                        }
+                        scratch.storeBytes(of: decoded, toByteOffset: out, as: UInt8.self); out += 1
+                    } else if c == 0x22 {
+                        if at(p + 1) != 0 && !isSpace(at(p + 1)) { return false }
+                        done = true
+                    } else if c == 0 {
+                        return false
+                    } else {
+                        scratch.storeBytes(of: c, toByteOffset: out, as: UInt8.self); out += 1
+                    }
+                } else if inSingle {
+                    if c == 0x5C && at(p + 1) == 0x27 {
+                        p += 1
+                        scratch.storeBytes(of: 0x27 as UInt8, toByteOffset: out, as: UInt8.self); out += 1
+                    } else if c == 0x27 {
+                        if at(p + 1) != 0 && !isSpace(at(p + 1)) { return false }
+                        done = true
+                    } else if c == 0 {
+                        return false
+                    } else {
+                        scratch.storeBytes(of: c, toByteOffset: out, as: UInt8.self); out += 1
+                    }
+                } else {
+                    switch c {
+                    case 0x20, 0x0A, 0x0D, 0x09, 0x00: done = true
+                    case 0x22: inDouble = true
+                    case 0x27: inSingle = true
+                    default: scratch.storeBytes(of: c, toByteOffset: out, as: UInt8.self); out += 1
+                    }
+                }
+                if at(p) != 0 { p += 1 }
+            }
+            addSpan(argStart, out - argStart)
+        }
+    }
+
+    static func isHex(_ c: UInt8) -> Bool {
+        (c >= 0x30 && c <= 0x39) || (c >= 0x61 && c <= 0x66) || (c >= 0x41 && c <= 0x46)
+    }
+
+    static func hexValue(_ c: UInt8) -> UInt8 {
+        if c >= 0x30 && c <= 0x39 { return c - 0x30 }
+        if c >= 0x61 && c <= 0x66 { return c - 0x61 + 10 }
+        return c - 0x41 + 10
+    }
+}

@@ -1,0 +1,94 @@
+import Commands
+import Storage
+import CSystem
+import Synchronization
+
+/// The periodic work each event loop does `hz` times a second (Redis's
+/// serverCron and the fast expiry cycle of beforeSleep): active expiry over
+/// the shards the loop owns, idle-client timeouts, statistics sampling.
+final class Cron: @unchecked Sendable {
+    let server: ServerContext
+    /// Shards each loop expires: loop i owns shards i, i+n, i+2n…
+    let ownedShards: [[Int]]
+    /// Per-loop fast-cycle bookkeeping (each written only by its loop).
+    var lastFastCycleUs: [Int64]
+    var lastCycleTimedOut: [Bool]
+    var stalePercent: [Double]
+    var lastOpsSampleMs: Int64 = 0
+    var lastOpsCount = 0
+
+    init(server: ServerContext, loopCount: Int) {
+        self.server = server
+        let shardCount = server.keyspace.shards.count
+        ownedShards = (0..<loopCount).map { loop in Array(stride(from: loop, to: shardCount, by: loopCount)) }
+        lastFastCycleUs = Array(repeating: 0, count: loopCount)
+        lastCycleTimedOut = Array(repeating: false, count: loopCount)
+        stalePercent = Array(repeating: 0, count: loopCount)
+    }
+
+    /// `active-expire-effort` scaling of Redis's constants.
+    var effort: Int { max(0, min(9, server.config.activeExpireEffort - 1)) }
+
+    func tick(loop: Int, nowMs: Int64) {
+        if server.activeExpireEnabled.load(ordering: .relaxed) {
+            let hz = max(1, server.config.hz)
+            let percent = 25 + 2 * effort
+            let budget = Int64(percent * 1_000_000 / hz / 100)
+            runExpiry(loop: loop, nowMs: nowMs, budgetUs: budget)
+        }
+        if loop == 0 { sampleStatistics(nowMs: nowMs) }
+        closeIdleClients(loop: loop, nowMs: nowMs)
+    }
+
+    /// The fast cycle: when the last cycle hit its time limit or found many
+    /// stale keys, spend up to ~1 ms between event-loop turns on expiry.
+    func beforeSleep(loop: Int, nowMs: Int64) -> Int {
+        guard server.activeExpireEnabled.load(ordering: .relaxed) else { return -1 }
+        let acceptable = Double(10 - effort)
+        guard lastCycleTimedOut[loop] || stalePercent[loop] > acceptable else { return -1 }
+        let duration = Int64(1000 + 250 * effort)
+        let now = cs_monotonic_us()
+        if now - lastFastCycleUs[loop] < duration * 2 { return Int(duration * 2 / 1000) + 1 }
+        lastFastCycleUs[loop] = now
+        runExpiry(loop: loop, nowMs: nowMs, budgetUs: duration)
+        return Int(duration * 2 / 1000) + 1
+    }
+
+    func runExpiry(loop: Int, nowMs: Int64, budgetUs: Int64) {
+        let start = cs_monotonic_us()
+        let result = server.keyspace.activeExpire(
+            shards: ownedShards[loop], now: nowMs, keysPerLoop: 20 + 5 * effort,
+            acceptableStale: 10 - effort, deadlineUs: start + budgetUs)
+        let elapsed = cs_monotonic_us() - start
+        server.stats.expireCycleMicroseconds.add(Int(elapsed), ordering: .relaxed)
+        lastCycleTimedOut[loop] = result.hitTimeLimit
+        if result.hitTimeLimit { server.stats.expiredTimeCapReached.add(1, ordering: .relaxed) }
+        let current = result.sampled > 0 ? Double(result.expired) * 100 / Double(result.sampled) : 0
+        stalePercent[loop] = current * 0.05 + stalePercent[loop] * 0.95
+        if loop == 0 { server.stats.expiredStalePercent.store(Int(stalePercent[loop] * 100), ordering: .relaxed) }
+    }
+
+    func sampleStatistics(nowMs: Int64) {
+        _ = server.notePeak(server.usedMemory)
+        let processed = server.loops.reduce(0) { $0 + $1.commandsProcessed.current }
+        if lastOpsSampleMs == 0 {
+            lastOpsSampleMs = nowMs; lastOpsCount = processed
+        } else if nowMs - lastOpsSampleMs >= 1000 {
+            let ops = (processed - lastOpsCount) * 1000 / Int(max(1, nowMs - lastOpsSampleMs))
+            server.instantaneousOps.store(max(0, ops), ordering: .relaxed)
+            lastOpsSampleMs = nowMs; lastOpsCount = processed
+        }
+    }
+
+    /// `timeout`: close clients idle longer than that many seconds (pub/sub clients excepted).
+    func closeIdleClients(loop: Int, nowMs: Int64) {
+        let limit = server.config.timeout
+        guard limit > 0 else { return }
+        for c in server.clients.snapshot() where c.loop.index == loop && c.subscriptionCount == 0 {
+            if nowMs - c.lastInteractionMs.load(ordering: .relaxed) > Int64(limit) * 1000 {
+                server.log(.verbose, "Closing idle client")
+                c.kill()
+            }
+        }
+    }
+}

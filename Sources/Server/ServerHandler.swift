@@ -1,0 +1,128 @@
+import Commands
+import Networking
+import RESP
+import Storage
+import CSystem
+import Synchronization
+
+/// Connects the networking layer to the command layer: one `Client` per
+/// connection, requests to the dispatcher, periodic work to the cron.
+final class ServerHandler: ConnectionHandler, @unchecked Sendable {
+    typealias Session = Client
+
+    let server: ServerContext
+    let dispatcher: Dispatcher
+    let loops: [LoopContext]
+    let cron: Cron
+    /// Set once the network server exists (before any connection).
+    var submitToLoop: (Int, @escaping () -> Void) -> Void = { _, _ in }
+    var closeOnLoop: (Int, Int) -> Void = { _, _ in }
+
+    init(server: ServerContext, loops: [LoopContext]) {
+        self.server = server
+        self.dispatcher = Dispatcher(server: server)
+        self.loops = loops
+        self.cron = Cron(server: server, loopCount: loops.count)
+    }
+
+    static let deniedText = "DENIED Redis is running in protected mode because protected mode is enabled and no password is set for the default user. In this mode connections are only accepted from the loopback interface. If you want to connect from external computers to Redis you may adopt one of the following solutions: 1) Just disable protected mode sending the command 'CONFIG SET protected-mode no' from the loopback interface by connecting to Redis from the same host the server is running, however MAKE SURE Redis is not publicly accessible from internet if you do so. Use CONFIG REWRITE to make this change permanent. 2) Alternatively you can just disable the protected mode by editing the Redis configuration file, and setting the protected mode option to 'no', and then restarting the server. 3) If you started the server manually just for testing, restart it with the '--protected-mode no' option. 4) Setup a an authentication password for the default user. NOTE: You only need to do one of the above things in order for the server to start accepting connections from the outside."
+
+    static func isLoopback(_ address: String) -> Bool {
+        address.hasPrefix("127.") || address.hasPrefix("::1:") || address.hasPrefix("::ffff:127.")
+    }
+
+    func open(_ connection: Connection, loop: Int) -> Client? {
+        server.stats.connectionsReceived.add(1, ordering: .relaxed)
+        if server.clients.count >= server.config.maxclients {
+            connection.output.error("ERR max number of clients reached")
+            server.stats.rejectedConnections.add(1, ordering: .relaxed)
+            return nil
+        }
+        if server.config.protectedMode && server.config.requirepass == nil && !ServerHandler.isLoopback(connection.peerAddress) {
+            connection.output.error(ServerHandler.deniedText)
+            server.stats.rejectedConnections.add(1, ordering: .relaxed)
+            return nil
+        }
+        let client = Client(id: connection.id, server: server, loop: loops[loop], reply: connection.output,
+                            fd: connection.fd, address: connection.peerAddress, localAddress: connection.localAddress)
+        let id = connection.id
+        let close = closeOnLoop
+        client.requestClose = { close(loop, id) }
+        connection.authenticated = client.authenticated
+        server.clients.add(client)
+        server.clientBufferBytes.add(connection.bufferBytes, ordering: .relaxed)
+        client.publishedBufferBytes = connection.bufferBytes
+        return client
+    }
+
+    @inline(__always)
+    func execute(_ client: Client, _ arguments: Arguments, _ connection: Connection) -> ExecutionResult {
+        if client.killed.load(ordering: .relaxed) { return .close }
+        let loop = client.loop
+        if server.pausedUntilMs.load(ordering: .relaxed) > loop.nowMs && mustWaitForPause(arguments) {
+            return .wait
+        }
+        client.lastInteractionMs.store(loop.nowMs, ordering: .relaxed)
+        dispatcher.execute(client, arguments)
+        connection.authenticated = client.authenticated
+        return client.closeAfterReply ? .close : .done
+    }
+
+    /// During CLIENT PAUSE ALL every command waits; during PAUSE WRITE only
+    /// commands that may write (and EVAL/PUBLISH-like ones) do.
+    func mustWaitForPause(_ arguments: Arguments) -> Bool {
+        if !server.pauseWritesOnly.load(ordering: .relaxed) { return true }
+        guard let spec = server.commands.lookup(arguments[0]) else { return false }
+        return spec.flags.contains(.write) || spec.flags.contains(.mayReplicate)
+    }
+
+    func protocolError(_ client: Client, _ error: ProtocolError) {
+        let code = error.message.prefix(while: { $0 != " " })
+        client.loop.countError(String(code))
+    }
+
+    func closed(_ client: Client, _ connection: Connection) {
+        server.clients.remove(client)
+        server.clientBufferBytes.add(-client.publishedBufferBytes, ordering: .relaxed)
+        server.clientClosedHooks.forEach { $0(client) }
+    }
+
+    @inline(__always)
+    func beginBatch(loop: Int) {
+        let context = loops[loop]
+        context.nowMs = server.clock.milliseconds
+    }
+
+    func endBatch(_ client: Client, _ connection: Connection, read: Int, written: Int) {
+        let loop = client.loop
+        loop.netInputBytes.add(read)
+        loop.netOutputBytes.add(written)
+        let bytes = connection.bufferBytes
+        if bytes != client.publishedBufferBytes {
+            server.clientBufferBytes.add(bytes - client.publishedBufferBytes, ordering: .relaxed)
+            client.publishedBufferBytes = bytes
+        }
+        client.queryBufferBytes.store(connection.queryBufferLength, ordering: .relaxed)
+        client.queryBufferFree.store(connection.queryBufferFree, ordering: .relaxed)
+        client.outputBufferBytes.store(connection.output.pending, ordering: .relaxed)
+        if connection.queryBufferLength > server.config.clientQueryBufferLimit {
+            server.log(.warning, "Closing client that reached max query buffer length: id=\(client.id) addr=\(client.address) qbuf=\(connection.queryBufferLength)")
+            connection.closeAfterReply = true
+            client.kill()
+        }
+    }
+
+    func tick(loop: Int) {
+        let context = loops[loop]
+        context.nowMs = server.clock.milliseconds
+        if context.resetRequested.load(ordering: .relaxed) {
+            context.resetCounters()
+            context.resetRequested.store(false, ordering: .relaxed)
+        }
+        cron.tick(loop: loop, nowMs: context.nowMs)
+    }
+
+    func beforeSleep(loop: Int) -> Int {
+        cron.beforeSleep(loop: loop, nowMs: server.clock.milliseconds)
+    }
+}

@@ -1,0 +1,127 @@
+import Commands
+import Networking
+import Storage
+import Synchronization
+import CSystem
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The whole server as a library: configure, start on a port (0 picks a free
+/// one), stop. The `swiftlet-server` executable and the test fixture are thin
+/// layers over this type.
+///
+/// ```swift
+/// let config = Configuration()
+/// _ = config.set([("port", "0")])
+/// let server = SwiftletServer(configuration: config)
+/// try server.start()
+/// print(server.port)
+/// server.stop()
+/// ```
+public final class SwiftletServer: @unchecked Sendable {
+    public let configuration: Configuration
+    public let context: ServerContext
+    public let clock: ServerClock
+    let network = NetworkServer<ServerHandler>()
+    var handler: ServerHandler?
+    let logger: Logger
+    private let state = Mutex<(running: Bool, shutdown: ShutdownRequest?)>((false, nil))
+    private var shutdownWaiters = pthread_cond_t()
+    private var shutdownMutex = pthread_mutex_t()
+
+    /// The port the server listens on (meaningful after `start`).
+    public var port: Int { network.port }
+
+    public init(configuration: Configuration = Configuration(), clock: ServerClock = ServerClock(),
+                commands: [CommandSpec] = CommandCatalog.all()) {
+        self.configuration = configuration
+        self.clock = clock
+        let table = CommandTable(commands)
+        for (from, to) in configuration.renamedCommands { _ = table.rename(from, to: to) }
+        context = ServerContext(config: configuration, clock: clock, commands: table)
+        logger = Logger(path: configuration.logfile, level: LogLevel(name: configuration.loglevel) ?? .notice)
+        pthread_mutex_init(&shutdownMutex, nil)
+        pthread_cond_init(&shutdownWaiters, nil)
+        let logger = self.logger
+        context.log = { level, message in logger.log(level, message) }
+        context.residentBytes = { ProcessStats.residentBytes() }
+        context.executablePath = ProcessStats.executablePath()
+    }
+
+    /// Binds the listening sockets and starts the event loops.
+    public func start() throws {
+        cs_ignore_sigpipe()
+        let loopCount = max(1, configuration.ioThreads)
+        let loops = context.makeLoops(loopCount)
+        let handler = ServerHandler(server: context, loops: loops)
+        self.handler = handler
+        context.requestShutdown = { [weak self] request in self?.shutdownRequested(request) }
+        try network.start(handler: handler, loopCount: loopCount, addresses: configuration.bind,
+                          port: configuration.port, backlog: configuration.tcpBacklog, hz: configuration.hz,
+                          tcpKeepAlive: configuration.tcpKeepalive)
+        let network = self.network
+        handler.closeOnLoop = { loop, id in
+            let target = network.loops[loop]
+            target.submit { target.close(connectionId: id) }
+        }
+        context.boundPort.store(network.port, ordering: .relaxed)
+        state.withLock { $0.running = true }
+    }
+
+    /// Stops the loops after writing queued replies and closing connections.
+    public func stop() {
+        let wasRunning = state.withLock { s -> Bool in
+            let r = s.running
+            s.running = false
+            return r
+        }
+        guard wasRunning else { return }
+        network.stop()
+        context.backgroundFree.stop()
+        pthread_mutex_lock(&shutdownMutex)
+        pthread_cond_broadcast(&shutdownWaiters)
+        pthread_mutex_unlock(&shutdownMutex)
+    }
+
+    /// SHUTDOWN from a client or a signal: recorded here; the loops cannot
+    /// join themselves, so stopping happens on another thread.
+    func shutdownRequested(_ request: ShutdownRequest) {
+        let first = state.withLock { s -> Bool in
+            if s.shutdown != nil { return false }
+            s.shutdown = request
+            return true
+        }
+        guard first else { return }
+        pthread_mutex_lock(&shutdownMutex)
+        pthread_cond_broadcast(&shutdownWaiters)
+        pthread_mutex_unlock(&shutdownMutex)
+        if !waiterPresent.load(ordering: .relaxed) {
+            _ = startThread { [self] in self.stop() }
+        }
+    }
+
+    private let waiterPresent = Atomic<Bool>(false)
+
+    /// Blocks until SHUTDOWN is requested (or `stop` is called), then stops
+    /// the server. Returns what was requested (nil after a plain `stop`).
+    @discardableResult
+    public func waitForShutdown() -> ShutdownRequest? {
+        waiterPresent.store(true, ordering: .relaxed)
+        pthread_mutex_lock(&shutdownMutex)
+        while state.withLock({ $0.running && $0.shutdown == nil }) {
+            pthread_cond_wait(&shutdownWaiters, &shutdownMutex)
+        }
+        pthread_mutex_unlock(&shutdownMutex)
+        let request = state.withLock { $0.shutdown }
+        stop()
+        return request
+    }
+
+    /// Asks the server to shut down as if a client sent SHUTDOWN (signals use this).
+    public func requestShutdown(_ request: ShutdownRequest = .plain) {
+        shutdownRequested(request)
+    }
+
+    public func log(_ level: LogLevel, _ message: String) { logger.log(level, message) }
+}

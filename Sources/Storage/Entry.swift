@@ -1,0 +1,169 @@
+import CSystem
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The type of a stored value, as the TYPE command names it.
+public enum ValueType: UInt8 {
+    case string = 0, list, set, zset, hash, stream
+
+    public var name: StaticString {
+        switch self {
+        case .string: return "string"
+        case .list: return "list"
+        case .set: return "set"
+        case .zset: return "zset"
+        case .hash: return "hash"
+        case .stream: return "stream"
+        }
+    }
+}
+
+/// How a string value is held, as OBJECT ENCODING names it. Swiftlet always
+/// stores the bytes; the encoding records what Redis would report.
+public enum StringEncoding: UInt8 {
+    case int = 0, embstr = 1, raw = 2
+
+    /// Redis's `OBJ_ENCODING_EMBSTR_SIZE_LIMIT`.
+    public static let embstrLimit = 44
+
+    /// The encoding Redis's `tryObjectEncoding` picks for a freshly set value.
+    @inlinable
+    public static func classify(_ value: UnsafeRawBufferPointer) -> StringEncoding {
+        if value.count <= 20, value.count > 0, isCanonicalInteger(value) { return .int }
+        return value.count <= embstrLimit ? .embstr : .raw
+    }
+
+    /// True when the bytes are exactly how Redis would print a `long long`.
+    @inlinable
+    public static func isCanonicalInteger(_ value: UnsafeRawBufferPointer) -> Bool {
+        let n = value.count
+        if n == 0 || n > 20 { return false }
+        if n == 1 { return value[0] >= 0x30 && value[0] <= 0x39 }
+        var i = 0
+        if value[0] == 0x2D { i = 1 }
+        if value[i] < 0x31 || value[i] > 0x39 { return false }
+        var magnitude: UInt64 = 0
+        while i < n {
+            let d = value[i] &- 0x30
+            if d > 9 { return false }
+            let (m, o1) = magnitude.multipliedReportingOverflow(by: 10)
+            let (s, o2) = m.addingReportingOverflow(UInt64(d))
+            if o1 || o2 { return false }
+            magnitude = s
+            i += 1
+        }
+        return value[0] == 0x2D ? magnitude <= UInt64(Int.max) + 1 : magnitude <= UInt64(Int.max)
+    }
+}
+
+/// A view of one keyspace entry: a single malloc'd block holding
+///
+///     0  UInt32  key length
+///     4  UInt32  value length (bytes of a string; 8 for a pointer to a container)
+///     8  UInt32  meta: bits 0-23 LRU/LFU clock, 24-26 type, 27-29 encoding, 30 has-expiry
+///     12 UInt32  position in the table's expiry index (meaningful only with an expiry)
+///     16 Int64   absolute expiry time in ms (present only with an expiry)
+///     .. key bytes, then value bytes, then spare capacity
+///
+/// Invariant: blocks come from `malloc`, so they are 16-byte aligned and
+/// `malloc_usable_size` tells the real capacity (no capacity field needed).
+public struct Entry {
+    public let raw: UnsafeMutableRawPointer
+
+    @inlinable @inline(__always) public init(_ raw: UnsafeMutableRawPointer) { self.raw = raw }
+
+    public static let expiryFlag: UInt32 = 1 << 30
+    public static let lruMask: UInt32 = 0x00FF_FFFF
+
+    @inlinable @inline(__always) public var keyLength: Int { Int(raw.load(as: UInt32.self)) }
+
+    @inlinable @inline(__always) public var valueLength: Int {
+        get { Int(raw.load(fromByteOffset: 4, as: UInt32.self)) }
+        nonmutating set { raw.storeBytes(of: UInt32(truncatingIfNeeded: newValue), toByteOffset: 4, as: UInt32.self) }
+    }
+
+    @inlinable @inline(__always) public var meta: UInt32 {
+        get { raw.load(fromByteOffset: 8, as: UInt32.self) }
+        nonmutating set { raw.storeBytes(of: newValue, toByteOffset: 8, as: UInt32.self) }
+    }
+
+    @inlinable @inline(__always) public var hasExpiry: Bool { meta & Entry.expiryFlag != 0 }
+
+    @inlinable @inline(__always) public var headerSize: Int { hasExpiry ? 24 : 16 }
+
+    @inlinable public var type: ValueType { ValueType(rawValue: UInt8((meta >> 24) & 7)) ?? .string }
+
+    @inlinable public var encodingBits: UInt8 {
+        get { UInt8((meta >> 27) & 7) }
+        nonmutating set { meta = (meta & ~(7 << 27)) | (UInt32(newValue & 7) << 27) }
+    }
+
+    @inlinable public var stringEncoding: StringEncoding {
+        get { StringEncoding(rawValue: encodingBits) ?? .raw }
+        nonmutating set { encodingBits = newValue.rawValue }
+    }
+
+    /// The 24-bit LRU clock (seconds) or LFU word (minutes << 8 | counter).
+    @inlinable @inline(__always) public var lru: UInt32 {
+        get { meta & Entry.lruMask }
+        nonmutating set { meta = (meta & ~Entry.lruMask) | (newValue & Entry.lruMask) }
+    }
+
+    @usableFromInline var expiryPosition: Int {
+        get { Int(raw.load(fromByteOffset: 12, as: UInt32.self)) }
+        nonmutating set { raw.storeBytes(of: UInt32(truncatingIfNeeded: newValue), toByteOffset: 12, as: UInt32.self) }
+    }
+
+    /// Absolute expiry in ms; only meaningful when `hasExpiry`.
+    @inlinable public var expireAt: Int64 {
+        get { raw.load(fromByteOffset: 16, as: Int64.self) }
+        nonmutating set { raw.storeBytes(of: newValue, toByteOffset: 16, as: Int64.self) }
+    }
+
+    /// The expiry in ms, or nil without one.
+    @inlinable public var expiry: Int64? { hasExpiry ? expireAt : nil }
+
+    @inlinable @inline(__always) public var keyStart: UnsafeMutableRawPointer { raw + headerSize }
+
+    @inlinable @inline(__always) public var key: UnsafeRawBufferPointer {
+        UnsafeRawBufferPointer(start: keyStart, count: keyLength)
+    }
+
+    @inlinable @inline(__always) public var valueStart: UnsafeMutableRawPointer { raw + headerSize + keyLength }
+
+    @inlinable @inline(__always) public var value: UnsafeRawBufferPointer {
+        UnsafeRawBufferPointer(start: valueStart, count: valueLength)
+    }
+
+    /// Bytes the allocator really reserved for this block.
+    @inlinable public var allocatedSize: Int { cs_malloc_size(raw) }
+
+    /// How long the value may grow in place.
+    @inlinable public var valueCapacity: Int { allocatedSize - headerSize - keyLength }
+
+    @inlinable @inline(__always)
+    public func keyEquals(_ other: UnsafeRawBufferPointer) -> Bool {
+        let n = keyLength
+        return n == other.count && (n == 0 || memcmp(raw + headerSize, other.baseAddress!, n) == 0)
+    }
+
+    /// Allocates a block for `key` with room for `valueCapacity` value bytes.
+    /// The value bytes are left uninitialised; `valueLength` is set to `valueLength`.
+    @inlinable
+    static func allocate(key: UnsafeRawBufferPointer, valueLength: Int, valueCapacity: Int, meta: UInt32) -> Entry {
+        let header = meta & expiryFlag != 0 ? 24 : 16
+        guard let raw = malloc(header + key.count + max(valueCapacity, valueLength)) else {
+            fatalError("Swiftlet: out of memory allocating a key")
+        }
+        let e = Entry(raw)
+        raw.storeBytes(of: UInt32(truncatingIfNeeded: key.count), as: UInt32.self)
+        raw.storeBytes(of: UInt32(truncatingIfNeeded: valueLength), toByteOffset: 4, as: UInt32.self)
+        raw.storeBytes(of: meta, toByteOffset: 8, as: UInt32.self)
+        raw.storeBytes(of: 0 as UInt32, toByteOffset: 12, as: UInt32.self)
+        if key.count > 0 { (raw + header).copyMemory(from: key.baseAddress!, byteCount: key.count) }
+        return e
+    }
+
+    @inlinable func free() { Glibc.free(raw) }
+}

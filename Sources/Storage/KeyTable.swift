@@ -1,0 +1,318 @@
+import CSystem
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// One database's keys inside one shard: an open-addressing hash table of
+/// entry pointers plus the index of entries that carry an expiry.
+///
+/// Slots are 8 bytes: the top 21 bits of the key's hash beside the entry
+/// address shifted right by 4 (malloc blocks are 16-byte aligned and user
+/// addresses fit in 47 bits). The stored hash bits let a probe skip most
+/// non-matching entries without touching them, and give each entry's home
+/// slot without rehashing its key while the table has at most 2^21 slots.
+///
+/// Invariants:
+/// - linear probing, no tombstones: an entry whose home is `h` sits in the run
+///   of occupied slots starting at `h`; deletion shifts later entries back to
+///   keep it so;
+/// - `count <= capacity * 3/4` (capacity is a power of two, or 0 when empty);
+/// - every entry with an expiry is in `expiring` at the position it records.
+///
+/// Not thread-safe: the owning `Shard`'s lock must be held for every call.
+public struct KeyTable {
+    @usableFromInline var slots: UnsafeMutablePointer<UInt64>? = nil
+    @usableFromInline var bits: Int = 0
+    /// log2 of the capacity: each slot covers 2^(64-slotBits) of the hash space.
+    public var slotBits: Int { bits }
+    @usableFromInline var mask: Int = 0
+    public var capacity: Int = 0
+    public var count: Int = 0
+
+    @usableFromInline var expiring: UnsafeMutablePointer<UnsafeMutableRawPointer>? = nil
+    @usableFromInline var expiringCapacity: Int = 0
+    public var expiringCount: Int = 0
+    /// Where the active expiry cycle resumes its walk over `expiring`.
+    public var expiryCursor: Int = 0
+    /// Running estimate of the average remaining TTL in ms (INFO keyspace `avg_ttl`).
+    public var averageTTL: Int64 = 0
+
+    /// Bytes allocated for this table: entry blocks, slot array, expiry index.
+    public var bytes: Int = 0
+
+    @usableFromInline let seed: UInt64
+
+    public static let tagShift: UInt64 = 43
+    public static let maxTagBits = 21
+
+    public init(seed: UInt64) { self.seed = seed }
+
+    // MARK: slots
+
+    @inlinable @inline(__always)
+    static func entry(ofSlot s: UInt64) -> Entry {
+        Entry(UnsafeMutableRawPointer(bitPattern: UInt((s & ((1 << tagShift) - 1)) << 4))!)
+    }
+
+    @inlinable @inline(__always)
+    static func slotValue(_ e: Entry, hash: UInt64) -> UInt64 {
+        (hash >> tagShift) << tagShift | UInt64(UInt(bitPattern: e.raw)) >> 4
+    }
+
+    @inlinable @inline(__always)
+    func home(ofHash hash: UInt64) -> Int { Int(truncatingIfNeeded: hash >> UInt64(64 - bits)) }
+
+    /// The home slot of an occupied slot value.
+    @usableFromInline func home(ofSlot s: UInt64) -> Int {
+        if bits <= KeyTable.maxTagBits { return Int(truncatingIfNeeded: s >> UInt64(64 - bits)) }
+        return home(ofHash: KeyHash.hash(KeyTable.entry(ofSlot: s).key, seed: seed))
+    }
+
+    /// The slot holding `key`, or nil.
+    @inlinable
+    public func find(_ key: UnsafeRawBufferPointer, hash: UInt64) -> Int? {
+        guard let slots = slots else { return nil }
+        let tag = hash >> KeyTable.tagShift
+        var i = home(ofHash: hash)
+        while true {
+            let s = slots[i]
+            if s == 0 { return nil }
+            if s >> KeyTable.tagShift == tag && KeyTable.entry(ofSlot: s).keyEquals(key) { return i }
+            i = (i &+ 1) & mask
+        }
+    }
+
+    @inlinable @inline(__always)
+    public func entry(at slot: Int) -> Entry { KeyTable.entry(ofSlot: slots![slot]) }
+
+    /// Prefetches the home slot of `hash` (for batched pipelines).
+    @inlinable public func prefetch(hash: UInt64) {
+        if let slots = slots { cs_prefetch(slots + home(ofHash: hash)) }
+    }
+
+    // MARK: insertion and removal
+
+    /// Inserts a new entry for a key known to be absent and returns its slot.
+    @inlinable
+    public mutating func insert(_ e: Entry, hash: UInt64) -> Int {
+        if (count + 1) * 4 > capacity * 3 { resize(to: max(8, capacity * 2)) }
+        bytes += e.allocatedSize
+        count += 1
+        if e.hasExpiry { indexExpiry(e) }
+        return place(KeyTable.slotValue(e, hash: hash), home: home(ofHash: hash))
+    }
+
+    @inlinable @inline(__always)
+    mutating func place(_ value: UInt64, home: Int) -> Int {
+        var i = home
+        while slots![i] != 0 { i = (i &+ 1) & mask }
+        slots![i] = value
+        return i
+    }
+
+    /// Swaps in a new block for the entry at `slot` (after it was reallocated).
+    @usableFromInline mutating func replaceBlock(at slot: Int, old: Entry, new: Entry) {
+        let s = slots![slot]
+        slots![slot] = (s >> KeyTable.tagShift) << KeyTable.tagShift | UInt64(UInt(bitPattern: new.raw)) >> 4
+        bytes += new.allocatedSize - old.allocatedSize
+        if new.hasExpiry { expiring![new.expiryPosition] = new.raw }
+    }
+
+    /// Removes the entry at `slot` from the table and returns it, still allocated.
+    /// The caller frees it (now, or on a background thread for big values).
+    @inlinable
+    public mutating func detach(at slot: Int) -> Entry {
+        let e = entry(at: slot)
+        if e.hasExpiry { unindexExpiry(e) }
+        bytes -= e.allocatedSize
+        count -= 1
+        // Backward-shift deletion: pull later members of the run into the hole
+        // when the hole lies between their home and their current slot.
+        var hole = slot
+        var j = slot
+        while true {
+            j = (j &+ 1) & mask
+            let s = slots![j]
+            if s == 0 { break }
+            let h = home(ofSlot: s)
+            if (j &- h) & mask >= (j &- hole) & mask {
+                slots![hole] = s
+                hole = j
+            }
+        }
+        slots![hole] = 0
+        if capacity > 64 && count * 8 < capacity { resize(to: capacity / 2) }
+        return e
+    }
+
+    /// Removes and frees the entry at `slot`.
+    @inlinable public mutating func remove(at slot: Int) {
+        KeyTable.free(detach(at: slot))
+    }
+
+    /// Frees an entry block and whatever its value owns.
+    public static func free(_ e: Entry) {
+        ValueStore.release(e)
+        e.free()
+    }
+
+    @usableFromInline mutating func resize(to newCapacity: Int) {
+        let oldSlots = slots
+        let oldCapacity = capacity
+        let fresh = UnsafeMutablePointer<UInt64>.allocate(capacity: newCapacity)
+        fresh.initialize(repeating: 0, count: newCapacity)
+        slots = fresh
+        capacity = newCapacity
+        mask = newCapacity - 1
+        bits = newCapacity.trailingZeroBitCount
+        bytes += (newCapacity - oldCapacity) * 8
+        if let old = oldSlots {
+            for i in 0..<oldCapacity where old[i] != 0 {
+                _ = place(old[i], home: home(ofSlot: old[i]))
+            }
+            old.deallocate()
+        }
+    }
+
+    // MARK: values
+
+    /// Makes the entry at `slot` hold a value of `length` bytes with or without
+    /// an expiry, reallocating its block when the layout or size demands.
+    /// The value's previous bytes are kept up to `min(old, new)` length.
+    /// Returns the (possibly new) entry; its `valueLength` is `length`.
+    @inlinable
+    public mutating func resizeValue(at slot: Int, to length: Int, keepExpiry: Bool = true) -> Entry {
+        let e = entry(at: slot)
+        let capacityNow = e.valueCapacity
+        if length <= capacityNow && (capacityNow <= 64 || length * 2 >= capacityNow) {
+            e.valueLength = length
+            return e
+        }
+        return relayout(at: slot, valueLength: length, valueCapacity: length, expiry: e.expiry)
+    }
+
+    /// Reallocates the block at `slot` with the given expiry state and value size.
+    public mutating func relayout(at slot: Int, valueLength: Int, valueCapacity: Int, expiry: Int64?) -> Entry {
+        let old = entry(at: slot)
+        var meta = old.meta
+        if expiry != nil { meta |= Entry.expiryFlag } else { meta &= ~Entry.expiryFlag }
+        let new = Entry.allocate(key: old.key, valueLength: valueLength, valueCapacity: valueCapacity, meta: meta)
+        let keep = min(old.valueLength, valueLength)
+        if keep > 0 { new.valueStart.copyMemory(from: old.valueStart, byteCount: keep) }
+        if old.hasExpiry && expiry == nil { unindexExpiry(old) }
+        if let at = expiry {
+            new.expireAt = at
+            if old.hasExpiry { new.expiryPosition = old.expiryPosition } else { indexExpiry(new) }
+        }
+        replaceBlock(at: slot, old: old, new: new)
+        old.free()
+        return new
+    }
+
+    /// Sets or clears the expiry of the entry at `slot`.
+    @discardableResult
+    public mutating func setExpiry(at slot: Int, _ at: Int64?) -> Entry {
+        let e = entry(at: slot)
+        switch (e.hasExpiry, at) {
+        case (true, let when?): e.expireAt = when; return e
+        case (false, nil): return e
+        default: return relayout(at: slot, valueLength: e.valueLength, valueCapacity: e.valueLength, expiry: at)
+        }
+    }
+
+    // MARK: expiry index
+
+    @usableFromInline mutating func indexExpiry(_ e: Entry) {
+        if expiringCount == expiringCapacity {
+            let newCapacity = max(16, expiringCapacity * 2)
+            let fresh = UnsafeMutablePointer<UnsafeMutableRawPointer>.allocate(capacity: newCapacity)
+            if let old = expiring {
+                fresh.moveInitialize(from: old, count: expiringCount)
+                old.deallocate()
+            }
+            expiring = fresh
+            bytes += (newCapacity - expiringCapacity) * 8
+            expiringCapacity = newCapacity
+        }
+        expiring![expiringCount] = e.raw
+        e.expiryPosition = expiringCount
+        expiringCount += 1
+    }
+
+    @usableFromInline mutating func unindexExpiry(_ e: Entry) {
+        let position = e.expiryPosition
+        let last = expiringCount - 1
+        if position != last {
+            let moved = Entry(expiring![last])
+            expiring![position] = moved.raw
+            moved.expiryPosition = position
+        }
+        expiringCount -= 1
+        if expiringCapacity > 64 && expiringCount * 4 < expiringCapacity {
+            let newCapacity = expiringCapacity / 2
+            let fresh = UnsafeMutablePointer<UnsafeMutableRawPointer>.allocate(capacity: newCapacity)
+            fresh.moveInitialize(from: expiring!, count: expiringCount)
+            expiring!.deallocate()
+            expiring = fresh
+            bytes -= (expiringCapacity - newCapacity) * 8
+            expiringCapacity = newCapacity
+        }
+    }
+
+    /// The entry at position `i` of the expiry index.
+    @inlinable public func expiringEntry(_ i: Int) -> Entry { Entry(expiring![i]) }
+
+    // MARK: iteration
+
+    /// Calls `body` with every occupied slot index.
+    public func forEachSlot(_ body: (Int) -> Void) {
+        guard let slots = slots else { return }
+        for i in 0..<capacity where slots[i] != 0 { body(i) }
+    }
+
+    /// A uniformly chosen slot, then the first occupied one from there (nil when empty).
+    public func randomSlot(_ random: UInt64) -> Int? {
+        guard count > 0, let slots = slots else { return nil }
+        var i = Int(truncatingIfNeeded: random) & mask
+        while slots[i] == 0 { i = (i &+ 1) & mask }
+        return i
+    }
+
+    /// The full hash of the entry at `slot` (recomputed from its key).
+    public func hash(at slot: Int) -> UInt64 { KeyHash.hash(entry(at: slot).key, seed: seed) }
+
+    /// Entries whose hash lies in `[from, to)` (to == 0 means up to 2^64), for SCAN.
+    /// Relies on the invariant above: such entries sit between the home slot
+    /// of `from` and the first empty slot after the home slot of `to - 1`.
+    public func slots(inHashRange from: UInt64, _ to: UInt64, _ body: (Int, UInt64) -> Void) {
+        guard let slots = slots, count > 0 else { return }
+        let last = to &- 1
+        let first = home(ofHash: from)
+        let end = home(ofHash: last)
+        var i = first
+        var passedEnd = false
+        var steps = 0
+        while steps < capacity {
+            let s = slots[i]
+            if s == 0 {
+                if passedEnd { break }
+            } else {
+                let h = KeyHash.hash(KeyTable.entry(ofSlot: s).key, seed: seed)
+                if h >= from && h <= last { body(i, h) }
+            }
+            if i == end { passedEnd = true }
+            i = (i &+ 1) & mask
+            steps += 1
+        }
+    }
+
+    /// Frees everything and leaves the table empty.
+    public mutating func removeAll() {
+        if let slots = slots {
+            for i in 0..<capacity where slots[i] != 0 { KeyTable.free(KeyTable.entry(ofSlot: slots[i])) }
+            slots.deallocate()
+        }
+        expiring?.deallocate()
+        self = KeyTable(seed: seed)
+    }
+}

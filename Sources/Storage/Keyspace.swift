@@ -1,0 +1,80 @@
+import CSystem
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Every database's keys, split into shards by key hash.
+///
+/// A key's shard is `hash & shardMask`; inside the shard, the database number
+/// picks the table. Commands lock one shard for a single key, or several in
+/// ascending order (`lockShards`) for multi-key commands.
+public final class Keyspace: @unchecked Sendable {
+    public let shards: [Shard]
+    public let shardMask: Int
+    public let databases: Int
+    public let seed: UInt64
+    public let clock: ServerClock
+
+    /// Called for every key removed by expiry (lazy or active), with the
+    /// shard still locked. Set once at start-up, before any traffic.
+    public var onExpired: ((_ db: Int, _ key: UnsafeRawBufferPointer) -> Void)? = nil
+
+    public init(databases: Int = 16, shardCount: Int = 64, clock: ServerClock, seed: UInt64? = nil) {
+        precondition(shardCount > 0 && shardCount & (shardCount - 1) == 0, "shard count must be a power of two")
+        self.databases = databases
+        self.clock = clock
+        var s = seed ?? 0
+        if seed == nil { withUnsafeMutableBytes(of: &s) { cs_random_bytes($0.baseAddress, 8) } }
+        self.seed = s
+        shardMask = shardCount - 1
+        shards = (0..<shardCount).map { Shard(index: $0, databases: databases, seed: s) }
+    }
+
+    @inlinable @inline(__always)
+    public func hash(_ key: UnsafeRawBufferPointer) -> UInt64 { KeyHash.hash(key, seed: seed) }
+
+    @inlinable @inline(__always)
+    public func shard(for hash: UInt64) -> Shard { shards[Int(truncatingIfNeeded: hash) & shardMask] }
+
+    @inlinable @inline(__always)
+    public func shardIndex(for hash: UInt64) -> Int { Int(truncatingIfNeeded: hash) & shardMask }
+
+    /// Bytes held by the data set (entries, tables, expiry indexes).
+    public var datasetBytes: Int {
+        var total = 0
+        for s in shards { total += s.publishedBytes.load(ordering: .relaxed) }
+        return total
+    }
+
+    public func keyCount(db: Int) -> Int {
+        var total = 0
+        for s in shards { s.lock(); total += s.tables[db].count; s.unlock() }
+        return total
+    }
+
+    public func expiringCount(db: Int) -> Int {
+        var total = 0
+        for s in shards { s.lock(); total += s.tables[db].expiringCount; s.unlock() }
+        return total
+    }
+
+    /// Locks the shards at the given indices in ascending order (duplicates allowed).
+    public func lockShards(_ indices: inout [Int]) {
+        indices.sort()
+        var previous = -1
+        for i in indices where i != previous { shards[i].lock(); previous = i }
+    }
+
+    public func unlockShards(_ indices: [Int]) {
+        var previous = -1
+        for i in indices where i != previous { shards[i].unlock(); previous = i }
+    }
+
+    public func lockAll() { for s in shards { s.lock() } }
+    public func unlockAll() { for s in shards.reversed() { s.unlock() } }
+
+    /// The LRU clock Redis keeps: seconds, 24 bits.
+    @inlinable public var lruClock: UInt32 {
+        UInt32(truncatingIfNeeded: clock.milliseconds / 1000) & Entry.lruMask
+    }
+}

@@ -1,0 +1,74 @@
+import Synchronization
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Counters a shard keeps while its lock is held and publishes for readers
+/// that do not take the lock (INFO, the maxmemory check).
+public struct ShardStats {
+    public var expiredKeys = 0
+    public var keyspaceHits = 0
+    public var keyspaceMisses = 0
+    public init() {}
+}
+
+/// A slice of the keyspace with its own lock: one `KeyTable` per database.
+///
+/// Invariant: `tables` and `stats` are read or written only between `lock()`
+/// and `unlock()` (that is what makes the `@unchecked Sendable` sound).
+/// Several shards are always locked in ascending index order, so two
+/// multi-key commands can never deadlock.
+public final class Shard: @unchecked Sendable {
+    public let index: Int
+    @usableFromInline let mutex: UnsafeMutablePointer<pthread_mutex_t>
+    /// One table per database, indexed by db number.
+    public let tables: UnsafeMutablePointer<KeyTable>
+    public let databases: Int
+    public var stats = ShardStats()
+    /// `Σ tables[i].bytes`, published at every unlock for lock-free readers.
+    public let publishedBytes = Atomic<Int>(0)
+    public let publishedKeys = Atomic<Int>(0)
+
+    init(index: Int, databases: Int, seed: UInt64) {
+        self.index = index
+        self.databases = databases
+        mutex = .allocate(capacity: 1)
+        pthread_mutex_init(mutex, nil)
+        tables = .allocate(capacity: databases)
+        for db in 0..<databases { (tables + db).initialize(to: KeyTable(seed: seed)) }
+    }
+
+    deinit {
+        for db in 0..<databases { tables[db].removeAll() }
+        tables.deinitialize(count: databases)
+        tables.deallocate()
+        pthread_mutex_destroy(mutex)
+        mutex.deallocate()
+    }
+
+    @inlinable @inline(__always) public func lock() { pthread_mutex_lock(mutex) }
+
+    @inlinable @inline(__always) public func unlock() {
+        publish()
+        pthread_mutex_unlock(mutex)
+    }
+
+    @inlinable @inline(__always) func publish() {
+        var total = 0
+        var keys = 0
+        for db in 0..<databases {
+            total &+= tables[db].bytes
+            keys &+= tables[db].count
+        }
+        publishedBytes.store(total, ordering: .relaxed)
+        publishedKeys.store(keys, ordering: .relaxed)
+    }
+
+    /// Runs `body` with the shard locked.
+    @inlinable @inline(__always)
+    public func withLock<R>(_ body: () throws -> R) rethrows -> R {
+        lock()
+        defer { unlock() }
+        return try body()
+    }
+}

@@ -1,0 +1,111 @@
+// swiftlet-server: a drop-in for redis-server.
+//
+//   swiftlet-server [/path/to/redis.conf | -] [--directive value ...]
+//
+// Exit codes: 0 after a clean shutdown, 1 on a configuration or bind error.
+import Swiftlet
+import Commands
+import Networking
+#if canImport(Glibc)
+import Glibc
+#endif
+
+let arguments = Array(CommandLine.arguments.dropFirst())
+
+if arguments.first == "-v" || arguments.first == "--version" {
+    print("Swiftlet server v=\(SwiftletVersion.current) redis_version=\(SwiftletVersion.redisCompatible) bits=64")
+    exit(0)
+}
+if arguments.first == "-h" || arguments.first == "--help" {
+    print("""
+    Usage: swiftlet-server [/path/to/redis.conf] [options] [-]
+           swiftlet-server - (read config from stdin)
+           swiftlet-server -v or --version
+           swiftlet-server -h or --help
+
+    Examples:
+           swiftlet-server (run the server with default config)
+           swiftlet-server /etc/redis/6379.conf
+           swiftlet-server --port 7777
+           swiftlet-server --port 7777 --replicaof 127.0.0.1 8888
+           swiftlet-server /etc/myredis.conf --loglevel verbose -
+           swiftlet-server /etc/myredis.conf --loglevel verbose
+
+    Any redis.conf directive may be given as --name value.
+    """)
+    exit(0)
+}
+
+func readFile(_ path: String) throws -> String {
+    guard let f = fopen(path, "r") else {
+        throw ConfigFileError(message: "Fatal error, can't open config file '\(path)': \(String(cString: strerror(errno)))")
+    }
+    defer { fclose(f) }
+    var bytes: [UInt8] = []
+    var buffer = [UInt8](repeating: 0, count: 65536)
+    while true {
+        let n = fread(&buffer, 1, buffer.count, f)
+        if n <= 0 { break }
+        bytes.append(contentsOf: buffer[0..<n])
+    }
+    return String(decoding: bytes, as: UTF8.self)
+}
+
+func readStandardInput() -> String {
+    var bytes: [UInt8] = []
+    var buffer = [UInt8](repeating: 0, count: 65536)
+    while true {
+        let n = read(0, &buffer, buffer.count)
+        if n <= 0 { break }
+        bytes.append(contentsOf: buffer[0..<n])
+    }
+    return String(decoding: bytes, as: UTF8.self)
+}
+
+let configuration = Configuration()
+do {
+    try configuration.load(arguments: arguments, readFile: readFile, standardInput: readStandardInput)
+} catch let error as ConfigFileError {
+    fputs(error.message + "\n", stderr)
+    exit(1)
+} catch {
+    fputs("\(error)\n", stderr)
+    exit(1)
+}
+
+// Signals are taken synchronously by one thread: block them everywhere first
+// (threads inherit the mask), then wait for them with sigwait.
+var shutdownSignals = sigset_t()
+sigemptyset(&shutdownSignals)
+sigaddset(&shutdownSignals, SIGTERM)
+sigaddset(&shutdownSignals, SIGINT)
+pthread_sigmask(SIG_BLOCK, &shutdownSignals, nil)
+
+let server = SwiftletServer(configuration: configuration)
+server.log(.notice, "oO0OoO0OoO0Oo Swiftlet is starting oO0OoO0OoO0Oo")
+server.log(.notice, "Swiftlet version=\(SwiftletVersion.current) (Redis \(SwiftletVersion.redisCompatible) compatible), bits=64, pid=\(getpid()), just started")
+if configuration.configFilePath == nil {
+    server.log(.warning, "Warning: no config file specified, using the default config. In order to specify a config file use swiftlet-server /path/to/redis.conf")
+} else {
+    server.log(.notice, "Configuration loaded")
+}
+do {
+    try server.start()
+} catch {
+    server.log(.warning, "\(error)")
+    exit(1)
+}
+server.log(.notice, "Running mode=standalone, port=\(server.port), io-threads=\(max(1, configuration.ioThreads)).")
+server.log(.notice, "Server initialized")
+server.log(.notice, "Ready to accept connections tcp")
+
+_ = startThread {
+    var signal: Int32 = 0
+    sigwait(&shutdownSignals, &signal)
+    server.log(.warning, "Received \(signal == SIGINT ? "SIGINT" : "SIGTERM") scheduling shutdown...")
+    server.requestShutdown(.plain)
+}
+
+server.waitForShutdown()
+server.log(.warning, "Swiftlet is now ready to exit, bye bye...")
+exit(0)
