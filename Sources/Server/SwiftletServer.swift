@@ -49,16 +49,17 @@ public final class SwiftletServer: @unchecked Sendable {
         context.executablePath = ProcessStats.executablePath()
     }
 
-    /// Binds the listening sockets and starts the event loops.
-    public func start() throws {
+    /// Binds the listening sockets and starts the event loops. `port` and
+    /// `bind` override the configuration (port 0 picks a free port).
+    public func start(port overridePort: Int? = nil, bind overrideBind: [String]? = nil) throws {
         cs_ignore_sigpipe()
         let loopCount = max(1, configuration.ioThreads)
         let loops = context.makeLoops(loopCount)
         let handler = ServerHandler(server: context, loops: loops)
         self.handler = handler
         context.requestShutdown = { [weak self] request in self?.shutdownRequested(request) }
-        try network.start(handler: handler, loopCount: loopCount, addresses: configuration.bind,
-                          port: configuration.port, backlog: configuration.tcpBacklog, hz: configuration.hz,
+        try network.start(handler: handler, loopCount: loopCount, addresses: overrideBind ?? configuration.bind,
+                          port: overridePort ?? configuration.port, backlog: configuration.tcpBacklog, hz: configuration.hz,
                           tcpKeepAlive: configuration.tcpKeepalive)
         let network = self.network
         handler.closeOnLoop = { loop, id in

@@ -94,9 +94,9 @@ enum TTLCommand {
             guard let e = k.entry else { c.reply.integer(-2); return }
             guard let at = e.expiry else { c.reply.integer(-1); return }
             switch kind {
-            case .ttl: c.reply.integer(Int((max(0, at - c.loop.nowMs) + 500) / 1000))
-            case .pttl: c.reply.integer(Int(max(0, at - c.loop.nowMs)))
-            case .expiretime: c.reply.integer(Int(at / 1000))
+            case .ttl: c.reply.integer(Int((max(0, at &- c.loop.nowMs) &+ 500) / 1000))
+            case .pttl: c.reply.integer(Int(max(0, at &- c.loop.nowMs)))
+            case .expiretime: c.reply.integer(Int((at &+ 500) / 1000))
             case .pexpiretime: c.reply.integer(Int(at))
             }
         }

@@ -157,7 +157,7 @@ extension Keyspace {
         var shardIndex = shardBits == 0 ? 0 : Int(cursor >> positionBits)
         var from = shardBits == 0 ? cursor : (cursor & ((1 << positionBits) - 1)) << shardBits
         var keys: [[UInt8]] = []
-        var budget = count * 10
+        var budget = min(count, 1 << 40) * 10
         while budget > 0 && keys.count < count && shardIndex < shards.count {
             let shard = shards[shardIndex]
             var finishedShard = false

@@ -109,7 +109,9 @@ enum SlowlogCommand {
                         c.fail("ERR count should be greater than or equal to -1"); return
                     }
                     count = n == -1 ? Int.max : n
-                } else if args.count > 3 { c.fail(Errors.arity("slowlog|get")); return }
+                } else if args.count > 3 {
+                    c.fail("ERR unknown subcommand or wrong number of arguments for '\(args[1].string)'. Try SLOWLOG HELP."); return
+                }
                 let entries = c.server.slowlog.entries(count)
                 c.reply.array(entries.count)
                 for e in entries {

@@ -62,7 +62,7 @@ enum SetRangeCommand {
             } else if value.count == 0 {
                 c.reply.integer(0); return
             }
-            if offset + value.count > limit { c.fail(Errors.tooBig); return }
+            if offset > limit - value.count { c.fail(Errors.tooBig); return }
             let newLength = max(oldLength, offset + value.count)
             let e: Entry
             if let slot = k.slot {
