@@ -26,7 +26,7 @@ enum CommandCommand {
                 }
                 c.reply.array(args.count - 2)
                 for i in 2..<args.count {
-                    if let spec = find(c, args[i]) { info(c, spec) } else { c.reply.nullArray() }
+                    if let spec = find(c, args[i]) { info(c, spec) } else { c.reply.null() }
                 }
             },
             sub("docs", arity: -2, summary: "Returns documentary information about one, multiple or all commands.", since: "7.0.0") { c, args in
@@ -56,10 +56,10 @@ enum CommandCommand {
                 c.reply.array(names.count)
                 for n in names { c.reply.bulk(n) }
             },
-            sub("getkeys", arity: -3, summary: "Extracts the key names from an arbitrary command.", since: "2.8.13") { c, args in
+            sub("getkeys", arity: -4, summary: "Extracts the key names from an arbitrary command.", since: "2.8.13") { c, args in
                 getKeys(c, args, withFlags: false)
             },
-            sub("getkeysandflags", arity: -3, summary: "Extracts the key names and access flags for an arbitrary command.", since: "7.0.0") { c, args in
+            sub("getkeysandflags", arity: -4, summary: "Extracts the key names and access flags for an arbitrary command.", since: "7.0.0") { c, args in
                 getKeys(c, args, withFlags: true)
             },
             sub("help", arity: 2, summary: "Returns helpful text about the different subcommands.", since: "5.0.0") { c, _ in
