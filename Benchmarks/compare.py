@@ -1,0 +1,172 @@
+#!/usr/bin/env python3
+"""Side-by-side benchmark: redis-server vs swiftlet-server, same machine, same run.
+
+Each workload runs against both servers, interleaved and repeated, and the
+report gives the median of each and the ratio Swiftlet/Redis. Only same-run
+ratios mean anything on a shared, noisy machine.
+
+    python3 Benchmarks/compare.py                 # everything, default sizes
+    python3 Benchmarks/compare.py --quick         # smaller runs
+    python3 Benchmarks/compare.py --only throughput memory
+    python3 Benchmarks/compare.py --swiftlet .build/release/swiftlet-server
+
+Workloads
+  throughput  redis-benchmark SET/GET, 50 clients, 1M-key space, 3 B and 1 KiB
+              values, pipeline 1 and 16: req/s, p50, p99 and server CPU per
+              request (from /proc/<pid>/stat).
+  memory      RSS and used_memory per key for 1M keys (16-byte keys and
+              values), without and with a TTL on every key.
+
+Writes the table to stdout and to Benchmarks/results/latest.md.
+"""
+import argparse, os, socket, statistics, subprocess, sys, tempfile, time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def free_port():
+    s = socket.socket(); s.bind(("127.0.0.1", 0)); p = s.getsockname()[1]; s.close(); return p
+
+
+class Server:
+    def __init__(self, name, argv):
+        self.name = name
+        self.port = free_port()
+        self.dir = tempfile.mkdtemp(prefix="bench-")
+        self.proc = subprocess.Popen(argv + ["--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
+                                             "--appendonly", "no"], cwd=self.dir,
+                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        for _ in range(200):
+            try:
+                socket.create_connection(("127.0.0.1", self.port), 0.2).close(); break
+            except OSError:
+                time.sleep(0.02)
+        else:
+            raise SystemExit(f"{name} did not start")
+
+    def cli(self, *args, stdin=None):
+        return subprocess.run(["redis-cli", "-p", str(self.port)] + list(args), input=stdin,
+                              capture_output=True, check=True).stdout
+
+    def cpu_seconds(self):
+        with open(f"/proc/{self.proc.pid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        tick = os.sysconf("SC_CLK_TCK")
+        return (int(fields[11]) + int(fields[12])) / tick
+
+    def rss(self):
+        with open(f"/proc/{self.proc.pid}/statm") as f:
+            return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+
+    def info(self, field):
+        for line in self.cli("INFO", "memory").decode().splitlines():
+            if line.startswith(field + ":"):
+                return int(line.split(":")[1])
+        return 0
+
+    def stop(self):
+        self.proc.terminate()
+        try:
+            self.proc.wait(5)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+
+
+def redis_benchmark(server, test, n, pipeline, size, clients=50, keyspace=1_000_000):
+    cpu0 = server.cpu_seconds()
+    out = subprocess.run(["redis-benchmark", "-p", str(server.port), "-t", test, "-n", str(n), "-r", str(keyspace),
+                          "-c", str(clients), "-P", str(pipeline), "-d", str(size), "--csv"],
+                         capture_output=True, text=True, check=True).stdout
+    cpu = server.cpu_seconds() - cpu0
+    rows = [l for l in out.splitlines() if l.startswith('"') and not l.startswith('"test"')]
+    fields = [x.strip('"') for x in rows[-1].split(",")]
+    # "test","rps","avg_latency_ms","min_latency_ms","p50_latency_ms","p95_latency_ms","p99_latency_ms","max_latency_ms"
+    return {"rps": float(fields[1]), "p50": float(fields[4]), "p99": float(fields[6]), "cpu_us": cpu * 1e6 / n}
+
+
+def load_keys(server, count, ttl):
+    """Loads `count` keys of 16 bytes with 16-byte values through redis-cli --pipe."""
+    lines = []
+    for i in range(count):
+        key = b"key:%012d" % i
+        value = b"val:%012d" % i
+        if ttl:
+            lines.append(b"*5\r\n$3\r\nSET\r\n$16\r\n%s\r\n$16\r\n%s\r\n$2\r\nEX\r\n$5\r\n86400\r\n" % (key, value))
+        else:
+            lines.append(b"*3\r\n$3\r\nSET\r\n$16\r\n%s\r\n$16\r\n%s\r\n" % (key, value))
+    server.cli("--pipe", stdin=b"".join(lines))
+
+
+def bench_memory(binaries, count, ttl):
+    """Fresh servers for each measurement: freed memory is not always given
+    back to the OS, so a reused process would understate the next RSS delta."""
+    result = {}
+    for name, argv in binaries:
+        s = Server(name, argv)
+        try:
+            time.sleep(0.2)
+            rss0, used0 = s.rss(), s.info("used_memory")
+            load_keys(s, count, ttl)
+            time.sleep(0.5)
+            result[name] = {"rss": (s.rss() - rss0) / count, "used": (s.info("used_memory") - used0) / count}
+        finally:
+            s.stop()
+    return result
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--swiftlet", default=os.path.join(ROOT, ".build/release/swiftlet-server"))
+    ap.add_argument("--redis", default="redis-server")
+    ap.add_argument("--quick", action="store_true")
+    ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--only", nargs="*", default=["throughput", "memory"])
+    args = ap.parse_args()
+    if not os.path.exists(args.swiftlet):
+        subprocess.run(["swift", "build", "-c", "release", "--product", "swiftlet-server"], cwd=ROOT, check=True)
+    redis = Server("redis", [args.redis])
+    swiftlet = Server("swiftlet", [args.swiftlet])
+    servers = [redis, swiftlet]
+    version = subprocess.run([args.redis, "--version"], capture_output=True, text=True).stdout.strip()
+    rows = []
+    try:
+        if "throughput" in args.only:
+            n_p16 = 300_000 if args.quick else 2_000_000
+            n_p1 = 50_000 if args.quick else 300_000
+            for test in ["set", "get"]:
+                for pipeline, size, n in [(16, 3, n_p16), (1, 3, n_p1), (16, 1024, n_p16 // 2)]:
+                    samples = {s.name: [] for s in servers}
+                    for _ in range(args.repeat):
+                        for s in servers:   # interleaved, so drift hits both
+                            samples[s.name].append(redis_benchmark(s, test, n, pipeline, size))
+                    med = {name: {k: statistics.median(x[k] for x in v) for k in v[0]} for name, v in samples.items()}
+                    label = f"{test.upper()} P{pipeline} {size}B"
+                    r, w = med["redis"], med["swiftlet"]
+                    rows.append((label + " req/s", r["rps"], w["rps"], w["rps"] / r["rps"]))
+                    rows.append((label + " p50 ms", r["p50"], w["p50"], w["p50"] / r["p50"] if r["p50"] else 0))
+                    rows.append((label + " p99 ms", r["p99"], w["p99"], w["p99"] / r["p99"] if r["p99"] else 0))
+                    rows.append((label + " CPU us/req", r["cpu_us"], w["cpu_us"], w["cpu_us"] / r["cpu_us"]))
+                    print(f"  {label}: redis {r['rps']:.0f} req/s, swiftlet {w['rps']:.0f} req/s", file=sys.stderr)
+        if "memory" in args.only:
+            count = 200_000 if args.quick else 1_000_000
+            for ttl in [False, True]:
+                m = bench_memory([("redis", [args.redis]), ("swiftlet", [args.swiftlet])], count, ttl)
+                label = "mem/key" + (" +TTL" if ttl else "")
+                rows.append((label + " RSS B", m["redis"]["rss"], m["swiftlet"]["rss"], m["swiftlet"]["rss"] / m["redis"]["rss"]))
+                rows.append((label + " used_memory B", m["redis"]["used"], m["swiftlet"]["used"],
+                             m["swiftlet"]["used"] / m["redis"]["used"]))
+    finally:
+        for s in servers:
+            s.stop()
+    header = f"Benchmark {time.strftime('%Y-%m-%d %H:%M')} on {os.cpu_count()} cores, {version}, repeat {args.repeat}\n\n"
+    table = "| workload | redis | swiftlet | swiftlet/redis |\n|---|---:|---:|---:|\n"
+    for label, r, w, ratio in rows:
+        table += f"| {label} | {r:,.3f} | {w:,.3f} | {ratio:.2f} |\n"
+    print(header + table)
+    os.makedirs(os.path.join(ROOT, "Benchmarks/results"), exist_ok=True)
+    with open(os.path.join(ROOT, "Benchmarks/results/latest.md"), "w") as f:
+        f.write(header + table)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,116 @@
+import XCTest
+@testable import Storage
+
+/// The keyspace table against a model (a Dictionary), through random
+/// operations that make it grow, shrink and shift entries on deletion.
+final class KeyTableTests: XCTestCase {
+    func key(_ i: Int) -> [UInt8] { Array("key:\(i)".utf8) }
+
+    func store(_ table: inout KeyTable, _ k: [UInt8], _ v: [UInt8], expiry: Int64? = nil) {
+        k.withUnsafeBytes { kb in
+            v.withUnsafeBytes { vb in
+                let h = KeyHash.hash(kb, seed: 42)
+                let slot = table.find(kb, hash: h)
+                table.storeString(key: kb, hash: h, slot: slot, value: vb, encoding: .classify(vb),
+                                  expiry: expiry.map { .at($0) } ?? .clear, lru: 0)
+            }
+        }
+    }
+
+    func lookup(_ table: KeyTable, _ k: [UInt8]) -> [UInt8]? {
+        k.withUnsafeBytes { kb in
+            table.find(kb, hash: KeyHash.hash(kb, seed: 42)).map { Array(table.entry(at: $0).value) }
+        }
+    }
+
+    func remove(_ table: inout KeyTable, _ k: [UInt8]) -> Bool {
+        k.withUnsafeBytes { kb in
+            guard let slot = table.find(kb, hash: KeyHash.hash(kb, seed: 42)) else { return false }
+            table.remove(at: slot)
+            return true
+        }
+    }
+
+    /// Every expiring entry is in the index at the position it records.
+    func checkExpiryIndex(_ table: KeyTable, _ model: [[UInt8]: Int64]) {
+        XCTAssertEqual(table.expiringCount, model.count)
+        for i in 0..<table.expiringCount {
+            let e = table.expiringEntry(i)
+            XCTAssertTrue(e.hasExpiry)
+            XCTAssertEqual(e.expiryPosition, i)
+            XCTAssertEqual(model[Array(e.key)], e.expireAt)
+        }
+    }
+
+    func testRandomOperationsMatchADictionary() {
+        var table = KeyTable(seed: 42)
+        var model: [[UInt8]: [UInt8]] = [:]
+        var expiries: [[UInt8]: Int64] = [:]
+        var rng = SystemRandomNumberGenerator()
+        for round in 0..<60_000 {
+            let k = key(Int.random(in: 0..<3000, using: &rng))
+            switch Int.random(in: 0..<10, using: &rng) {
+            case 0..<5:
+                let v = Array(repeating: UInt8.random(in: 97...122), count: Int.random(in: 0..<80))
+                let ttl: Int64? = Bool.random() ? Int64(round) : nil
+                store(&table, k, v, expiry: ttl)
+                model[k] = v
+                expiries[k] = ttl
+            case 5..<8:
+                XCTAssertEqual(remove(&table, k), model.removeValue(forKey: k) != nil)
+                expiries[k] = nil
+            default:
+                XCTAssertEqual(lookup(table, k), model[k])
+            }
+            if round % 10_000 == 0 { checkExpiryIndex(table, expiries.compactMapValues { $0 }) }
+        }
+        XCTAssertEqual(table.count, model.count)
+        for (k, v) in model { XCTAssertEqual(lookup(table, k), v) }
+        checkExpiryIndex(table, expiries.compactMapValues { $0 })
+        // Drain everything: the table shrinks back and frees its index.
+        for k in model.keys { XCTAssertTrue(remove(&table, k)) }
+        XCTAssertEqual(table.count, 0)
+        XCTAssertEqual(table.expiringCount, 0)
+        table.removeAll()
+    }
+
+    func testAccountedBytesFollowAllocations() {
+        var table = KeyTable(seed: 42)
+        XCTAssertEqual(table.bytes, 0)
+        for i in 0..<1000 { store(&table, key(i), Array(repeating: 1, count: 100)) }
+        let full = table.bytes
+        XCTAssertGreaterThan(full, 1000 * 100)
+        for i in 0..<1000 { _ = remove(&table, key(i)) }
+        // Only the (shrunk) slot array remains.
+        XCTAssertEqual(table.bytes, table.capacity * 8)
+        table.removeAll()
+    }
+
+    /// SCAN's guarantee: walking hash ranges returns every key present for
+    /// the whole walk exactly once, even while other keys come and go and
+    /// the table resizes under the cursor.
+    func testHashRangeWalkSurvivesResizes() {
+        var table = KeyTable(seed: 42)
+        let stable = (0..<2000).map { key($0) }
+        for k in stable { store(&table, k, [1]) }
+        var seen: [[UInt8]: Int] = [:]
+        var from: UInt64 = 0
+        var churn = 100_000
+        while true {
+            let width: UInt64 = UInt64(1) << UInt64(64 - max(table.slotBits, 1))
+            let step = width &* 7
+            let to = from &+ step
+            let wraps = to <= from
+            table.slots(inHashRange: from, wraps ? 0 : to) { slot, _ in
+                seen[Array(table.entry(at: slot).key), default: 0] += 1
+            }
+            // Churn: grow the table a lot, then shrink it, between steps.
+            for _ in 0..<50 { store(&table, key(churn), [2]); churn += 1 }
+            if churn % 3000 < 50 { for c in (churn - 2000)..<churn { _ = remove(&table, key(c)) } }
+            if wraps { break }
+            from = to
+        }
+        for k in stable { XCTAssertEqual(seen[k], 1, "key \(String(decoding: k, as: UTF8.self)) seen \(seen[k] ?? 0) times") }
+        table.removeAll()
+    }
+}
