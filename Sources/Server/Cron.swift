@@ -10,10 +10,14 @@ final class Cron: @unchecked Sendable {
     let server: ServerContext
     /// Shards each loop expires: loop i owns shards i, i+n, i+2n…
     let ownedShards: [[Int]]
-    /// Per-loop fast-cycle bookkeeping (each written only by its loop).
-    var lastFastCycleUs: [Int64]
-    var lastCycleTimedOut: [Bool]
-    var stalePercent: [Double]
+    /// Per-loop expiry bookkeeping. Invariant: `perLoop[i]` is touched only
+    /// by loop i (the array itself never changes after init).
+    final class LoopState {
+        var lastFastCycleUs: Int64 = 0
+        var lastCycleTimedOut = false
+        var stalePercent: Double = 0
+    }
+    let perLoop: [LoopState]
     var lastOpsSampleMs: Int64 = 0
     var lastOpsCount = 0
 
@@ -21,9 +25,7 @@ final class Cron: @unchecked Sendable {
         self.server = server
         let shardCount = server.keyspace.shards.count
         ownedShards = (0..<loopCount).map { loop in Array(stride(from: loop, to: shardCount, by: loopCount)) }
-        lastFastCycleUs = Array(repeating: 0, count: loopCount)
-        lastCycleTimedOut = Array(repeating: false, count: loopCount)
-        stalePercent = Array(repeating: 0, count: loopCount)
+        perLoop = (0..<loopCount).map { _ in LoopState() }
     }
 
     /// `active-expire-effort` scaling of Redis's constants.
@@ -45,11 +47,11 @@ final class Cron: @unchecked Sendable {
     func beforeSleep(loop: Int, nowMs: Int64) -> Int {
         guard server.activeExpireEnabled.load(ordering: .relaxed) else { return -1 }
         let acceptable = Double(10 - effort)
-        guard lastCycleTimedOut[loop] || stalePercent[loop] > acceptable else { return -1 }
+        guard perLoop[loop].lastCycleTimedOut || perLoop[loop].stalePercent > acceptable else { return -1 }
         let duration = Int64(1000 + 250 * effort)
         let now = cs_monotonic_us()
-        if now - lastFastCycleUs[loop] < duration * 2 { return Int(duration * 2 / 1000) + 1 }
-        lastFastCycleUs[loop] = now
+        if now - perLoop[loop].lastFastCycleUs < duration * 2 { return Int(duration * 2 / 1000) + 1 }
+        perLoop[loop].lastFastCycleUs = now
         runExpiry(loop: loop, nowMs: nowMs, budgetUs: duration)
         return Int(duration * 2 / 1000) + 1
     }
@@ -61,11 +63,11 @@ final class Cron: @unchecked Sendable {
             acceptableStale: 10 - effort, deadlineUs: start + budgetUs)
         let elapsed = cs_monotonic_us() - start
         server.stats.expireCycleMicroseconds.add(Int(elapsed), ordering: .relaxed)
-        lastCycleTimedOut[loop] = result.hitTimeLimit
+        perLoop[loop].lastCycleTimedOut = result.hitTimeLimit
         if result.hitTimeLimit { server.stats.expiredTimeCapReached.add(1, ordering: .relaxed) }
         let current = result.sampled > 0 ? Double(result.expired) * 100 / Double(result.sampled) : 0
-        stalePercent[loop] = current * 0.05 + stalePercent[loop] * 0.95
-        if loop == 0 { server.stats.expiredStalePercent.store(Int(stalePercent[loop] * 100), ordering: .relaxed) }
+        perLoop[loop].stalePercent = current * 0.05 + perLoop[loop].stalePercent * 0.95
+        if loop == 0 { server.stats.expiredStalePercent.store(Int(perLoop[loop].stalePercent * 100), ordering: .relaxed) }
     }
 
     func sampleStatistics(nowMs: Int64) {
