@@ -15,22 +15,22 @@ public final class Connection {
     public let peerAddress: String
     public let localAddress: String
     public let output: ReplyBuffer
-    public var parser = RequestParser()
+    @exclusivity(unchecked) public var parser = RequestParser()
 
     /// Input bytes `[inputStart, inputEnd)` are unparsed.
-    var input: UnsafeMutableRawPointer
-    var inputCapacity: Int
-    var inputStart = 0
-    var inputEnd = 0
+    @exclusivity(unchecked) var input: UnsafeMutableRawPointer
+    @exclusivity(unchecked) var inputCapacity: Int
+    @exclusivity(unchecked) var inputStart = 0
+    @exclusivity(unchecked) var inputEnd = 0
 
     /// Requests are not parsed past a request that asked to close (QUIT, protocol error).
-    public var closeAfterReply = false
-    var writeArmed = false
-    var closed = false
+    @exclusivity(unchecked) public var closeAfterReply = false
+    @exclusivity(unchecked) var writeArmed = false
+    @exclusivity(unchecked) var closed = false
     /// A request waiting for a condition (CLIENT PAUSE, blocking pops): retried each loop turn.
-    var waiting = false
+    @exclusivity(unchecked) var waiting = false
     /// Whether the client may send large requests (see `RequestParser.authenticated`).
-    public var authenticated = true
+    @exclusivity(unchecked) public var authenticated = true
 
     static let initialInput = 16 * 1024
 

@@ -41,13 +41,13 @@ public final class EventLoop<Handler: ConnectionHandler>: @unchecked Sendable {
     let wakeFd: Int32
     var listeners: [Int32] = []
     /// Connections by fd.
-    var slots: [(connection: Connection, session: Handler.Session)?] = []
-    var waiting: [Int32] = []
+    @exclusivity(unchecked) var slots: [(connection: Connection, session: Handler.Session)?] = []
+    @exclusivity(unchecked) var waiting: [Int32] = []
     private let mailbox = Mutex<[() -> Void]>([])
     private let stopRequested = Atomic<Bool>(false)
     var thread: pthread_t? = nil
     var tickIntervalMs: Int
-    var nextTickMs: Int64 = 0
+    @exclusivity(unchecked) var nextTickMs: Int64 = 0
     private let finished = Atomic<Bool>(false)
     public var tcpKeepAlive: Int = 300
     static var wakeToken: UInt64 { UInt64.max }

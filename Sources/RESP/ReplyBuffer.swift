@@ -9,18 +9,22 @@ import Glibc
 /// event loop drains `[sent, count)` to the socket. It is a class so that the
 /// networking layer and the command layer can share it without copying, and it
 /// is only ever touched by the connection's own event loop thread.
+///
+/// The stored properties are `@exclusivity(unchecked)`: only one thread
+/// touches them and no access overlaps another, and the dynamic checks cost
+/// about 14% of server CPU in a GET profile (swift_beginAccess).
 public final class ReplyBuffer {
     /// Start of the allocation. Never nil once initialised.
-    public private(set) var base: UnsafeMutableRawPointer
-    public private(set) var capacity: Int
+    @exclusivity(unchecked) public private(set) var base: UnsafeMutableRawPointer
+    @exclusivity(unchecked) public private(set) var capacity: Int
     /// Bytes written so far. Invariant: `sent <= count <= capacity`.
-    public var count: Int = 0
+    @exclusivity(unchecked) public var count: Int = 0
     /// Bytes already handed to the socket.
-    public var sent: Int = 0
+    @exclusivity(unchecked) public var sent: Int = 0
     /// 2 or 3: selects the encoding of maps, sets, nulls, doubles and pushes.
-    public var protocolVersion: Int = 2
+    @exclusivity(unchecked) public var protocolVersion: Int = 2
     /// When > 0, replies are being discarded (CLIENT REPLY OFF/SKIP); writes are dropped.
-    public var muted: Bool = false
+    @exclusivity(unchecked) public var muted: Bool = false
 
     public static let initialCapacity = 16 * 1024
 

@@ -53,6 +53,7 @@ public final class SwiftletServer: @unchecked Sendable {
     /// `bind` override the configuration (port 0 picks a free port).
     public func start(port overridePort: Int? = nil, bind overrideBind: [String]? = nil) throws {
         cs_ignore_sigpipe()
+        _ = CycleClock.rate  // calibrate before traffic
         let loopCount = max(1, configuration.ioThreads)
         let loops = context.makeLoops(loopCount)
         let handler = ServerHandler(server: context, loops: loops)

@@ -72,8 +72,10 @@ extension Keyspace {
         for shard in shards {
             for d in 0..<databases where db == nil || db == d {
                 if shard.tables[d].count == 0 && shard.tables[d].capacity == 0 { continue }
-                detached.append(shard.tables[d])
-                shard.tables[d] = KeyTable(seed: seed)
+                var old = shard.tables[d]
+                old.detachFromShard()
+                detached.append(old)
+                shard.tables[d] = KeyTable(seed: seed, totals: shard.totals)
             }
         }
         unlockAll()

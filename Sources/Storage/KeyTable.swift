@@ -41,11 +41,38 @@ public struct KeyTable {
     public var bytes: Int = 0
 
     @usableFromInline let seed: UInt64
+    /// The owning shard's running totals (nil for a detached table), kept so
+    /// that unlocking a shard publishes its size with one store, whatever the
+    /// number of databases.
+    @usableFromInline var totals: UnsafeMutablePointer<ShardTotals>?
 
     public static let tagShift: UInt64 = 43
     public static let maxTagBits = 21
 
-    public init(seed: UInt64) { self.seed = seed }
+    public init(seed: UInt64, totals: UnsafeMutablePointer<ShardTotals>? = nil) {
+        self.seed = seed
+        self.totals = totals
+    }
+
+    /// Records a change in allocated bytes and key count.
+    @inlinable @inline(__always)
+    mutating func account(bytes delta: Int, keys: Int = 0) {
+        bytes &+= delta
+        count &+= keys
+        if let t = totals {
+            t.pointee.bytes &+= delta
+            t.pointee.keys &+= keys
+        }
+    }
+
+    /// Separates the table from its shard's totals (before it is freed elsewhere).
+    public mutating func detachFromShard() {
+        if let t = totals {
+            t.pointee.bytes -= bytes
+            t.pointee.keys -= count
+        }
+        totals = nil
+    }
 
     // MARK: slots
 
@@ -96,8 +123,7 @@ public struct KeyTable {
     @inlinable
     public mutating func insert(_ e: Entry, hash: UInt64) -> Int {
         if (count + 1) * 4 > capacity * 3 { resize(to: max(8, capacity * 2)) }
-        bytes += e.allocatedSize
-        count += 1
+        account(bytes: e.allocatedSize, keys: 1)
         if e.hasExpiry { indexExpiry(e) }
         return place(KeyTable.slotValue(e, hash: hash), home: home(ofHash: hash))
     }
@@ -114,7 +140,7 @@ public struct KeyTable {
     @usableFromInline mutating func replaceBlock(at slot: Int, old: Entry, new: Entry) {
         let s = slots![slot]
         slots![slot] = (s >> KeyTable.tagShift) << KeyTable.tagShift | UInt64(UInt(bitPattern: new.raw)) >> 4
-        bytes += new.allocatedSize - old.allocatedSize
+        account(bytes: new.allocatedSize - old.allocatedSize)
         if new.hasExpiry { expiring![new.expiryPosition] = new.raw }
     }
 
@@ -124,8 +150,7 @@ public struct KeyTable {
     public mutating func detach(at slot: Int) -> Entry {
         let e = entry(at: slot)
         if e.hasExpiry { unindexExpiry(e) }
-        bytes -= e.allocatedSize
-        count -= 1
+        account(bytes: -e.allocatedSize, keys: -1)
         // Backward-shift deletion: pull later members of the run into the hole
         // when the hole lies between their home and their current slot.
         var hole = slot
@@ -165,7 +190,7 @@ public struct KeyTable {
         capacity = newCapacity
         mask = newCapacity - 1
         bits = newCapacity.trailingZeroBitCount
-        bytes += (newCapacity - oldCapacity) * 8
+        account(bytes: (newCapacity - oldCapacity) * 8)
         if let old = oldSlots {
             for i in 0..<oldCapacity where old[i] != 0 {
                 _ = place(old[i], home: home(ofSlot: old[i]))
@@ -231,7 +256,7 @@ public struct KeyTable {
                 old.deallocate()
             }
             expiring = fresh
-            bytes += (newCapacity - expiringCapacity) * 8
+            account(bytes: (newCapacity - expiringCapacity) * 8)
             expiringCapacity = newCapacity
         }
         expiring![expiringCount] = e.raw
@@ -254,7 +279,7 @@ public struct KeyTable {
             fresh.moveInitialize(from: expiring!, count: expiringCount)
             expiring!.deallocate()
             expiring = fresh
-            bytes -= (expiringCapacity - newCapacity) * 8
+            account(bytes: -(expiringCapacity - newCapacity) * 8)
             expiringCapacity = newCapacity
         }
     }
@@ -313,6 +338,7 @@ public struct KeyTable {
             slots.deallocate()
         }
         expiring?.deallocate()
-        self = KeyTable(seed: seed)
+        detachFromShard()
+        self = KeyTable(seed: seed, totals: totals)
     }
 }

@@ -12,6 +12,12 @@ public struct ShardStats {
     public init() {}
 }
 
+/// Bytes and keys of all of a shard's tables together.
+public struct ShardTotals {
+    public var bytes = 0
+    public var keys = 0
+}
+
 /// A slice of the keyspace with its own lock: one `KeyTable` per database.
 ///
 /// Invariant: `tables` and `stats` are read or written only between `lock()`
@@ -24,8 +30,10 @@ public final class Shard: @unchecked Sendable {
     /// One table per database, indexed by db number.
     public let tables: UnsafeMutablePointer<KeyTable>
     public let databases: Int
-    public var stats = ShardStats()
-    /// `Σ tables[i].bytes`, published at every unlock for lock-free readers.
+    /// Running totals of every table, updated by the tables themselves.
+    public let totals: UnsafeMutablePointer<ShardTotals>
+    @exclusivity(unchecked) public var stats = ShardStats()
+    /// `totals`, published at every unlock for lock-free readers.
     public let publishedBytes = Atomic<Int>(0)
     public let publishedKeys = Atomic<Int>(0)
 
@@ -34,14 +42,17 @@ public final class Shard: @unchecked Sendable {
         self.databases = databases
         mutex = .allocate(capacity: 1)
         pthread_mutex_init(mutex, nil)
+        totals = .allocate(capacity: 1)
+        totals.initialize(to: ShardTotals())
         tables = .allocate(capacity: databases)
-        for db in 0..<databases { (tables + db).initialize(to: KeyTable(seed: seed)) }
+        for db in 0..<databases { (tables + db).initialize(to: KeyTable(seed: seed, totals: totals)) }
     }
 
     deinit {
         for db in 0..<databases { tables[db].removeAll() }
         tables.deinitialize(count: databases)
         tables.deallocate()
+        totals.deallocate()
         pthread_mutex_destroy(mutex)
         mutex.deallocate()
     }
@@ -54,14 +65,8 @@ public final class Shard: @unchecked Sendable {
     }
 
     @inlinable @inline(__always) func publish() {
-        var total = 0
-        var keys = 0
-        for db in 0..<databases {
-            total &+= tables[db].bytes
-            keys &+= tables[db].count
-        }
-        publishedBytes.store(total, ordering: .relaxed)
-        publishedKeys.store(keys, ordering: .relaxed)
+        publishedBytes.store(totals.pointee.bytes, ordering: .relaxed)
+        publishedKeys.store(totals.pointee.keys, ordering: .relaxed)
     }
 
     /// Runs `body` with the shard locked.

@@ -90,4 +90,13 @@ static inline int64_t cs_wall_us(void) {
     return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 }
 
+/// A cheap timestamp for measuring command durations: the TSC on x86-64
+/// (a few ns), the monotonic clock elsewhere. Convert with a calibrated rate.
+#if defined(__x86_64__)
+#include <x86intrin.h>
+static inline uint64_t cs_cycles(void) { return __rdtsc(); }
+#else
+static inline uint64_t cs_cycles(void) { return (uint64_t)cs_monotonic_us() * 1000; }
+#endif
+
 #endif

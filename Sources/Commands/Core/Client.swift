@@ -6,7 +6,8 @@ import Synchronization
 ///
 /// Threading: a client is driven by exactly one event loop. Fields other
 /// loops may read (CLIENT LIST, CLIENT KILL) are either atomics or guarded
-/// by the registry lock (`name`, `libName`, `libVersion`).
+/// by the registry lock (`name`, `libName`, `libVersion`). Plain stored
+/// properties are `@exclusivity(unchecked)` for the reason given on `ReplyBuffer`.
 public final class Client: @unchecked Sendable {
     public let id: Int
     public unowned(unsafe) let server: ServerContext
@@ -19,40 +20,40 @@ public final class Client: @unchecked Sendable {
     public let createdAtMs: Int64
 
     /// Selected database.
-    public var db: Int = 0
+    @exclusivity(unchecked) public var db: Int = 0
     /// False until AUTH succeeds when a password is required.
-    public var authenticated: Bool
-    public var user: String = "default"
+    @exclusivity(unchecked) public var authenticated: Bool
+    @exclusivity(unchecked) public var user: String = "default"
 
     public enum ReplyMode { case on, off, skipNext, skipping }
     /// CLIENT REPLY state. `skipNext` turns into `skipping` for one command.
-    public var replyMode: ReplyMode = .on
+    @exclusivity(unchecked) public var replyMode: ReplyMode = .on
     /// Set by QUIT and protocol errors: close once the queued replies are written.
-    public var closeAfterReply = false
+    @exclusivity(unchecked) public var closeAfterReply = false
     /// Channels + patterns + shard channels subscribed (pub/sub issue).
-    public var subscriptionCount = 0
+    @exclusivity(unchecked) public var subscriptionCount = 0
     /// RESP2 clients with subscriptions may only run (P|S)(UN)SUBSCRIBE, PING, QUIT, RESET.
     @inlinable public var inRESP2SubscribedMode: Bool { subscriptionCount > 0 && reply.protocolVersion == 2 }
     /// Per-kind subscription counts for CLIENT LIST (`sub=`, `psub=`, `ssub=`).
-    public var channelCount = 0
-    public var patternCount = 0
-    public var shardChannelCount = 0
+    @exclusivity(unchecked) public var channelCount = 0
+    @exclusivity(unchecked) public var patternCount = 0
+    @exclusivity(unchecked) public var shardChannelCount = 0
     /// Commands queued in MULTI, -1 outside a transaction (`multi=`).
-    public var multiCount = -1
+    @exclusivity(unchecked) public var multiCount = -1
     /// Client-side caching state (`redir=`, flag `t`).
-    public var trackingEnabled = false
-    public var trackingRedirect = -1
+    @exclusivity(unchecked) public var trackingEnabled = false
+    @exclusivity(unchecked) public var trackingRedirect = -1
     /// Buffer bytes last added to `server.clientBufferBytes` for this client (networking glue).
-    public var publishedBufferBytes = 0
+    @exclusivity(unchecked) public var publishedBufferBytes = 0
     /// Set by `fail`: the current command replied with an error.
-    public var commandFailed = false
+    @exclusivity(unchecked) public var commandFailed = false
     /// CLIENT NO-EVICT.
-    public var noEvict = false
+    @exclusivity(unchecked) public var noEvict = false
 
     /// Guarded by `server.clients.lock`.
-    public var name: String? = nil
-    public var libName: String? = nil
-    public var libVersion: String? = nil
+    @exclusivity(unchecked) public var name: String? = nil
+    @exclusivity(unchecked) public var libName: String? = nil
+    @exclusivity(unchecked) public var libVersion: String? = nil
 
     /// Last time the client sent a command (ms, server clock), for `idle=` and `timeout`.
     public let lastInteractionMs = Atomic<Int64>(0)

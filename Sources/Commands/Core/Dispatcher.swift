@@ -56,9 +56,9 @@ public final class Dispatcher: @unchecked Sendable {
             client.fail(Errors.unknownSubcommand(args.count > 1 ? args[1] : args[0], args[0]))
             return
         }
-        let start = cs_monotonic_us()
+        let start = CycleClock.now
         handler(client, args)
-        let elapsed = Int(cs_monotonic_us() - start)
+        let elapsed = CycleClock.microseconds(from: start, to: CycleClock.now)
         let counters = client.loop.commandCounters[spec.id]
         counters.calls.add(1)
         counters.microseconds.add(elapsed)

@@ -32,7 +32,7 @@ public final class LoopContext: @unchecked Sendable {
     public let netOutputBytes = SingleWriterCounter()
     /// Error replies by error code (`ERR`, `WRONGTYPE`…), INFO errorstats.
     /// Guarded by `errorLock`: rare, so a lock is fine.
-    public var errorCounts: [String: Int] = [:]
+    @exclusivity(unchecked) public var errorCounts: [String: Int] = [:]
     public let errorLock = Mutex<Void>(())
     public let totalErrorReplies = SingleWriterCounter()
 
@@ -53,7 +53,7 @@ public final class LoopContext: @unchecked Sendable {
     }
 
     /// Wall clock (ms) read once at the start of each batch of requests.
-    public var nowMs: Int64 = 0
+    @exclusivity(unchecked) public var nowMs: Int64 = 0
 
     public init(index: Int, commandCount: Int) {
         self.index = index

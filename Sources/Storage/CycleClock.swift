@@ -1,0 +1,21 @@
+import CSystem
+
+/// Converts `cs_cycles()` readings to microseconds. Calibrated once against
+/// the monotonic clock; used to time every command (commandstats, slowlog)
+/// for a few nanoseconds instead of two clock_gettime calls (6% of CPU).
+public enum CycleClock {
+    /// Cycles per microsecond.
+    public static let rate: Double = {
+        let c0 = cs_cycles(), t0 = cs_monotonic_us()
+        var t1 = t0
+        while t1 - t0 < 20_000 { t1 = cs_monotonic_us() }
+        let c1 = cs_cycles()
+        return max(1, Double(c1 &- c0) / Double(t1 - t0))
+    }()
+
+    @inlinable public static var now: UInt64 { cs_cycles() }
+
+    @inlinable public static func microseconds(from start: UInt64, to end: UInt64) -> Int {
+        Int(Double(end &- start) / rate)
+    }
+}
