@@ -49,6 +49,7 @@ final class ServerHandler: ConnectionHandler, @unchecked Sendable {
         let close = closeOnLoop
         client.requestClose = { close(loop, id) }
         connection.authenticated = client.authenticated
+        connection.parser.limits.maxBulkLength = server.config.protoMaxBulkLen
         server.clients.add(client)
         server.clientBufferBytes.add(connection.bufferBytes, ordering: .relaxed)
         client.publishedBufferBytes = connection.bufferBytes
@@ -102,6 +103,7 @@ final class ServerHandler: ConnectionHandler, @unchecked Sendable {
             server.clientBufferBytes.add(bytes - client.publishedBufferBytes, ordering: .relaxed)
             client.publishedBufferBytes = bytes
         }
+        connection.parser.limits.maxBulkLength = server.config.protoMaxBulkLen
         client.queryBufferBytes.store(connection.queryBufferLength, ordering: .relaxed)
         client.queryBufferFree.store(connection.queryBufferFree, ordering: .relaxed)
         client.outputBufferBytes.store(connection.output.pending, ordering: .relaxed)
