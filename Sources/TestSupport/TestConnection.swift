@@ -12,6 +12,7 @@ public final class TestConnection {
 
     public struct Failure: Error, CustomStringConvertible {
         public let description: String
+        public init(description: String) { self.description = description }
     }
 
     public init(host: String = "127.0.0.1", port: Int) throws {
