@@ -92,6 +92,7 @@ final class ServerHandler: ConnectionHandler, @unchecked Sendable {
     func beginBatch(loop: Int) {
         let context = loops[loop]
         context.nowMs = server.clock.milliseconds
+        context.lastCycles = CycleClock.now
     }
 
     func endBatch(_ client: Client, _ connection: Connection, read: Int, written: Int) {

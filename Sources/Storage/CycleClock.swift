@@ -18,4 +18,6 @@ public enum CycleClock {
     @inlinable public static func microseconds(from start: UInt64, to end: UInt64) -> Int {
         Int(Double(end &- start) / rate)
     }
+
+    @inlinable public static func microseconds(_ cycles: Int) -> Int { Int(Double(cycles) / rate) }
 }

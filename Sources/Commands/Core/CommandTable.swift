@@ -2,12 +2,17 @@ import RESP
 
 /// Every command the server knows, looked up by name without allocating:
 /// a small open-addressing table over a case-folded FNV hash of the name.
+///
+/// Invariant: built (and renamed) before the server starts, read-only after;
+/// hence `@exclusivity(unchecked)` on the lookup state, which every request reads.
 public final class CommandTable: @unchecked Sendable {
-    public private(set) var all: [CommandSpec] = []
+    @exclusivity(unchecked) public private(set) var all: [CommandSpec] = []
     /// Every spec including subcommands, indexed by `CommandSpec.id`.
-    public private(set) var byId: [CommandSpec] = []
-    private var slots: [Int32]
-    private var mask: Int
+    @exclusivity(unchecked) public private(set) var byId: [CommandSpec] = []
+    @exclusivity(unchecked) private var slots: [Int32]
+    @exclusivity(unchecked) private var mask: Int
+    /// Lowercase names as bytes, parallel to `all`, for allocation-free comparison.
+    @exclusivity(unchecked) private var names: [[UInt8]] = []
 
     public init(_ specs: [CommandSpec]) {
         let size = 1 << (64 - UInt64(max(specs.count * 4, 16) - 1).leadingZeroBitCount)
@@ -21,6 +26,7 @@ public final class CommandTable: @unchecked Sendable {
         byId.append(spec)
         for sub in spec.subcommands { sub.id = byId.count; byId.append(sub) }
         all.append(spec)
+        names.append(Array(spec.name.utf8))
         var name = spec.name
         let h = name.withUTF8 { CommandTable.hash(UnsafeRawBufferPointer($0)) }
         var i = Int(truncatingIfNeeded: h) & mask
@@ -41,6 +47,7 @@ public final class CommandTable: @unchecked Sendable {
         slots = Array(repeating: -1, count: slots.count)
         all = []
         byId = []
+        names = []
         for s in remaining { register(s) }
         if let r = renamed { register(r) }
         return true
@@ -60,8 +67,7 @@ public final class CommandTable: @unchecked Sendable {
         while true {
             let s = slots[i]
             if s < 0 { return nil }
-            let spec = all[Int(s)]
-            if CommandTable.matches(spec.name, name) { return spec }
+            if CommandTable.matches(names[Int(s)], name) { return all[Int(s)] }
             i = (i + 1) & mask
         }
     }
@@ -71,16 +77,14 @@ public final class CommandTable: @unchecked Sendable {
         return name.withUTF8 { lookup(UnsafeRawBufferPointer($0)) }
     }
 
-    static func matches(_ lowercase: String, _ name: UnsafeRawBufferPointer) -> Bool {
-        var lowercase = lowercase
-        return lowercase.withUTF8 { l in
-            if l.count != name.count { return false }
-            for i in 0..<l.count {
-                var c = name[i]
-                if c >= 0x41 && c <= 0x5A { c |= 0x20 }
-                if c != l[i] { return false }
-            }
-            return true
+    @inline(__always)
+    static func matches(_ lowercase: [UInt8], _ name: UnsafeRawBufferPointer) -> Bool {
+        if lowercase.count != name.count { return false }
+        for i in 0..<lowercase.count {
+            var c = name[i]
+            if c >= 0x41 && c <= 0x5A { c |= 0x20 }
+            if c != lowercase[i] { return false }
         }
+        return true
     }
 }

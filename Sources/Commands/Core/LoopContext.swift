@@ -15,7 +15,8 @@ public struct SingleWriterCounter: ~Copyable {
 /// Per-command statistics of one loop (INFO commandstats).
 public final class CommandCounters: @unchecked Sendable {
     public let calls = SingleWriterCounter()
-    public let microseconds = SingleWriterCounter()
+    /// Time spent, in `CycleClock` cycles (converted when INFO reports it).
+    public let cycles = SingleWriterCounter()
     public let rejected = SingleWriterCounter()
     public let failed = SingleWriterCounter()
     init() {}
@@ -42,7 +43,7 @@ public final class LoopContext: @unchecked Sendable {
     /// Zeroes the counters (only on the loop's own thread).
     public func resetCounters() {
         for k in commandCounters {
-            k.calls.value.store(0, ordering: .relaxed); k.microseconds.value.store(0, ordering: .relaxed)
+            k.calls.value.store(0, ordering: .relaxed); k.cycles.value.store(0, ordering: .relaxed)
             k.rejected.value.store(0, ordering: .relaxed); k.failed.value.store(0, ordering: .relaxed)
         }
         commandsProcessed.value.store(0, ordering: .relaxed)
@@ -51,6 +52,9 @@ public final class LoopContext: @unchecked Sendable {
         totalErrorReplies.value.store(0, ordering: .relaxed)
         errorLock.withLock { _ in errorCounts = [:] }
     }
+
+    /// `CycleClock` reading at the end of the last command (0: none yet this batch).
+    @exclusivity(unchecked) public var lastCycles: UInt64 = 0
 
     /// Wall clock (ms) read once at the start of each batch of requests.
     @exclusivity(unchecked) public var nowMs: Int64 = 0

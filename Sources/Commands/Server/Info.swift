@@ -242,7 +242,7 @@ enum InfoCommand {
                 var calls = 0, usec = 0, rejected = 0, failed = 0
                 for loop in s.loops {
                     let k = loop.commandCounters[spec.id]
-                    calls += k.calls.current; usec += k.microseconds.current
+                    calls += k.calls.current; usec += CycleClock.microseconds(k.cycles.current)
                     rejected += k.rejected.current; failed += k.failed.current
                 }
                 if calls == 0 && rejected == 0 && failed == 0 { continue }
