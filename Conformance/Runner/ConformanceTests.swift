@@ -72,16 +72,8 @@ final class ConformanceTests: XCTestCase {
 }
 
 func readText(_ path: String) throws -> String {
-    guard let f = fopen(path, "r") else { throw CocoaStyleError("cannot open \(path)") }
-    defer { fclose(f) }
-    var bytes: [UInt8] = []
-    var chunk = [UInt8](repeating: 0, count: 65536)
-    while true {
-        let n = fread(&chunk, 1, chunk.count, f)
-        if n <= 0 { break }
-        bytes += chunk[0..<n]
-    }
-    return String(decoding: bytes, as: UTF8.self)
+    guard let text = readTextFile(path) else { throw CocoaStyleError("cannot open \(path)") }
+    return text
 }
 
 struct CocoaStyleError: Error, CustomStringConvertible {

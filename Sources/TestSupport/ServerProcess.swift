@@ -52,18 +52,7 @@ public final class ServerProcess {
         unlink(logPath)
     }
 
-    public var log: String {
-        guard let f = fopen(logPath, "r") else { return "" }
-        defer { fclose(f) }
-        var bytes: [UInt8] = []
-        var chunk = [UInt8](repeating: 0, count: 65536)
-        while true {
-            let n = fread(&chunk, 1, chunk.count, f)
-            if n <= 0 { break }
-            bytes += chunk[0..<n]
-        }
-        return String(decoding: bytes, as: UTF8.self)
-    }
+    public var log: String { readTextFile(logPath) ?? "" }
 
     /// Waits until the log contains `text` (true) or the time runs out or the process exits (false).
     public func waitForLog(_ text: String, timeoutMs: Int = 10_000) -> Bool {
