@@ -77,7 +77,7 @@ enum AuthCommand {
             c.fail(Errors.wrongPass); return
         }
         if !c.authenticated {
-            c.fail("NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO <proto> AUTH <user> <pass> option can be used to authenticate the client and select the RESP protocol version at the same time")
+            c.fail("NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO AUTH <user> <pass> option can be used to authenticate the client and select the RESP protocol version at the same time")
             return
         }
         if let n = name, !ClientCommand.setName(c, n) { return }
