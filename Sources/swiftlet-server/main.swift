@@ -36,37 +36,23 @@ if arguments.first == "-h" || arguments.first == "--help" {
     exit(0)
 }
 
-func readFile(_ path: String) throws -> String {
-    guard let f = fopen(path, "r") else {
-        throw ConfigFileError(message: "Fatal error, can't open config file '\(path)': \(String(cString: strerror(errno)))")
-    }
-    defer { fclose(f) }
-    var bytes: [UInt8] = []
-    var buffer = [UInt8](repeating: 0, count: 65536)
-    while true {
-        let n = fread(&buffer, 1, buffer.count, f)
-        if n <= 0 { break }
-        bytes.append(contentsOf: buffer[0..<n])
-    }
-    return String(decoding: bytes, as: UTF8.self)
-}
-
-func readStandardInput() -> String {
-    var bytes: [UInt8] = []
-    var buffer = [UInt8](repeating: 0, count: 65536)
-    while true {
-        let n = read(0, &buffer, buffer.count)
-        if n <= 0 { break }
-        bytes.append(contentsOf: buffer[0..<n])
-    }
-    return String(decoding: bytes, as: UTF8.self)
-}
-
 let configuration = Configuration()
+let knownCommands = CommandTable(CommandCatalog.all())
+configuration.setCommandValidator { name in knownCommands.lookup(name) != nil }
+if arguments.contains("-") {
+    // Redis logs this before reading (the line appears even if parsing then fails).
+    Logger(path: "", level: .notice).log(.notice, "Reading config from stdin")
+}
 do {
-    try configuration.load(arguments: arguments, readFile: readFile, standardInput: readStandardInput)
+    try configuration.load(arguments: arguments, readFile: Configuration.readFileFromDisk,
+                           standardInput: Configuration.readStandardInput)
 } catch let error as ConfigFileError {
-    fputs(error.message + "\n", stderr)
+    if error.isLogMessage {
+        // Redis reports these as a warning log line on stdout, not the FATAL block.
+        Logger(path: "", level: .notice).log(.warning, error.message)
+    } else {
+        fputs(error.message, stderr)
+    }
     exit(1)
 } catch {
     fputs("\(error)\n", stderr)

@@ -11,7 +11,8 @@ import Glibc
 final class ConcurrencyTests: XCTestCase {
     func testLoopsHammeringSharedKeysLoseNoUpdate() throws {
         let config = Configuration()
-        XCTAssertNil(config.set([("io-threads", "4")]))
+        try config.load(arguments: ["--io-threads", "4"], readFile: Configuration.readFileFromDisk,
+                        standardInput: Configuration.readStandardInput)
         let server = SwiftletServer(configuration: config)
         try server.start(port: 0, bind: ["127.0.0.1"])
         defer { server.stop() }

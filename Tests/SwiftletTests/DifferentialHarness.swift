@@ -17,7 +17,7 @@ final class DifferentialPair {
 
     /// Skips the calling test when `redis-server` is not installed: without
     /// the oracle there is nothing trustworthy to compare against.
-    static func start(file: StaticString = #filePath, line: UInt = #line) throws -> DifferentialPair {
+    static func start() throws -> DifferentialPair {
         // A peer may close while we are still writing (protocol-error tests);
         // that must surface as EPIPE, not kill the test process.
         signal(SIGPIPE, SIG_IGN)

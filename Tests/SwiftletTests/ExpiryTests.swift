@@ -17,7 +17,8 @@ final class ExpiryTests: XCTestCase {
     override func setUpWithError() throws {
         clock = ServerClock(mode: .manual, startingAt: 1_800_000_000_000)
         let config = Configuration()
-        _ = config.set([("enable-debug-command", "yes")])
+        try config.load(arguments: ["--enable-debug-command", "yes"], readFile: Configuration.readFileFromDisk,
+                        standardInput: Configuration.readStandardInput)
         server = SwiftletServer(configuration: config, clock: clock)
         try server.start(port: 0, bind: ["127.0.0.1"])
         c = try TestConnection(port: server.port)
@@ -43,7 +44,7 @@ final class ExpiryTests: XCTestCase {
     }
 
     func testLazyExpiryHidesAndDeletesOnAccess() throws {
-        XCTAssertNil(try c.call("DEBUG", "SET-ACTIVE-EXPIRE", "0").string.flatMap { $0 == "OK" ? nil : $0 })
+        XCTAssertEqual(try c.call("DEBUG", "SET-ACTIVE-EXPIRE", "0"), .simple("OK"))
         XCTAssertEqual(try c.call("SET", "k", "v", "PX", "100"), .simple("OK"))
         XCTAssertEqual(try c.call("PTTL", "k"), .integer(100))
         clock.advance(byMilliseconds: 100)

@@ -214,6 +214,7 @@ final class ToolsTests: XCTestCase {
         for arguments in runs {
             let (redis, swiftlet) = cliBoth(arguments)
             let what = "redis-cli \(arguments.joined(separator: " "))"
+            XCTAssertFalse(redis.error.contains("Unrecognized option"), "\(what): redis-cli rejected the options")
             let expected = Set(ToolsTests.lines(redis.output).filter { !$0.isEmpty })
             let got = Set(ToolsTests.lines(swiftlet.output).filter { !$0.isEmpty })
             XCTAssertEqual(got.count, expected.count, "\(what): number of distinct keys")
@@ -280,8 +281,9 @@ final class ToolsTests: XCTestCase {
         for text in [swiftlet.output, swiftlet.error] {
             XCTAssertFalse(text.lowercased().contains("error"), "--stat reported an error: \(text)")
         }
+        // No exit-status comparison: both runs end by signal, and whether
+        // SIGINT or the follow-up SIGKILL lands first is a matter of timing.
         XCTAssertEqual(swiftlet.error, redis.error, "--stat stderr")
-        XCTAssertEqual(swiftlet.status, redis.status, "--stat exit status (both are stopped by SIGINT)")
     }
 
     // MARK: redis-benchmark
@@ -342,7 +344,9 @@ final class ToolsTests: XCTestCase {
         try flushBoth()
         let runs = cliBoth([], input: Array("SET foo bar\nGET foo\n".utf8))
         assertSameRun(runs, "interactive redis-cli")
-        XCTAssertEqual(try commandDocsCalls(pair.swiftlet.port), try commandDocsCalls(pair.redis.port),
+        let reference = try commandDocsCalls(pair.redis.port)
+        XCTAssertNotNil(reference, "Redis did not count a COMMAND DOCS call")
+        XCTAssertEqual(try commandDocsCalls(pair.swiftlet.port), reference,
                        "COMMAND DOCS calls seen by the server during the interactive start")
     }
 
@@ -352,7 +356,16 @@ final class ToolsTests: XCTestCase {
     func testInteractiveHelpUsesServerCommandDocs() throws {
         try flushBoth()
         let session = "HELP GET\nHELP SET\nHELP @string\nGET nothing\nINCR nothing\nSET nothing x\nINCR nothing\n"
-        assertSameRun(cliBoth([], input: Array(session.utf8)), "interactive redis-cli HELP")
+        // Summaries are prose: Swiftlet writes its own, so they are masked.
+        // Everything redis-cli builds from the grammar (argument names,
+        // tokens, optional/multiple markers, since, group) must match Redis.
+        let maskSummaries: (String) -> String = { text in
+            ToolsTests.lines(text).map { $0.contains("summary:") ? "  summary: <masked>" : String($0) }.joined(separator: "\n")
+        }
+        let runs = cliBoth([], input: Array(session.utf8))
+        assertSameRun(runs, "interactive redis-cli HELP", mask: maskSummaries)
+        XCTAssertTrue(runs.swiftlet.output.contains("Returns the string value of a key."),
+                      "redis-cli must show the summary Swiftlet's COMMAND DOCS gives")
     }
 
     /// `calls=` of cmdstat_command|docs, or nil when INFO commandstats has no such line.

@@ -35,7 +35,7 @@ public struct LockedKeys {
         let slot = keyspace.findLive(shard, db: database, key: keys[i], hash: hash, now: client.loop.nowMs)
         let locked = LockedKey(shard: shard, table: shard.tables + database, db: database, hash: hash, key: keys[i], slot: slot)
         if let s = slot {
-            if touch { locked.table.pointee.entry(at: s).lru = client.lruClock }
+            if touch { client.touch(locked.table.pointee.entry(at: s)) }
             if read { shard.stats.keyspaceHits += 1 }
         } else if read {
             shard.stats.keyspaceMisses += 1

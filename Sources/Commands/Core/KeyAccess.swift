@@ -20,12 +20,15 @@ public struct LockedKey {
     @inlinable public var exists: Bool { slot != nil }
     @inlinable public var entry: Entry? { slot.map { table.pointee.entry(at: $0) } }
 
-    /// Stores a string value, replacing whatever the key held.
+    /// Stores a string value, replacing whatever the key held. `lru` is the
+    /// access word for a new key; an existing key keeps its own (already
+    /// refreshed by the lookup), as Redis keeps LFU counts across overwrites.
     @inlinable
     public mutating func storeString(_ value: UnsafeRawBufferPointer, encoding: StringEncoding,
                                      expiry: ExpiryChange, lru: UInt32) {
+        let word = slot.map { table.pointee.entry(at: $0).lru } ?? lru
         slot = table.pointee.storeString(key: key, hash: hash, slot: slot, value: value,
-                                         encoding: encoding, expiry: expiry, lru: lru)
+                                         encoding: encoding, expiry: expiry, lru: word)
     }
 
     /// Deletes the key if present; returns whether it existed.
@@ -57,7 +60,7 @@ extension Client {
         let slot = keyspace.findLive(shard, db: db, key: key, hash: hash, now: loop.nowMs)
         var locked = LockedKey(shard: shard, table: shard.tables + db, db: db, hash: hash, key: key, slot: slot)
         if let s = slot {
-            if touch { locked.table.pointee.entry(at: s).lru = lruClock }
+            if touch { self.touch(locked.table.pointee.entry(at: s)) }
             if read { shard.stats.keyspaceHits += 1 }
         } else if read {
             shard.stats.keyspaceMisses += 1
@@ -65,8 +68,25 @@ extension Client {
         return try body(&locked)
     }
 
-    /// The 24-bit LRU clock for the current batch.
-    @inlinable public var lruClock: UInt32 { UInt32(truncatingIfNeeded: loop.nowMs / 1000) & Entry.lruMask }
+    /// The access word for a key created now: the 24-bit LRU clock (seconds),
+    /// or under an LFU policy the initial LFU word (minutes << 8 | 5).
+    @inlinable public var lruClock: UInt32 {
+        if server.config.maxmemoryPolicy.usesLFU { return LFU.initialWord(loop.nowMs) }
+        return UInt32(truncatingIfNeeded: loop.nowMs / 1000) & Entry.lruMask
+    }
+
+    /// Refreshes a key's access data on lookup: the LRU clock, or under an
+    /// LFU policy Redis's decay-then-probabilistic-increment of the counter.
+    @inlinable public func touch(_ e: Entry) {
+        let config = server.config
+        if config.maxmemoryPolicy.usesLFU {
+            let decayed = LFU.decayed(e.lru, nowMs: loop.nowMs, decayTime: config.lfuDecayTime)
+            let counter = LFU.increment(decayed, logFactor: config.lfuLogFactor, random: loop.nextRandomUnit())
+            e.lru = LFU.minutes(loop.nowMs) << 8 | counter
+        } else {
+            e.lru = UInt32(truncatingIfNeeded: loop.nowMs / 1000) & Entry.lruMask
+        }
+    }
 
     /// Replies with a string entry's value, or the right error/null.
     /// Returns false (and replies WRONGTYPE) when the key holds another type.

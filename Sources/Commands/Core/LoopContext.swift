@@ -56,11 +56,23 @@ public final class LoopContext: @unchecked Sendable {
     /// `CycleClock` reading at the end of the last command (0: none yet this batch).
     @exclusivity(unchecked) public var lastCycles: UInt64 = 0
 
+    /// xorshift state for cheap per-loop randomness (LFU increments, sampling).
+    @exclusivity(unchecked) public var randomState: UInt64 = 0x9E37_79B9_7F4A_7C15
+
+    /// A pseudo-random Double in [0, 1).
+    @inlinable public func nextRandomUnit() -> Double {
+        var x = randomState
+        x ^= x << 13; x ^= x >> 7; x ^= x << 17
+        randomState = x
+        return Double(x >> 11) * (1.0 / 9_007_199_254_740_992.0)
+    }
+
     /// Wall clock (ms) read once at the start of each batch of requests.
     @exclusivity(unchecked) public var nowMs: Int64 = 0
 
     public init(index: Int, commandCount: Int) {
         self.index = index
+        randomState ^= UInt64(truncatingIfNeeded: index &+ 1) &* 0xBF58_476D_1CE4_E5B9
         commandCounters = (0..<commandCount).map { _ in CommandCounters() }
     }
 

@@ -20,7 +20,7 @@ enum ConfigCommand {
                 for (name, value) in pairs { c.reply.bulk(name); c.reply.bulk(value) }
             },
             sub("set", arity: -4, summary: "Sets configuration parameters in-flight.", since: "2.0.0") { c, args in
-                if args.count % 2 == 1 { c.fail(Errors.arity("config|set")); return }
+                if args.count % 2 == 1 { c.fail(Errors.syntax); return }
                 var pairs: [(String, String)] = []
                 var i = 2
                 while i < args.count { pairs.append((args.string(i), args.string(i + 1))); i += 2 }

@@ -15,7 +15,7 @@ enum LCSCommand {
             ArgumentSpec("key1", .key, keySpecIndex: 0), ArgumentSpec("key2", .key, keySpecIndex: 0),
             ArgumentSpec("len", .pureToken, token: "LEN", optional: true),
             ArgumentSpec("idx", .pureToken, token: "IDX", optional: true),
-            ArgumentSpec("min-match-len", .integer, token: "MINMATCHLEN", optional: true),
+            ArgumentSpec("len", .integer, token: "MINMATCHLEN", optional: true),
             ArgumentSpec("withmatchlen", .pureToken, token: "WITHMATCHLEN", optional: true),
         ], handler: run)
 

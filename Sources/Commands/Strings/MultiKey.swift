@@ -54,7 +54,7 @@ enum MSetCommand {
                 }
             }
             for i in 0..<keys.count {
-                var k = keys.key(i, touch: false)
+                var k = keys.key(i)
                 let value = args[2 + 2 * i]
                 k.storeString(value, encoding: .classify(value), expiry: .clear, lru: c.lruClock)
                 c.keyspaceEvent(.string, "set", k.key)
