@@ -16,6 +16,8 @@ public final class Connection {
     public let localAddress: String
     public let output: ReplyBuffer
     @exclusivity(unchecked) public var parser = RequestParser()
+    /// The handler's session, retained while the connection is open.
+    @exclusivity(unchecked) var session: Unmanaged<AnyObject>? = nil
 
     /// Input bytes `[inputStart, inputEnd)` are unparsed.
     @exclusivity(unchecked) var input: UnsafeMutableRawPointer

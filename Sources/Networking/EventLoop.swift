@@ -40,8 +40,11 @@ public final class EventLoop<Handler: ConnectionHandler>: @unchecked Sendable {
     let epoll: Int32
     let wakeFd: Int32
     var listeners: [Int32] = []
-    /// Connections by fd.
-    @exclusivity(unchecked) var slots: [(connection: Connection, session: Handler.Session)?] = []
+    /// Connections by fd. Each holds its session (retained) as an untyped
+    /// reference: a typed `(Connection, Handler.Session)` tuple here made every
+    /// access go through generic metadata, since this module cannot specialise
+    /// for the server's handler.
+    @exclusivity(unchecked) var slots: [Connection?] = []
     @exclusivity(unchecked) var waiting: [Int32] = []
     private let mailbox = Mutex<[() -> Void]>([])
     private let stopRequested = Atomic<Bool>(false)
@@ -126,9 +129,9 @@ public final class EventLoop<Handler: ConnectionHandler>: @unchecked Sendable {
         }
         drainMailbox()
         // Shutdown: write what is queued, then close everything.
-        for case let slot? in slots {
-            flush(slot.connection, slot.session, final: true)
-            closeConnection(slot.connection.fd)
+        for case let connection? in slots {
+            flush(connection, session(of: connection), final: true)
+            closeConnection(connection.fd)
         }
         finished.store(true, ordering: .releasing)
     }
@@ -146,12 +149,13 @@ public final class EventLoop<Handler: ConnectionHandler>: @unchecked Sendable {
             return
         }
         let fd = Int32(truncatingIfNeeded: token)
-        guard Int(fd) < slots.count, let slot = slots[Int(fd)] else { return }
+        guard Int(fd) < slots.count, let connection = slots[Int(fd)] else { return }
+        let session = session(of: connection)
         if events & (cs_EPOLLIN_() | cs_EPOLLHUP_() | cs_EPOLLERR_()) != 0 {
-            readAndProcess(slot.connection, slot.session)
+            readAndProcess(connection, session)
         }
-        if events & cs_EPOLLOUT_() != 0, !slot.connection.closed {
-            flush(slot.connection, slot.session, final: false)
+        if events & cs_EPOLLOUT_() != 0, !connection.closed {
+            flush(connection, session, final: false)
         }
     }
 
@@ -201,7 +205,8 @@ public final class EventLoop<Handler: ConnectionHandler>: @unchecked Sendable {
                 continue
             }
             while slots.count <= Int(fd) { slots.append(nil) }
-            slots[Int(fd)] = (connection, session)
+            connection.session = Unmanaged<AnyObject>.passRetained(session)
+            slots[Int(fd)] = connection
             _ = cs_epoll_ctl(epoll, EPOLL_CTL_ADD, fd, cs_EPOLLIN_(), UInt64(fd))
         }
     }
@@ -268,9 +273,9 @@ public final class EventLoop<Handler: ConnectionHandler>: @unchecked Sendable {
         let pending = waiting
         waiting.removeAll()
         for fd in pending {
-            guard Int(fd) < slots.count, let slot = slots[Int(fd)] else { continue }
-            slot.connection.waiting = false
-            process(slot.connection, slot.session, bytesRead: 0)
+            guard Int(fd) < slots.count, let connection = slots[Int(fd)] else { continue }
+            connection.waiting = false
+            process(connection, session(of: connection), bytesRead: 0)
         }
     }
 
@@ -308,28 +313,37 @@ public final class EventLoop<Handler: ConnectionHandler>: @unchecked Sendable {
 
     /// Closes the connection on `fd` if it is still connection `id` (nil: any).
     public func close(connectionId id: Int) {
-        for case let slot? in slots where slot.connection.id == id {
-            if slot.connection.output.pending > 0 {
-                slot.connection.closeAfterReply = true
-                flush(slot.connection, slot.session, final: false)
+        for case let connection? in slots where connection.id == id {
+            if connection.output.pending > 0 {
+                connection.closeAfterReply = true
+                flush(connection, session(of: connection), final: false)
             } else {
-                closeConnection(slot.connection.fd)
+                closeConnection(connection.fd)
             }
             return
         }
     }
 
     func closeConnection(_ fd: Int32) {
-        guard Int(fd) < slots.count, let slot = slots[Int(fd)] else { return }
+        guard Int(fd) < slots.count, let connection = slots[Int(fd)] else { return }
         slots[Int(fd)] = nil
-        slot.connection.closed = true
+        connection.closed = true
         _ = cs_epoll_ctl(epoll, EPOLL_CTL_DEL, fd, 0, 0)
         Glibc.close(fd)
-        handler.closed(slot.session, slot.connection)
+        let session = session(of: connection)
+        connection.session?.release()
+        connection.session = nil
+        handler.closed(session, connection)
     }
 
     /// Every live connection with its session (for shutdown and cron work on this thread).
     public func forEachConnection(_ body: (Connection, Handler.Session) -> Void) {
-        for case let slot? in slots { body(slot.connection, slot.session) }
+        for case let connection? in slots { body(connection, session(of: connection)) }
+    }
+
+    /// The handler's session for a live connection (set when it was accepted).
+    @inline(__always)
+    func session(of connection: Connection) -> Handler.Session {
+        unsafeDowncast(connection.session!.takeUnretainedValue(), to: Handler.Session.self)
     }
 }

@@ -3,6 +3,9 @@ import Synchronization
 /// The eviction policies of `maxmemory-policy`, in Redis's table order.
 /// Printing one gives its Redis spelling ("allkeys-lru").
 public enum MaxmemoryPolicy: String, Sendable, CaseIterable, CustomStringConvertible {
+    /// `allCases` builds a new array on every call; the hot path indexes this one.
+    public static let byIndex: [MaxmemoryPolicy] = Array(allCases)
+
     case volatileLRU = "volatile-lru"
     case volatileLFU = "volatile-lfu"
     case volatileRandom = "volatile-random"
@@ -119,7 +122,7 @@ extension Configuration {
     public var ioThreads: Int { hot.ioThreads.load(ordering: .relaxed) }
     /// Bytes; 0 means no limit. Values above Int.max read as Int.max.
     public var maxmemory: Int { hot.maxmemory.load(ordering: .relaxed) }
-    public var maxmemoryPolicy: MaxmemoryPolicy { MaxmemoryPolicy.allCases[hot.maxmemoryPolicy.load(ordering: .relaxed)] }
+    public var maxmemoryPolicy: MaxmemoryPolicy { MaxmemoryPolicy.byIndex[hot.maxmemoryPolicy.load(ordering: .relaxed)] }
     public var maxmemorySamples: Int { hot.maxmemorySamples.load(ordering: .relaxed) }
     public var protoMaxBulkLen: Int { hot.protoMaxBulkLen.load(ordering: .relaxed) }
     public var clientQueryBufferLimit: Int { hot.clientQueryBufferLimit.load(ordering: .relaxed) }

@@ -42,6 +42,9 @@ public final class ServerStats: @unchecked Sendable {
 
 /// Everything commands may reach: the keyspace, configuration, clients,
 /// statistics and the hooks the server module installs. One per server.
+///
+/// The `var` hooks are installed before the loops start and only read after,
+/// so they skip dynamic exclusivity checks.
 public final class ServerContext: @unchecked Sendable {
     public let keyspace: Keyspace
     public let config: Configuration
@@ -50,7 +53,7 @@ public final class ServerContext: @unchecked Sendable {
     public let clients = ClientRegistry()
     public let stats = ServerStats()
     public let slowlog = SlowLog()
-    public private(set) var loops: [LoopContext] = []
+    @exclusivity(unchecked) public private(set) var loops: [LoopContext] = []
     public let startTimeMs: Int64
     public let runId: String
     public let version = SwiftletVersion.current
@@ -61,35 +64,35 @@ public final class ServerContext: @unchecked Sendable {
     /// The TCP port actually bound (after port 0 was resolved).
     public let boundPort = Atomic<Int>(0)
     /// Installed by the server module.
-    public var requestShutdown: @Sendable (ShutdownRequest) -> Void = { _ in }
-    public var log: @Sendable (LogLevel, String) -> Void = { _, _ in }
+    @exclusivity(unchecked) public var requestShutdown: @Sendable (ShutdownRequest) -> Void = { _ in }
+    @exclusivity(unchecked) public var log: @Sendable (LogLevel, String) -> Void = { _, _ in }
     /// Process resident set size in bytes (INFO memory), installed by the server module.
-    public var residentBytes: @Sendable () -> Int = { 0 }
+    @exclusivity(unchecked) public var residentBytes: @Sendable () -> Int = { 0 }
     /// Run by RESET for subsystems that keep per-client state (pub/sub, MULTI, tracking).
-    public var clientResetHooks: [(Client) -> Void] = []
+    @exclusivity(unchecked) public var clientResetHooks: [(Client) -> Void] = []
     /// Run when a client disconnects (pub/sub, tracking, blocked-client cleanup).
-    public var clientClosedHooks: [(Client) -> Void] = []
+    @exclusivity(unchecked) public var clientClosedHooks: [(Client) -> Void] = []
     /// CLIENT PAUSE: until when (ms, server clock), and whether only writes wait.
     public let pausedUntilMs = Atomic<Int64>(0)
     public let pauseWritesOnly = Atomic<Bool>(false)
     /// Path of the running executable (INFO executable).
-    public var executablePath = ""
+    @exclusivity(unchecked) public var executablePath = ""
     /// Clients waiting in a blocking command or a pause (INFO blocked_clients).
     public let blockedClients = Atomic<Int>(0)
     /// Ops/sec over the last second, sampled by the server cron.
     public let instantaneousOps = Atomic<Int>(0)
     /// Channel/pattern counts for INFO stats, installed by the pub/sub layer.
-    public var pubsubCounts: () -> (channels: Int, patterns: Int, shardChannels: Int) = { (0, 0, 0) }
+    @exclusivity(unchecked) public var pubsubCounts: () -> (channels: Int, patterns: Int, shardChannels: Int) = { (0, 0, 0) }
     /// CONFIG REWRITE, installed by the server module; returns an error text or nil.
-    public var rewriteConfig: () -> String? = { "ERR The server is running without a config file" }
+    @exclusivity(unchecked) public var rewriteConfig: () -> String? = { "ERR The server is running without a config file" }
     /// Frees flushed tables off the event loops.
     public let backgroundFree = BackgroundFree()
     /// Called after FLUSHDB (db) / FLUSHALL (nil), for tracking invalidation.
-    public var flushed: ((Int?) -> Void)? = nil
+    @exclusivity(unchecked) public var flushed: ((Int?) -> Void)? = nil
     /// Enabled keyspace notification classes (`notify-keyspace-events`), as a `NotifyClass` raw value.
     public let notifyMask = Atomic<Int>(0)
     /// Where keyspace events go when enabled.
-    public var eventSink: KeyspaceEventSink? = nil
+    @exclusivity(unchecked) public var eventSink: KeyspaceEventSink? = nil
     /// Extra bytes the networking layer holds for clients (query and reply buffers).
     public let clientBufferBytes = Atomic<Int>(0)
 
