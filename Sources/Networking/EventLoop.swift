@@ -254,7 +254,13 @@ public final class EventLoop<Handler: ConnectionHandler>: @unchecked Sendable {
             case .skip(let length):
                 c.inputStart += length
             case .incomplete(let expected):
-                if expected > c.inputCapacity - c.inputStart { c.reserveInput(expected - (c.inputEnd - c.inputStart)) }
+                // Grow towards a large announced bulk by doubling, not all at
+                // once: a header alone must not make the server allocate 512 MB.
+                let have = c.inputEnd - c.inputStart
+                if expected > c.inputCapacity - c.inputStart {
+                    let target = min(expected, max(64 * 1024, have * 2))
+                    if target > have { c.reserveInput(target - have) }
+                }
                 stop = true
             case .error(let error):
                 handler.protocolError(session, error)

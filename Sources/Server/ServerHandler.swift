@@ -27,11 +27,6 @@ final class ServerHandler: ConnectionHandler, @unchecked Sendable {
 
     static let deniedText = "DENIED Redis is running in protected mode because protected mode is enabled and no password is set for the default user. In this mode connections are only accepted from the loopback interface. If you want to connect from external computers to Redis you may adopt one of the following solutions: 1) Just disable protected mode sending the command 'CONFIG SET protected-mode no' from the loopback interface by connecting to Redis from the same host the server is running, however MAKE SURE Redis is not publicly accessible from internet if you do so. Use CONFIG REWRITE to make this change permanent. 2) Alternatively you can just disable the protected mode by editing the Redis configuration file, and setting the protected mode option to 'no', and then restarting the server. 3) If you started the server manually just for testing, restart it with the '--protected-mode no' option. 4) Setup a an authentication password for the default user. NOTE: You only need to do one of the above things in order for the server to start accepting connections from the outside."
 
-    /// Redis counts only 127.0.0.1 and ::1 as local (127.0.0.2 is refused).
-    static func isLoopback(_ address: String) -> Bool {
-        address.hasPrefix("127.0.0.1:") || address.hasPrefix("::1:")
-    }
-
     func open(_ connection: Connection, loop: Int) -> Client? {
         server.stats.connectionsReceived.add(1, ordering: .relaxed)
         if server.clients.count >= server.config.maxclients {
@@ -39,7 +34,9 @@ final class ServerHandler: ConnectionHandler, @unchecked Sendable {
             server.stats.rejectedConnections.add(1, ordering: .relaxed)
             return nil
         }
-        if server.config.protectedMode && server.config.requirepass == nil && !ServerHandler.isLoopback(connection.peerAddress) {
+        // Redis counts only 127.0.0.1 and ::1 as local (127.0.0.2 is refused).
+        let local = connection.peerAddress.hasPrefix("127.0.0.1:") || connection.peerAddress.hasPrefix("::1:")
+        if server.config.protectedMode && server.config.requirepass == nil && !local {
             connection.output.error(ServerHandler.deniedText)
             server.stats.rejectedConnections.add(1, ordering: .relaxed)
             return nil

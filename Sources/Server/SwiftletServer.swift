@@ -47,6 +47,7 @@ public final class SwiftletServer: @unchecked Sendable {
         context.log = { level, message in logger.log(level, message) }
         context.residentBytes = { ProcessStats.residentBytes() }
         context.executablePath = ProcessStats.executablePath()
+        context.rewriteConfig = { [configuration] in ConfigRewrite.run(configuration) }
     }
 
     /// Binds the listening sockets and starts the event loops. `port` and

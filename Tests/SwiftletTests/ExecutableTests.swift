@@ -115,6 +115,41 @@ final class ExecutableTests: XCTestCase {
         XCTAssertEqual(try c.call("SELECT", "3"), .simple("OK"))
     }
 
+    /// CONFIG REWRITE keeps the file's comments, updates directives in place,
+    /// appends changed ones, and a restart from the file gets the same settings.
+    func testConfigRewriteRoundTrips() throws {
+        let path = "/tmp/swiftlet-rewrite-\(getpid())-\(Int.random(in: 0..<1_000_000)).conf"
+        defer { unlink(path) }
+        let port = ReferenceRedis.freePort()
+        try write(path, "# my settings\nport \(port)\nbind 127.0.0.1\nhz 12\n")
+        let first = try ServerProcess([executable, path])
+        XCTAssertTrue(first.waitForLog("Ready to accept connections tcp"), first.log)
+        let c = try TestConnection(port: port)
+        XCTAssertEqual(try c.call("CONFIG", "SET", "hz", "33", "maxmemory", "5mb", "maxmemory-policy", "allkeys-lru",
+                                  "save", "900 1"), .simple("OK"))
+        XCTAssertEqual(try c.call("CONFIG", "REWRITE"), .simple("OK"))
+        let settings = try c.call("CONFIG", "GET", "*")
+        first.signal(SIGTERM)
+        XCTAssertEqual(first.waitForExit(timeoutMs: 5000), 0)
+        let text = readTextFile(path) ?? ""
+        XCTAssertTrue(text.hasPrefix("# my settings\nport \(port)\n"), text)
+        XCTAssertTrue(text.contains("hz 33\n"), text)
+        let second = try ServerProcess([executable, path])
+        XCTAssertTrue(second.waitForLog("Ready to accept connections tcp"), second.log)
+        defer { second.signal(SIGTERM); _ = second.waitForExit(timeoutMs: 5000) }
+        let again = try TestConnection(port: port).call("CONFIG", "GET", "*")
+        XCTAssertEqual(again.canonical, settings.canonical)
+    }
+
+    func testConfigRewriteWithoutAFileFailsLikeRedis() throws {
+        guard let redis = ReferenceRedis.start() else { throw XCTSkip("redis-server not installed") }
+        defer { redis.stop() }
+        let (process, port) = try startServer()
+        defer { process.signal(SIGTERM); _ = process.waitForExit(timeoutMs: 5000) }
+        XCTAssertEqual(try TestConnection(port: port).call("CONFIG", "REWRITE"),
+                       try TestConnection(port: redis.port).call("CONFIG", "REWRITE"))
+    }
+
     func testConfigFromStandardInput() throws {
         let port = ReferenceRedis.freePort()
         let process = try ServerProcess([executable, "-"], stdin: "port \(port)\nbind 127.0.0.1\nhz 15\n")

@@ -86,6 +86,9 @@ public final class Client: @unchecked Sendable {
         lastInteractionMs.store(createdAtMs, ordering: .relaxed)
     }
 
+    /// Redis's notion of a local peer (protected mode, enable-*-command local).
+    public var isLocal: Bool { address.hasPrefix("127.0.0.1:") || address.hasPrefix("::1:") }
+
     public var protocolVersion: Int {
         get { reply.protocolVersion }
         set { reply.protocolVersion = newValue; publishedResp.store(newValue, ordering: .relaxed) }

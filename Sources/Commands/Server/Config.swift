@@ -24,7 +24,7 @@ enum ConfigCommand {
                 var pairs: [(String, String)] = []
                 var i = 2
                 while i < args.count { pairs.append((args.string(i), args.string(i + 1))); i += 2 }
-                if let error = c.server.config.set(pairs) { c.fail(error) } else { c.reply.ok() }
+                if let error = c.server.config.set(pairs, isLocalClient: c.isLocal) { c.fail(error) } else { c.reply.ok() }
             },
             sub("resetstat", arity: 2, summary: "Resets the server's statistics.", since: "2.0.0") { c, _ in
                 c.server.resetStatistics()

@@ -70,8 +70,7 @@ enum DebugCommand {
 
     static func run(_ c: Client, _ args: Arguments) {
         let setting = c.server.config.string("enable-debug-command") ?? "no"
-        let local = c.address.hasPrefix("127.") || c.address.hasPrefix("[::1]") || c.address.hasPrefix("::1")
-        if setting == "no" || (setting == "local" && !local) {
+        if setting == "no" || (setting == "local" && !c.isLocal) {
             c.fail("ERR DEBUG command not allowed. If the enable-debug-command option is set to \"local\", you can run it from a local connection, otherwise you need to set this option in the configuration file, and then restart the server.")
             return
         }
