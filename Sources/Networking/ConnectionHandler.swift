@@ -22,6 +22,9 @@ public protocol ConnectionHandler: AnyObject {
     func open(_ connection: Connection, loop: Int) -> Session?
     /// Runs one complete request.
     func execute(_ session: Session, _ arguments: Arguments, _ connection: Connection) -> ExecutionResult
+    /// Pipelining hints: bring `key`'s slot (stage 1) or entry (stage 2)
+    /// into cache before the request that uses it runs.
+    func prefetch(_ session: Session, key: UnsafeRawBufferPointer, stage: Int)
     /// A protocol error is about to be answered and the connection closed.
     func protocolError(_ session: Session, _ error: ProtocolError)
     /// The connection is gone.

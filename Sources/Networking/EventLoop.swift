@@ -241,6 +241,17 @@ public final class EventLoop<Handler: ConnectionHandler>: @unchecked Sendable {
             switch c.parser.parse(UnsafeRawPointer(start), available: available) {
             case .request(let length):
                 let args = c.parser.arguments(in: UnsafeRawPointer(start))
+                // Two-stage prefetch over the requests already in the buffer:
+                // the entry of the next one, the slot of the one after.
+                let rest = available - length
+                if rest > 0, let next = RequestParser.peek(UnsafeRawPointer(start + length), available: rest) {
+                    if let key = next.second { handler.prefetch(session, key: key, stage: 2) }
+                    if rest > next.length,
+                       let after = RequestParser.peek(UnsafeRawPointer(start + length + next.length), available: rest - next.length),
+                       let key = after.second {
+                        handler.prefetch(session, key: key, stage: 1)
+                    }
+                }
                 switch handler.execute(session, args, c) {
                 case .done:
                     c.inputStart += length

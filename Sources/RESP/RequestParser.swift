@@ -163,6 +163,45 @@ public struct RequestParser {
         return .request(length: length)
     }
 
+    /// Looks at a complete multibulk request at `start` without disturbing
+    /// the parser: its length and its second argument (the key of most
+    /// commands). nil for anything incomplete, inline or unusual; this only
+    /// feeds prefetching, so giving up is always safe.
+    @inlinable
+    public static func peek(_ start: UnsafeRawPointer, available: Int) -> (length: Int, second: UnsafeRawBufferPointer?)? {
+        if available < 4 || start.load(as: UInt8.self) != 0x2A { return nil }
+        var cursor = 1
+        @inline(__always) func number() -> Int? {
+            var value = 0
+            var digits = 0
+            while cursor < available {
+                let c = start.load(fromByteOffset: cursor, as: UInt8.self)
+                if c == 0x0D {
+                    if digits == 0 || cursor + 1 >= available { return nil }
+                    cursor += 2
+                    return value
+                }
+                let d = Int(c) &- 0x30
+                if d < 0 || d > 9 || digits > 9 { return nil }
+                value = value * 10 + d
+                digits += 1
+                cursor += 1
+            }
+            return nil
+        }
+        guard let count = number(), count >= 1, count <= 64 else { return nil }
+        var second: UnsafeRawBufferPointer? = nil
+        for index in 0..<count {
+            guard cursor < available, start.load(fromByteOffset: cursor, as: UInt8.self) == 0x24 else { return nil }
+            cursor += 1
+            guard let length = number() else { return nil }
+            if cursor + length + 2 > available { return nil }
+            if index == 1 { second = UnsafeRawBufferPointer(start: start + cursor, count: length) }
+            cursor += length + 2
+        }
+        return (cursor, second)
+    }
+
     @usableFromInline mutating func reset(_ error: ProtocolError) -> Result {
         announced = 0; cursor = 0; bulkLength = -1; argumentCount = 0
         return .error(error)

@@ -75,6 +75,15 @@ final class ServerHandler: ConnectionHandler, @unchecked Sendable {
         return spec.flags.contains(.write) || spec.flags.contains(.mayReplicate)
     }
 
+    @inline(__always)
+    func prefetch(_ client: Client, key: UnsafeRawBufferPointer, stage: Int) {
+        if stage == 1 {
+            server.keyspace.prefetchSlot(db: client.db, key: key)
+        } else {
+            server.keyspace.prefetchEntry(db: client.db, key: key)
+        }
+    }
+
     func protocolError(_ client: Client, _ error: ProtocolError) {
         let code = error.message.prefix(while: { $0 != " " })
         client.loop.countError(String(code))
