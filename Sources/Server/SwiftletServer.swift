@@ -26,6 +26,8 @@ public final class SwiftletServer: @unchecked Sendable {
     let network = NetworkServer<ServerHandler>()
     var handler: ServerHandler?
     let logger: Logger
+    /// The private client behind `call` (in-process commands).
+    let inProcess: InProcessClient
     private let state = Mutex<(running: Bool, shutdown: ShutdownRequest?)>((false, nil))
     private var shutdownWaiters = pthread_cond_t()
     private var shutdownMutex = pthread_mutex_t()
@@ -40,6 +42,7 @@ public final class SwiftletServer: @unchecked Sendable {
         let table = CommandTable(commands)
         for (from, to) in configuration.renamedCommands { _ = table.rename(from, to: to) }
         context = ServerContext(config: configuration, clock: clock, commands: table)
+        inProcess = InProcessClient(server: context)
         logger = Logger(path: configuration.logfile, level: LogLevel(name: configuration.loglevel) ?? .notice)
         pthread_mutex_init(&shutdownMutex, nil)
         pthread_cond_init(&shutdownWaiters, nil)
@@ -69,7 +72,7 @@ public final class SwiftletServer: @unchecked Sendable {
             target.submit { target.close(connectionId: id) }
         }
         context.boundPort.store(network.port, ordering: .relaxed)
-        state.withLock { $0.running = true }
+        state.withLock { $0.running = true; $0.shutdown = nil }
     }
 
     /// Stops the loops after writing queued replies and closing connections.
@@ -81,10 +84,14 @@ public final class SwiftletServer: @unchecked Sendable {
         }
         guard wasRunning else { return }
         network.stop()
-        context.backgroundFree.stop()
         pthread_mutex_lock(&shutdownMutex)
         pthread_cond_broadcast(&shutdownWaiters)
         pthread_mutex_unlock(&shutdownMutex)
+    }
+
+    deinit {
+        stop()
+        context.backgroundFree.stop()
     }
 
     /// SHUTDOWN from a client or a signal: recorded here; the loops cannot

@@ -21,7 +21,11 @@ public final class Dispatcher: @unchecked Sendable {
         case .skipping: break
         }
         client.commandFailed = false
-        run(client, args)
+        if let intercept = server.intercept, intercept(client, args) != .proceed {
+            // An embedder (the test fixture) answered or dropped the command.
+        } else {
+            run(client, args)
+        }
         if client.replyMode == .skipping {
             client.replyMode = .on
             reply.muted = false

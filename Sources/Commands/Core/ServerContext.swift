@@ -68,6 +68,9 @@ public final class ServerContext: @unchecked Sendable {
     @exclusivity(unchecked) public var log: @Sendable (LogLevel, String) -> Void = { _, _ in }
     /// Process resident set size in bytes (INFO memory), installed by the server module.
     @exclusivity(unchecked) public var residentBytes: @Sendable () -> Int = { 0 }
+    /// Called before every command when set (the test fixture's fault
+    /// injection and command log). Install before the server starts.
+    @exclusivity(unchecked) public var intercept: ((Client, Arguments) -> InterceptAction)? = nil
     /// Run by RESET for subsystems that keep per-client state (pub/sub, MULTI, tracking).
     @exclusivity(unchecked) public var clientResetHooks: [(Client) -> Void] = []
     /// Run when a client disconnects (pub/sub, tracking, blocked-client cleanup).
@@ -141,6 +144,14 @@ public final class ServerContext: @unchecked Sendable {
 
     /// Memory the server holds before any key or client (tables, command metadata).
     public var baseOverhead: Int { 900 * 1024 }
+}
+
+/// What an interceptor did with a command (see `ServerContext.intercept`).
+public enum InterceptAction: Sendable {
+    /// Run the command normally.
+    case proceed
+    /// The interceptor wrote the reply itself (or chose to send none).
+    case handled
 }
 
 /// Swiftlet's own version and the Redis version it reports for compatibility.
