@@ -45,6 +45,19 @@ final class Cron: @unchecked Sendable {
     /// The fast cycle: when the last cycle hit its time limit or found many
     /// stale keys, spend up to ~1 ms between event-loop turns on expiry.
     func beforeSleep(loop: Int, nowMs: Int64) -> Int {
+        // Over maxmemory (e.g. after CONFIG SET lowered it): evict in
+        // time-boxed steps between event-loop turns, not in one long stall.
+        var hint = -1
+        if server.overMemoryLimit {
+            _ = server.enforceMemoryLimit(nowMs: nowMs)
+            if server.overMemoryLimit { hint = 1 }
+        }
+        let expiryHint = fastExpiry(loop: loop, nowMs: nowMs)
+        if hint < 0 { return expiryHint }
+        return expiryHint < 0 ? hint : min(hint, expiryHint)
+    }
+
+    func fastExpiry(loop: Int, nowMs: Int64) -> Int {
         guard server.activeExpireEnabled.load(ordering: .relaxed) else { return -1 }
         let acceptable = Double(10 - effort)
         guard perLoop[loop].lastCycleTimedOut || perLoop[loop].stalePercent > acceptable else { return -1 }

@@ -51,6 +51,15 @@ public final class SwiftletServer: @unchecked Sendable {
         context.residentBytes = { ProcessStats.residentBytes() }
         context.executablePath = ProcessStats.executablePath()
         context.rewriteConfig = { [configuration] in ConfigRewrite.run(configuration) }
+        let context = self.context
+        configuration.onChange("maxmemory") { [weak context] value in
+            guard let context = context, let limit = Int(value), limit != 0 else { return }
+            let used = context.usedMemory
+            if limit < used {
+                context.log(.warning, "WARNING: the new maxmemory value set via CONFIG SET (\(limit)) is smaller than the current memory usage (\(used)). This will result in key eviction and/or the inability to accept new write commands depending on the maxmemory-policy.")
+            }
+        }
+        configuration.onChange("maxmemory-policy") { [weak context] _ in context?.evictor.clearPool() }
     }
 
     /// Binds the listening sockets and starts the event loops. `port` and

@@ -56,6 +56,14 @@ public final class Dispatcher: @unchecked Sendable {
             reject(spec, client)
             return
         }
+        // maxmemory: evict first; refuse commands that may grow memory when
+        // nothing more can go (reads, DEL and EXPIRE keep working).
+        if server.config.maxmemory != 0 && !server.enforceMemoryLimit(nowMs: client.loop.nowMs)
+            && spec.flags.contains(.denyoom) {
+            client.fail(Errors.oom)
+            reject(spec, client)
+            return
+        }
         guard let handler = spec.handler else {
             client.fail(Errors.unknownSubcommand(args.count > 1 ? args[1] : args[0], args[0]))
             return

@@ -53,6 +53,8 @@ public final class ServerContext: @unchecked Sendable {
     public let clients = ClientRegistry()
     public let stats = ServerStats()
     public let slowlog = SlowLog()
+    /// Chooses and removes keys when `used_memory` exceeds `maxmemory`.
+    public let evictor: Evictor
     @exclusivity(unchecked) public private(set) var loops: [LoopContext] = []
     public let startTimeMs: Int64
     public let runId: String
@@ -104,11 +106,13 @@ public final class ServerContext: @unchecked Sendable {
         self.clock = clock
         self.commands = commands
         self.keyspace = Keyspace(databases: config.databases, shardCount: shardCount, clock: clock)
+        self.evictor = Evictor(keyspace: keyspace)
         startTimeMs = clock.milliseconds
         lastSave = startTimeMs / 1000
         var bytes = [UInt8](repeating: 0, count: 20)
         bytes.withUnsafeMutableBytes { cs_random_bytes($0.baseAddress, 20) }
         runId = bytes.map { String($0, radix: 16).count == 1 ? "0" + String($0, radix: 16) : String($0, radix: 16) }.joined()
+        evictor.onEvicted = { [unowned self] db, key in self.keyspaceEvent(.evicted, "evicted", key, db: db) }
     }
 
     /// Creates the per-loop contexts. Called once before the loops start.
