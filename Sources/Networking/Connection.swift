@@ -75,11 +75,12 @@ public final class Connection {
         inputCapacity = capacity
     }
 
-    /// Gives back a large input buffer once it is empty.
+    /// Gives back a grown input buffer once it is empty (buffers count in
+    /// used_memory, and so toward maxmemory, as Redis's query buffers do).
     func shrinkInputIfIdle() {
         if inputStart == inputEnd {
             inputStart = 0; inputEnd = 0
-            if inputCapacity > 1 << 20 {
+            if inputCapacity > 4 * Connection.initialInput {
                 input.deallocate()
                 inputCapacity = Connection.initialInput
                 input = .allocate(byteCount: inputCapacity, alignment: 16)

@@ -267,9 +267,10 @@ public final class EventLoop<Handler: ConnectionHandler>: @unchecked Sendable {
             case .incomplete(let expected):
                 // Grow towards a large announced bulk by doubling, not all at
                 // once: a header alone must not make the server allocate 512 MB.
+                // Small requests only need compaction (done before each read).
                 let have = c.inputEnd - c.inputStart
-                if expected > c.inputCapacity - c.inputStart {
-                    let target = min(expected, max(64 * 1024, have * 2))
+                if expected > c.inputCapacity {
+                    let target = min(expected, c.inputCapacity * 2)
                     if target > have { c.reserveInput(target - have) }
                 }
                 stop = true

@@ -1,0 +1,125 @@
+#!/usr/bin/env python3
+"""Eviction hit ratio: Redis vs Swiftlet on the same Zipf(0.99) cache-aside trace.
+
+    python3 Benchmarks/eviction.py [--quick] [--keys 1000000] [--requests 8000000]
+
+For allkeys-lru and allkeys-lfu it reports hit ratios
+  (a) at equal maxmemory bytes (the user's view: Swiftlet's smaller entries
+      fit more keys), the limit being what Redis needs for 10% of the keys;
+  (b) at equal resident key counts (each server's limit calibrated to hold
+      10% of the keys), which compares the policies themselves;
+plus exact LRU and exact LFU simulated on the same trace, and a run whose
+popularity shifts halfway. Writes Benchmarks/results/eviction.md.
+"""
+import argparse, os, socket, subprocess, sys, tempfile, time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+TOOL = "/tmp/swiftlet-zipf-cache"
+
+
+def free_port():
+    s = socket.socket(); s.bind(("127.0.0.1", 0)); p = s.getsockname()[1]; s.close(); return p
+
+
+class Server:
+    def __init__(self, argv, extra):
+        self.port = free_port()
+        self.proc = subprocess.Popen(argv + ["--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
+                                             "--appendonly", "no"] + extra, cwd=tempfile.mkdtemp(),
+                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        for _ in range(200):
+            try:
+                socket.create_connection(("127.0.0.1", self.port), 0.2).close(); return
+            except OSError:
+                time.sleep(0.02)
+        raise SystemExit("server did not start")
+
+    def cli(self, *args, stdin=None):
+        return subprocess.run(["redis-cli", "-p", str(self.port)] + list(args), input=stdin,
+                              capture_output=True, check=True).stdout.decode()
+
+    def field(self, name):
+        for line in self.cli("INFO", "everything").splitlines():
+            if line.startswith(name + ":"):
+                return int(line.split(":")[1])
+
+    def rss(self):
+        with open(f"/proc/{self.proc.pid}/statm") as f:
+            return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+
+    def stop(self):
+        self.proc.terminate(); self.proc.wait()
+
+
+def calibrate(argv, keys, value_size):
+    """used_memory of a server holding `keys` keys of the benchmark's shape."""
+    s = Server(argv, [])
+    try:
+        lines = [b"*3\r\n$3\r\nSET\r\n$11\r\nkey:%07d\r\n$%d\r\n%s\r\n" % (i, value_size, b"v" * value_size) for i in range(keys)]
+        s.cli("--pipe", stdin=b"".join(lines))
+        return s.field("used_memory")
+    finally:
+        s.stop()
+
+
+def run(argv, maxmemory, policy, args, shift=False):
+    s = Server(argv, ["--maxmemory", str(maxmemory), "--maxmemory-policy", policy])
+    try:
+        cmd = [TOOL, "--port", str(s.port), "--keys", str(args.keys), "--requests", str(args.requests),
+               "--warmup", str(args.requests // 4), "--value", "32"] + (["--shift"] if shift else [])
+        out = subprocess.run(cmd, capture_output=True, text=True, check=True).stdout
+        ratio = float(out.split("hit_ratio ")[1].split()[0])
+        return {"hit": ratio, "keys": int(s.cli("DBSIZE").strip()), "used": s.field("used_memory"),
+                "rss": s.rss(), "evicted": s.field("evicted_keys")}
+    finally:
+        s.stop()
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--swiftlet", default=os.path.join(ROOT, ".build/release/swiftlet-server"))
+    ap.add_argument("--redis", default="redis-server")
+    ap.add_argument("--keys", type=int, default=1_000_000)
+    ap.add_argument("--requests", type=int, default=8_000_000)
+    ap.add_argument("--quick", action="store_true")
+    args = ap.parse_args()
+    if args.quick:
+        args.keys, args.requests = 200_000, 2_000_000
+    if not os.path.exists(args.swiftlet):
+        subprocess.run(["swift", "build", "-c", "release", "--product", "swiftlet-server"], cwd=ROOT, check=True)
+    subprocess.run(["swiftc", "-O", os.path.join(ROOT, "Benchmarks/tools/zipf_cache.swift"), "-o", TOOL], check=True)
+    resident = args.keys // 10
+    sim = subprocess.run([TOOL, "--simulate", str(resident), "--keys", str(args.keys), "--requests", str(args.requests),
+                          "--warmup", str(args.requests // 4)], capture_output=True, text=True, check=True).stdout
+    exact = dict(line.split() for line in sim.strip().splitlines())
+    redis_limit = calibrate([args.redis], resident, 32)
+    swift_limit = calibrate([args.swiftlet], resident, 32)
+    print(f"limits: redis {redis_limit} B, swiftlet {swift_limit} B for {resident} keys", file=sys.stderr)
+    rows = []
+    for policy in ["allkeys-lru", "allkeys-lfu"]:
+        r = run([args.redis], redis_limit, policy, args)
+        a = run([args.swiftlet], redis_limit, policy, args)
+        b = run([args.swiftlet], swift_limit, policy, args)
+        rows.append((policy, r, a, b))
+        print(f"  {policy}: redis {r['hit']:.4f}, swiftlet equal bytes {a['hit']:.4f}, equal keys {b['hit']:.4f}", file=sys.stderr)
+    shift_r = run([args.redis], redis_limit, "allkeys-lfu", args, shift=True)
+    shift_s = run([args.swiftlet], swift_limit, "allkeys-lfu", args, shift=True)
+    text = (f"Eviction benchmark {time.strftime('%Y-%m-%d %H:%M')}: Zipf(0.99) over {args.keys} keys, "
+            f"{args.requests} GET-then-SET-on-miss requests (first quarter not counted), 10% resident "
+            f"({resident} keys; Redis limit {redis_limit} B, Swiftlet limit for the same keys {swift_limit} B).\n\n"
+            f"Exact LRU on this trace: {float(exact['exact_lru']):.4f}; exact LFU: {float(exact['exact_lfu']):.4f}.\n\n"
+            "| policy | Redis hit ratio (keys) | Swiftlet, equal bytes (keys) | Swiftlet, equal keys (keys) |\n|---|---:|---:|---:|\n")
+    for policy, r, a, b in rows:
+        text += f"| {policy} | {r['hit']:.4f} ({r['keys']}) | {a['hit']:.4f} ({a['keys']}) | {b['hit']:.4f} ({b['keys']}) |\n"
+    text += (f"\nPopularity shift halfway, allkeys-lfu, equal keys: Redis {shift_r['hit']:.4f}, Swiftlet {shift_s['hit']:.4f}.\n\n"
+             "| server | used_memory / maxmemory | RSS / maxmemory |\n|---|---:|---:|\n")
+    for label, res, limit in [("redis lru", rows[0][1], redis_limit), ("swiftlet lru (equal bytes)", rows[0][2], redis_limit)]:
+        text += f"| {label} | {res['used'] / limit:.3f} | {res['rss'] / limit:.2f} |\n"
+    print(text)
+    os.makedirs(os.path.join(ROOT, "Benchmarks/results"), exist_ok=True)
+    with open(os.path.join(ROOT, "Benchmarks/results/eviction.md"), "w") as f:
+        f.write(text)
+
+
+if __name__ == "__main__":
+    main()
