@@ -10,6 +10,7 @@ let package = Package(
     name: "Swiftlet",
     products: [
         .library(name: "Swiftlet", targets: ["Swiftlet"]),
+        .library(name: "SwiftletTesting", targets: ["SwiftletTesting"]),
         .executable(name: "swiftlet-server", targets: ["swiftlet-server"]),
     ],
     targets: [
@@ -17,11 +18,14 @@ let package = Package(
         .target(name: "RESP", dependencies: ["CSystem"], path: "Sources/RESP"),
         .target(name: "Storage", dependencies: ["CSystem"], path: "Sources/Storage"),
         .target(name: "Networking", dependencies: ["CSystem", "RESP"], path: "Sources/Networking"),
-        .target(name: "Commands", dependencies: ["CSystem", "RESP", "Storage"], path: "Sources/Commands"),
+        .target(name: "PubSub", dependencies: ["Storage"], path: "Sources/PubSub"),
+        .target(name: "Commands", dependencies: ["CSystem", "RESP", "Storage", "PubSub"], path: "Sources/Commands"),
         .target(name: "Swiftlet", dependencies: ["CSystem", "RESP", "Storage", "Commands", "Networking"], path: "Sources/Server"),
+        .target(name: "SwiftletTesting", dependencies: ["Swiftlet", "Commands", "RESP", "Storage"], path: "Sources/Testing"),
         .target(name: "TestSupport", path: "Sources/TestSupport"),
         .executableTarget(name: "swiftlet-server", dependencies: ["Swiftlet"], path: "Sources/swiftlet-server"),
         .testTarget(name: "SwiftletTests", dependencies: ["Swiftlet", "RESP", "Storage", "Commands", "TestSupport"], path: "Tests/SwiftletTests"),
+        .testTarget(name: "SwiftletTestingTests", dependencies: ["SwiftletTesting", "TestSupport"], path: "Tests/SwiftletTestingTests"),
         .testTarget(
             name: "ConformanceTests", dependencies: ["Swiftlet", "Commands", "TestSupport"], path: "Conformance",
             exclude: ["cases", "record.py", "README.md", "known-differences.txt"], sources: ["Runner"]),

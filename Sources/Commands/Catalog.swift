@@ -23,6 +23,10 @@ public enum CommandCatalog {
             // Connection
             PingCommand.ping, PingCommand.echo, QuitCommand.spec, ResetCommand.spec,
             AuthCommand.spec, AuthCommand.hello, ClientCommand.spec,
+            // Pub/Sub
+            SubscribeCommand.subscribe, SubscribeCommand.unsubscribe, SubscribeCommand.psubscribe,
+            SubscribeCommand.punsubscribe, SubscribeCommand.ssubscribe, SubscribeCommand.sunsubscribe,
+            PublishCommand.publish, PublishCommand.spublish, PubSubCommand.spec,
             // Server
             InfoCommand.spec, ConfigCommand.spec, CommandCommand.spec, TimeCommand.spec, LastSaveCommand.spec,
             ShutdownCommand.spec, DebugCommand.spec, SlowlogCommand.spec, LatencyCommand.spec,

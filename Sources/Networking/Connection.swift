@@ -29,6 +29,8 @@ public final class Connection {
     @exclusivity(unchecked) public var closeAfterReply = false
     @exclusivity(unchecked) var writeArmed = false
     @exclusivity(unchecked) var closed = false
+    /// Already listed in the loop's `pendingFlush`.
+    @exclusivity(unchecked) var flushScheduled = false
     /// A request waiting for a condition (CLIENT PAUSE, blocking pops): retried each loop turn.
     @exclusivity(unchecked) var waiting = false
     /// Whether the client may send large requests (see `RequestParser.authenticated`).

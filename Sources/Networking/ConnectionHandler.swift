@@ -25,6 +25,9 @@ public protocol ConnectionHandler: AnyObject {
     /// Pipelining hints: bring `key`'s slot (stage 1) or entry (stage 2)
     /// into cache before the request that uses it runs.
     func prefetch(_ session: Session, key: UnsafeRawBufferPointer, stage: Int)
+    /// Writes a message another client produced (a pub/sub message, an
+    /// invalidation) into this connection's output; runs on its own loop.
+    func deliver(_ session: Session, _ connection: Connection, _ payload: AnyObject)
     /// A protocol error is about to be answered and the connection closed.
     func protocolError(_ session: Session, _ error: ProtocolError)
     /// The connection is gone.

@@ -47,6 +47,11 @@ public final class EventLoop<Handler: ConnectionHandler>: @unchecked Sendable {
     @exclusivity(unchecked) var slots: [Connection?] = []
     @exclusivity(unchecked) var waiting: [Int32] = []
     private let mailbox = Mutex<[() -> Void]>([])
+    /// Messages for this loop's connections posted by other loops: (fd, connection id, payload).
+    private let outbox = Mutex<[(Int32, Int, AnyObject)]>([])
+    /// Connections written to outside their own request processing; flushed
+    /// before the loop sleeps.
+    @exclusivity(unchecked) var pendingFlush: [Int32] = []
     private let stopRequested = Atomic<Bool>(false)
     var thread: pthread_t? = nil
     var tickIntervalMs: Int
@@ -121,6 +126,7 @@ public final class EventLoop<Handler: ConnectionHandler>: @unchecked Sendable {
                 for i in 0..<Int(n) { dispatch(events[i], tokens[i]) }
             }
             if !waiting.isEmpty { retryWaiting() }
+            if !pendingFlush.isEmpty { flushPending() }
             let now = cs_monotonic_us() / 1000
             if now >= nextTickMs {
                 handler.tick(loop: index)
@@ -142,6 +148,7 @@ public final class EventLoop<Handler: ConnectionHandler>: @unchecked Sendable {
             var value: UInt64 = 0
             _ = read(wakeFd, &value, 8)
             drainMailbox()
+            drainOutbox()
             return
         }
         if token >= EventLoop.listenerTokenBase {
@@ -156,6 +163,46 @@ public final class EventLoop<Handler: ConnectionHandler>: @unchecked Sendable {
         }
         if events & cs_EPOLLOUT_() != 0, !connection.closed {
             flush(connection, session, final: false)
+        }
+    }
+
+    /// Delivers `payload` to connection (`fd`, `id`) from any thread; the
+    /// loop hands it to the handler and flushes. Order per sender is kept.
+    public func post(fd: Int32, id: Int, payload: AnyObject) {
+        let wasEmpty = outbox.withLock { box -> Bool in
+            let empty = box.isEmpty
+            box.append((fd, id, payload))
+            return empty
+        }
+        if wasEmpty {
+            var one: UInt64 = 1
+            _ = write(wakeFd, &one, 8)
+        }
+    }
+
+    /// Delivers `payload` now; only from this loop's own thread.
+    public func deliverNow(fd: Int32, id: Int, payload: AnyObject) {
+        guard Int(fd) < slots.count, let connection = slots[Int(fd)], connection.id == id, !connection.closed else { return }
+        handler.deliver(session(of: connection), connection, payload)
+        if !connection.flushScheduled { connection.flushScheduled = true; pendingFlush.append(fd) }
+    }
+
+    func drainOutbox() {
+        let items = outbox.withLock { box -> [(Int32, Int, AnyObject)] in
+            let taken = box
+            box.removeAll(keepingCapacity: true)
+            return taken
+        }
+        for (fd, id, payload) in items { deliverNow(fd: fd, id: id, payload: payload) }
+    }
+
+    func flushPending() {
+        let fds = pendingFlush
+        pendingFlush.removeAll(keepingCapacity: true)
+        for fd in fds {
+            guard Int(fd) < slots.count, let connection = slots[Int(fd)] else { continue }
+            connection.flushScheduled = false
+            flush(connection, session(of: connection), final: false)
         }
     }
 

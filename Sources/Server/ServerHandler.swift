@@ -75,6 +75,49 @@ final class ServerHandler: ConnectionHandler, @unchecked Sendable {
         return spec.flags.contains(.write) || spec.flags.contains(.mayReplicate)
     }
 
+    /// Appends a pub/sub frame to a subscriber's output (on its own loop),
+    /// then applies `client-output-buffer-limit pubsub`: a subscriber that
+    /// stops reading is disconnected instead of growing memory.
+    func deliver(_ client: Client, _ connection: Connection, _ payload: AnyObject) {
+        let frame = unsafeDowncast(payload, to: PushFrame.self)
+        let out = connection.output
+        frame.bytes.withUnsafeBytes { bytes in
+            if out.protocolVersion == 3 && bytes.first == 0x2A {
+                out.append(0x3E)
+                out.append(UnsafeRawBufferPointer(rebasing: bytes[1...]))
+            } else {
+                out.append(bytes)
+            }
+        }
+        enforceOutputLimit(client, connection)
+    }
+
+    /// Redis's output buffer limit check for the client's class.
+    func enforceOutputLimit(_ client: Client, _ connection: Connection) {
+        let limits = client.subscriptionCount > 0 ? server.outputLimits.pubsub : server.outputLimits.normal
+        let pending = connection.output.pending
+        if limits.hard > 0 && pending > limits.hard {
+            overLimit(client, connection, pending)
+            return
+        }
+        if limits.soft > 0 && pending > limits.soft {
+            let now = client.loop.nowMs
+            if client.softLimitSinceMs == 0 { client.softLimitSinceMs = now }
+            else if now - client.softLimitSinceMs > Int64(limits.seconds) * 1000 { overLimit(client, connection, pending) }
+        } else {
+            client.softLimitSinceMs = 0
+        }
+    }
+
+    func overLimit(_ client: Client, _ connection: Connection, _ pending: Int) {
+        if client.killed.load(ordering: .relaxed) { return }
+        server.log(.warning, "Client id=\(client.id) addr=\(client.address) scheduled to be closed ASAP for overcoming of output buffer limits.")
+        // Drop what is queued: the point is to stop holding memory for it.
+        connection.output.sent = connection.output.count
+        connection.output.compact()
+        client.kill()
+    }
+
     @inline(__always)
     func prefetch(_ client: Client, key: UnsafeRawBufferPointer, stage: Int) {
         if stage == 1 {

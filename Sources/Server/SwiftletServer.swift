@@ -51,6 +51,7 @@ public final class SwiftletServer: @unchecked Sendable {
         context.residentBytes = { ProcessStats.residentBytes() }
         context.executablePath = ProcessStats.executablePath()
         context.rewriteConfig = { [configuration] in ConfigRewrite.run(configuration) }
+        context.installPubSub()
         let context = self.context
         configuration.onChange("maxmemory") { [weak context] value in
             guard let context = context, let limit = Int(value), limit != 0 else { return }
@@ -76,6 +77,18 @@ public final class SwiftletServer: @unchecked Sendable {
                           port: overridePort ?? configuration.port, backlog: configuration.tcpBacklog, hz: configuration.hz,
                           tcpKeepAlive: configuration.tcpKeepalive)
         let network = self.network
+        context.deliver = { subscriber, frame, fromLoop in
+            let loops = network.loops
+            guard subscriber.loop >= 0 && subscriber.loop < loops.count else { return }
+            let target = loops[subscriber.loop]
+            // Same loop (the publisher's thread): write at once, so a client
+            // subscribed to its own channel sees the message before PUBLISH's reply.
+            if subscriber.loop == fromLoop {
+                target.deliverNow(fd: subscriber.fd, id: subscriber.clientId, payload: frame)
+            } else {
+                target.post(fd: subscriber.fd, id: subscriber.clientId, payload: frame)
+            }
+        }
         handler.closeOnLoop = { loop, id in
             let target = network.loops[loop]
             target.submit { target.close(connectionId: id) }

@@ -8,7 +8,7 @@ public enum CycleClock {
     public static let rate: Double = {
         let c0 = cs_cycles(), t0 = cs_monotonic_us()
         var t1 = t0
-        while t1 - t0 < 20_000 { t1 = cs_monotonic_us() }
+        while t1 - t0 < 2_000 { t1 = cs_monotonic_us() }
         let c1 = cs_cycles()
         return max(1, Double(c1 &- c0) / Double(t1 - t0))
     }()

@@ -43,6 +43,8 @@ public final class Client: @unchecked Sendable {
     /// Client-side caching state (`redir=`, flag `t`).
     @exclusivity(unchecked) public var trackingEnabled = false
     @exclusivity(unchecked) public var trackingRedirect = -1
+    /// When the output first went over the soft limit (0: not over).
+    public var softLimitSinceMs: Int64 = 0
     /// Buffer bytes last added to `server.clientBufferBytes` for this client (networking glue).
     @exclusivity(unchecked) public var publishedBufferBytes = 0
     /// Set by `fail`: the current command replied with an error.

@@ -18,7 +18,8 @@ public final class CommandTable: @unchecked Sendable {
         let size = 1 << (64 - UInt64(max(specs.count * 4, 16) - 1).leadingZeroBitCount)
         slots = Array(repeating: -1, count: size)
         mask = size - 1
-        for spec in specs { register(spec) }
+        // Copies: registering writes `id` into the spec (see CommandSpec.copy).
+        for spec in specs { register(spec.copy()) }
     }
 
     private func register(_ spec: CommandSpec) {

@@ -34,13 +34,13 @@ public final class Dispatcher: @unchecked Sendable {
 
     @usableFromInline func run(_ client: Client, _ args: Arguments) {
         guard let top = server.commands.lookup(args[0]) else {
-            client.fail(Errors.unknownCommand(args))
+            client.fail(bytes: Errors.unknownCommand(args))
             return
         }
         var spec = top
         if !top.subcommands.isEmpty && args.count >= 2 {
             guard let sub = top.subcommand(args[1]) else {
-                client.fail(Errors.unknownSubcommand(args[1], args[0]))
+                client.fail(bytes: Errors.unknownSubcommand(args[1], args[0]))
                 reject(top, client)
                 return
             }
@@ -64,8 +64,14 @@ public final class Dispatcher: @unchecked Sendable {
             reject(spec, client)
             return
         }
+        // RESP2 clients with subscriptions may only manage them (RESP3 may run anything).
+        if client.inRESP2SubscribedMode && !Dispatcher.allowedWhileSubscribed.contains(top.name) {
+            client.fail("ERR Can't execute '\(spec.fullName)': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context")
+            reject(spec, client)
+            return
+        }
         guard let handler = spec.handler else {
-            client.fail(Errors.unknownSubcommand(args.count > 1 ? args[1] : args[0], args[0]))
+            client.fail(bytes: Errors.unknownSubcommand(args.count > 1 ? args[1] : args[0], args[0]))
             return
         }
         let loop = client.loop
@@ -93,6 +99,10 @@ public final class Dispatcher: @unchecked Sendable {
                                name: client.name ?? "", maxLength: server.config.slowlogMaxLen)
         }
     }
+
+    static let allowedWhileSubscribed: Set<String> = [
+        "ping", "subscribe", "ssubscribe", "unsubscribe", "sunsubscribe", "psubscribe", "punsubscribe", "quit", "reset",
+    ]
 
     func reject(_ spec: CommandSpec, _ client: Client) {
         client.loop.commandCounters[spec.id].rejected.add(1)

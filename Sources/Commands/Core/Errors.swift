@@ -24,26 +24,33 @@ public enum Errors {
     }
 
     /// `ERR unknown subcommand 'x'. Try CONFIG HELP.`, the name as typed, uppercased.
-    public static func unknownSubcommand(_ sub: UnsafeRawBufferPointer, _ command: UnsafeRawBufferPointer) -> String {
-        "ERR unknown subcommand '\(cString(sub, limit: 128))'. Try \(command.string.uppercased()) HELP."
+    /// Bytes, not a String: Redis echoes arguments byte for byte, invalid UTF-8 included.
+    public static func unknownSubcommand(_ sub: UnsafeRawBufferPointer, _ command: UnsafeRawBufferPointer) -> [UInt8] {
+        Array("ERR unknown subcommand '".utf8) + cBytes(sub, limit: 128) + Array("'. Try ".utf8)
+            + command.map { $0 >= 0x61 && $0 <= 0x7A ? $0 - 0x20 : $0 } + Array(" HELP.".utf8)
     }
 
     /// Redis prints arguments with `%s`, so a NUL byte ends them.
-    static func cString(_ bytes: UnsafeRawBufferPointer, limit: Int) -> String {
+    static func cBytes(_ bytes: UnsafeRawBufferPointer, limit: Int) -> [UInt8] {
         var out = [UInt8]()
         for b in bytes { if b == 0 || out.count >= limit { break }; out.append(b) }
-        return String(decoding: out, as: UTF8.self)
+        return out
     }
 
-    /// Redis's "unknown command" text, with up to 128 characters of arguments.
-    public static func unknownCommand(_ arguments: Arguments) -> String {
-        var args = ""
+    static func cString(_ bytes: UnsafeRawBufferPointer, limit: Int) -> String {
+        String(decoding: cBytes(bytes, limit: limit), as: UTF8.self)
+    }
+
+    /// Redis's "unknown command" text, with up to 128 bytes of arguments.
+    public static func unknownCommand(_ arguments: Arguments) -> [UInt8] {
+        var args: [UInt8] = []
         var i = 1
-        while i < arguments.count && args.utf8.count < 128 {
-            args += "'" + cString(arguments[i], limit: 128 - args.utf8.count) + "' "
+        while i < arguments.count && args.count < 128 {
+            args += [0x27] + cBytes(arguments[i], limit: 128 - args.count) + [0x27, 0x20]
             i += 1
         }
-        return "ERR unknown command '\(cString(arguments[0], limit: 128))', with args beginning with: \(args)"
+        return Array("ERR unknown command '".utf8) + cBytes(arguments[0], limit: 128)
+            + Array("', with args beginning with: ".utf8) + args
     }
 
     /// Error replies are one line: Redis maps CR and LF to spaces.
@@ -55,11 +62,17 @@ public enum Errors {
 
 extension Client {
     /// Replies with an error and counts it (INFO errorstats, commandstats failed_calls).
-    public func fail(_ message: String) {
-        let text = Errors.sanitize(message)
-        reply.error(text)
-        let code = text.prefix(while: { $0 != " " })
-        loop.countError(String(code))
+    public func fail(_ message: String) { fail(bytes: Array(message.utf8)) }
+
+    /// The same for a message that may not be valid UTF-8 (echoed arguments).
+    /// CR and LF become spaces: an error reply is one line.
+    public func fail(bytes message: [UInt8]) {
+        let line = message.map { $0 == 0x0D || $0 == 0x0A ? 0x20 : $0 }
+        reply.append(0x2D)
+        line.withUnsafeBytes { reply.append($0) }
+        reply.append("\r\n")
+        let code = line.prefix { $0 != 0x20 }
+        loop.countError(String(decoding: code, as: UTF8.self))
         commandFailed = true
     }
 }

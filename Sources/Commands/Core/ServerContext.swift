@@ -2,6 +2,7 @@ import RESP
 import Storage
 import Synchronization
 import CSystem
+import PubSub
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -53,6 +54,14 @@ public final class ServerContext: @unchecked Sendable {
     public let clients = ClientRegistry()
     public let stats = ServerStats()
     public let slowlog = SlowLog()
+    /// `client-output-buffer-limit`, parsed (normal and pubsub classes).
+    public var outputLimits: OutputLimits { outputLimitsState.withLock { $0 } }
+    let outputLimitsState = Mutex(OutputLimits())
+    /// Channel and pattern subscriptions.
+    public let pubsub = PubSubRegistry()
+    /// Sends a pre-formatted push frame to a subscriber (installed by the
+    /// server module). `fromLoop` is the caller's loop, or -1 if unknown.
+    @exclusivity(unchecked) public var deliver: (PubSubRegistry.Subscriber, PushFrame, Int) -> Void = { _, _, _ in }
     /// Chooses and removes keys when `used_memory` exceeds `maxmemory`.
     public let evictor: Evictor
     @exclusivity(unchecked) public private(set) var loops: [LoopContext] = []
@@ -148,6 +157,31 @@ public final class ServerContext: @unchecked Sendable {
 
     /// Memory the server holds before any key or client (tables, command metadata).
     public var baseOverhead: Int { 900 * 1024 }
+}
+
+/// A message for another client, formatted once (RESP2 array form; the
+/// delivering loop turns the leading `*` into `>` for RESP3 clients).
+public final class PushFrame: @unchecked Sendable {
+    public let bytes: [UInt8]
+    public init(_ bytes: [UInt8]) { self.bytes = bytes }
+}
+
+/// Output buffer limits by client class: bytes (0 = none) and seconds over soft.
+public struct OutputLimits: Sendable {
+    public struct Limit: Sendable { public var hard = 0, soft = 0, seconds = 0 }
+    public var normal = Limit()
+    public var pubsub = Limit(hard: 32 * 1024 * 1024, soft: 8 * 1024 * 1024, seconds: 60)
+
+    /// Parses CONFIG GET's form: `normal 0 0 0 slave … pubsub 33554432 8388608 60`.
+    public init(_ text: String = "") {
+        let parts = text.split(separator: " ").map(String.init)
+        var i = 0
+        while i + 3 < parts.count {
+            let limit = Limit(hard: Int(parts[i + 1]) ?? 0, soft: Int(parts[i + 2]) ?? 0, seconds: Int(parts[i + 3]) ?? 0)
+            if parts[i] == "normal" { normal = limit } else if parts[i] == "pubsub" { pubsub = limit }
+            i += 4
+        }
+    }
 }
 
 /// What an interceptor did with a command (see `ServerContext.intercept`).

@@ -1,0 +1,88 @@
+import XCTest
+import Swiftlet
+import Commands
+import TestSupport
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Pub/Sub across event loops, publisher ordering, keyspace notifications
+/// and the output buffer limit that protects the server from slow readers.
+final class PubSubTests: XCTestCase {
+    func server(_ arguments: [String] = []) throws -> SwiftletServer {
+        let config = Configuration()
+        try config.load(arguments: arguments, readFile: Configuration.readFileFromDisk, standardInput: Configuration.readStandardInput)
+        let s = SwiftletServer(configuration: config)
+        try s.start(port: 0, bind: ["127.0.0.1"])
+        return s
+    }
+
+    /// Subscribers spread over four loops all get every message, in the
+    /// order the publisher sent them.
+    func testDeliveryAcrossLoopsKeepsPublisherOrder() throws {
+        let s = try server(["--io-threads", "4"])
+        defer { s.stop() }
+        var subscribers: [TestConnection] = []
+        for _ in 0..<8 {
+            let c = try TestConnection(port: s.port)
+            try c.send(command: ["SUBSCRIBE", "feed"])
+            _ = try c.readFrame()
+            subscribers.append(c)
+        }
+        let publisher = try TestConnection(port: s.port)
+        var batch: [UInt8] = []
+        for i in 0..<500 { batch += TestConnection.encode([Array("PUBLISH".utf8), Array("feed".utf8), Array("m\(i)".utf8)]) }
+        try publisher.send(batch)
+        for _ in 0..<500 { XCTAssertEqual(try publisher.readFrame(), .integer(8)) }
+        for c in subscribers {
+            for i in 0..<500 {
+                XCTAssertEqual(try c.readFrame().elements?.last?.string, "m\(i)")
+            }
+        }
+    }
+
+    func testKeyspaceNotificationsForWritesAndExpiry() throws {
+        let s = try server(["--notify-keyspace-events", "KEA"])
+        defer { s.stop() }
+        let listener = try TestConnection(port: s.port)
+        try listener.send(command: ["PSUBSCRIBE", "__keyevent@0__:*"])
+        _ = try listener.readFrame()
+        let c = try TestConnection(port: s.port)
+        _ = try c.call("SET", "k", "v")
+        _ = try c.call("RENAME", "k", "k2")
+        _ = try c.call("SET", "t", "1", "PX", "1")
+        usleep(5_000)
+        _ = try c.call("GET", "t")
+        let events = try (0..<6).map { _ in try listener.readFrame().elements?[2].string ?? "" }
+        XCTAssertEqual(events, ["__keyevent@0__:set", "__keyevent@0__:rename_from", "__keyevent@0__:rename_to",
+                                "__keyevent@0__:set", "__keyevent@0__:expire", "__keyevent@0__:expired"])
+    }
+
+    /// A subscriber that never reads is disconnected at the hard limit;
+    /// the publisher and other subscribers carry on.
+    func testSlowSubscriberIsCutOffAtTheOutputLimit() throws {
+        let s = try server(["--client-output-buffer-limit", "pubsub 1mb 512kb 60"])
+        defer { s.stop() }
+        let slow = try TestConnection(port: s.port)
+        var size: Int32 = 4096
+        setsockopt(slow.fd, SOL_SOCKET, SO_RCVBUF, &size, 4)
+        try slow.send(command: ["SUBSCRIBE", "firehose"])
+        _ = try slow.readFrame()
+        let healthy = try TestConnection(port: s.port)
+        try healthy.send(command: ["SUBSCRIBE", "firehose"])
+        _ = try healthy.readFrame()
+        let publisher = try TestConnection(port: s.port)
+        let payload = String(repeating: "x", count: 16 * 1024)
+        var received = 0
+        for _ in 0..<400 {
+            _ = try publisher.call("PUBLISH", "firehose", payload)
+            _ = try healthy.readFrame()
+            received += 1
+        }
+        XCTAssertEqual(received, 400)
+        // Only the healthy subscriber is left.
+        XCTAssertEqual(try publisher.call("PUBSUB", "NUMSUB", "firehose").elements?.last, .integer(1))
+        let list = try publisher.call("CLIENT", "LIST").string ?? ""
+        XCTAssertEqual(list.split(separator: "\n").count, 2)
+    }
+}
