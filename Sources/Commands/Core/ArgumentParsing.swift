@@ -33,7 +33,8 @@ public struct LockedKeys {
         let shard = keyspace.shard(for: hash)
         let database = db ?? client.db
         let slot = keyspace.findLive(shard, db: database, key: keys[i], hash: hash, now: client.loop.nowMs)
-        let locked = LockedKey(shard: shard, table: shard.tables + database, db: database, hash: hash, key: keys[i], slot: slot)
+        let locked = LockedKey(shard: shard, table: shard.tables + database, db: database, hash: hash, key: keys[i], slot: slot,
+                               server: client.server)
         if let s = slot {
             if touch { client.touch(locked.table.pointee.entry(at: s)) }
             if read { shard.stats.keyspaceHits += 1 }

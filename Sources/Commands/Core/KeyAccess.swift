@@ -11,11 +11,18 @@ public struct LockedKey {
     public let key: UnsafeRawBufferPointer
     /// The key's slot, nil when absent (expired keys were already removed).
     public var slot: Int?
+    /// For the `new` keyspace event when a store creates the key.
+    @usableFromInline unowned(unsafe) let server: ServerContext
 
     @inlinable
-    public init(shard: Shard, table: UnsafeMutablePointer<KeyTable>, db: Int, hash: UInt64, key: UnsafeRawBufferPointer, slot: Int?) {
+    public init(shard: Shard, table: UnsafeMutablePointer<KeyTable>, db: Int, hash: UInt64, key: UnsafeRawBufferPointer,
+                slot: Int?, server: ServerContext) {
         self.shard = shard; self.table = table; self.db = db; self.hash = hash; self.key = key; self.slot = slot
+        self.server = server
     }
+
+    /// Fires `new` (Redis fires it when a key is added, before the command's own event).
+    @inlinable public func keyCreated() { server.keyspaceEvent(.newKey, "new", key, db: db) }
 
     @inlinable public var exists: Bool { slot != nil }
     @inlinable public var entry: Entry? { slot.map { table.pointee.entry(at: $0) } }
@@ -27,8 +34,10 @@ public struct LockedKey {
     public mutating func storeString(_ value: UnsafeRawBufferPointer, encoding: StringEncoding,
                                      expiry: ExpiryChange, lru: UInt32) {
         let word = slot.map { table.pointee.entry(at: $0).lru } ?? lru
+        let created = slot == nil
         slot = table.pointee.storeString(key: key, hash: hash, slot: slot, value: value,
                                          encoding: encoding, expiry: expiry, lru: word)
+        if created { keyCreated() }
     }
 
     /// Deletes the key if present; returns whether it existed.
@@ -58,7 +67,7 @@ extension Client {
         shard.lock()
         defer { shard.unlock() }
         let slot = keyspace.findLive(shard, db: db, key: key, hash: hash, now: loop.nowMs)
-        var locked = LockedKey(shard: shard, table: shard.tables + db, db: db, hash: hash, key: key, slot: slot)
+        var locked = LockedKey(shard: shard, table: shard.tables + db, db: db, hash: hash, key: key, slot: slot, server: server)
         if let s = slot {
             if touch { self.touch(locked.table.pointee.entry(at: s)) }
             if read { shard.stats.keyspaceHits += 1 }

@@ -44,6 +44,7 @@ enum RenameCommand {
     static func moveValue(from source: inout LockedKey, entry: Entry, to destination: inout LockedKey) {
         let copy = entry.cloned(withKey: destination.key)
         destination.slot = destination.table.pointee.insert(copy, hash: destination.hash)
+        destination.keyCreated()
         let old = source.table.pointee.detach(at: source.slot!)
         old.freeBlockOnly()
         source.slot = nil
@@ -67,7 +68,7 @@ enum MoveCommand {
             let slot = keyspace.findLive(source.shard, db: target, key: args[1], hash: source.hash, now: c.loop.nowMs)
             if slot != nil { c.reply.integer(0); return }
             var destination = LockedKey(shard: source.shard, table: source.shard.tables + target, db: target,
-                                        hash: source.hash, key: args[1], slot: nil)
+                                        hash: source.hash, key: args[1], slot: nil, server: c.server)
             RenameCommand.moveValue(from: &source, entry: e, to: &destination)
             c.keyspaceEvent(.generic, "move_from", args[1])
             c.server.keyspaceEvent(.generic, "move_to", args[1], db: target)
@@ -118,6 +119,7 @@ enum CopyCommand {
             let copy = e.cloned(withKey: args[2])
             ValueStore.retainCopy(copy)
             destination.slot = destination.table.pointee.insert(copy, hash: destination.hash)
+            destination.keyCreated()
             c.server.keyspaceEvent(.generic, "copy_to", args[2], db: targetDb)
             c.dirty()
             c.reply.integer(1)
