@@ -1,6 +1,5 @@
 import Commands
 import RESP
-import Synchronization
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -34,10 +33,15 @@ final class FaultInjector: Sendable {
         case closeAll
     }
 
-    let state = Mutex(State())
+    let state = Locked(State())
     let logLimit: Int
+    /// The fixture's own connections, which are neither logged nor faulted.
+    let fixture: FixtureConnections
 
-    init(logLimit: Int) { self.logLimit = max(0, logLimit) }
+    init(logLimit: Int, fixture: FixtureConnections) {
+        self.logLimit = max(0, logLimit)
+        self.fixture = fixture
+    }
 
     static func matches(_ filter: Set<String>?, _ name: String) -> Bool {
         filter.map { $0.contains(name) } ?? true
@@ -50,8 +54,9 @@ final class FaultInjector: Sendable {
     /// Called by the dispatcher before every command, on the client's loop.
     func intercept(_ client: Client, _ arguments: Arguments) -> InterceptAction {
         // In-process calls (the fixture's own direct access) run on a private
-        // client without a socket; they are neither logged nor faulted.
-        if client.fd < 0 { return .proceed }
+        // client without a socket, and subscribe streams on connections of
+        // the fixture's own; neither is logged nor faulted.
+        if client.fd < 0 || fixture.owns(client) { return .proceed }
         let raw = arguments.copyAll()
         let name = String(decoding: raw.first ?? [], as: UTF8.self).uppercased()
         let clientName = logLimit > 0 ? client.server.clients.lock.withLock { _ in client.name } : nil
@@ -104,7 +109,8 @@ final class FaultInjector: Sendable {
             return .handled
         case .closeAll:
             // No reply: the client sees its connection end while it waits.
-            for other in client.server.clients.snapshot() { other.kill() }
+            // The fixture's subscribe streams stay connected.
+            for other in client.server.clients.snapshot() where !fixture.owns(other) { other.kill() }
             client.kill()
             return .handled
         }

@@ -47,15 +47,17 @@ extension TestServer {
 
     /// Closes every client connection now, as a network failure would
     /// (replies already queued are written first). The server keeps running
-    /// and accepts new connections.
+    /// and accepts new connections. The connections behind the fixture's own
+    /// ``subscribe(to:)`` streams are left open.
     public func dropAllConnections() async {
-        for client in server.context.clients.snapshot() { client.kill() }
+        for client in server.context.clients.snapshot() where !fixture.owns(client) { client.kill() }
     }
 
     /// Serves the next `count` wire commands normally; when the one after
     /// them arrives it is not run and gets no reply, and every connection is
-    /// closed (the client sees the connection end while waiting for an answer).
-    /// New connections are accepted afterwards. `0` closes connections at the
+    /// closed (the client sees the connection end while waiting for an answer),
+    /// except those behind ``subscribe(to:)`` streams. New connections are
+    /// accepted afterwards. `0` closes connections at the
     /// very next command.
     public func closeConnections(afterCommands count: Int) async {
         precondition(count >= 0, "closeConnections(afterCommands:): count must not be negative")
@@ -136,7 +138,8 @@ extension TestServer {
     }
 
     /// The newest wire commands, oldest first (at most ``Options/commandLogLimit``),
-    /// including ones answered by an injected fault. Direct-access calls are
+    /// including ones answered by an injected fault. Direct-access calls and
+    /// the commands of the fixture's own ``subscribe(to:)`` connections are
     /// not included.
     ///
     /// ```swift
@@ -152,11 +155,12 @@ extension TestServer {
         faults.clearLog()
     }
 
-    /// The clients connected over the wire, by id.
+    /// The clients connected over the wire, by id. The fixture's own
+    /// ``subscribe(to:)`` connections are not listed.
     public var connectedClients: [ClientInfo] {
         get async {
             let registry = server.context.clients
-            let clients = registry.snapshot()
+            let clients = registry.snapshot().filter { !fixture.owns($0) }
             // `name` and `libName` are guarded by the registry lock.
             return registry.lock.withLock { _ in
                 clients.map {
@@ -165,49 +169,5 @@ extension TestServer {
                 }
             }
         }
-    }
-
-    // MARK: Pub/Sub
-
-    /// A message delivered to a ``TestServer/subscribe(to:)`` stream.
-    public struct PubSubMessage: Sendable, Hashable {
-        /// The channel it was published to (for keyspace notifications,
-        /// `__keyevent@0__:expired` and the like).
-        public let channel: String
-        /// The payload (for keyevent notifications, the key).
-        public let message: String
-        /// The pattern that matched, for pattern subscriptions.
-        public let pattern: String?
-    }
-
-    /// `PUBLISH channel message`: how many subscribers received it.
-    ///
-    /// - Throws: ``TestServerError/Kind/notSupported`` while Swiftlet has no
-    ///   pub/sub (the command is unknown to the server); it works unchanged
-    ///   once the server implements `PUBLISH`.
-    @discardableResult
-    public func publish(_ channel: String, _ message: String) async throws -> Int {
-        do {
-            let reply = try run(["PUBLISH", channel, message])
-            guard let receivers = reply.integer else { throw unexpected(reply, from: ["PUBLISH", channel]) }
-            return receivers
-        } catch let error as TestServerError where error.serverError?.hasPrefix("ERR unknown command") == true {
-            throw TestServerError(.notSupported,
-                                  "publish(_:_:): Swiftlet has no pub/sub yet (PUBLISH is an unknown command)")
-        }
-    }
-
-    /// Subscribes to channels (keyspace notification channels included) and
-    /// returns their messages as a stream, ending when the server stops.
-    ///
-    /// - Throws: ``TestServerError/Kind/notSupported``, for now: the
-    ///   fixture's subscriber arrives with Swiftlet's pub/sub. The signature
-    ///   is final; tests that need it can be written now and skip on this error.
-    public func subscribe(to channels: String...) async throws -> AsyncStream<PubSubMessage> {
-        if server.context.commands.lookup("subscribe") == nil {
-            throw TestServerError(.notSupported,
-                                  "subscribe(to:): Swiftlet has no pub/sub or keyspace notifications yet")
-        }
-        throw TestServerError(.notSupported, "subscribe(to:) is not implemented by SwiftletTesting yet")
     }
 }

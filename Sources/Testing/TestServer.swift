@@ -1,7 +1,6 @@
 import Swiftlet
 import Commands
 import Storage
-import Synchronization
 
 /// A real Swiftlet server running inside the test's process: a Redis 7.0
 /// compatible endpoint on `127.0.0.1` and a port of its own, with time under
@@ -33,6 +32,9 @@ import Synchronization
 /// - **Fault injection** (``failNextCommands(_:withError:commands:)``,
 ///   ``dropAllConnections()``, ``setLatency(_:commands:)``, …) and
 ///   **observation** (``commandLog``, ``connectedClients``).
+/// - **Pub/Sub** (``subscribe(to:)``, ``publish(_:_:)``): channel messages
+///   and keyspace notifications (`notify-keyspace-events` in
+///   ``Options/config``) as an `AsyncStream`, over a real connection.
 ///
 /// Every method is safe to call from any task. Direct-access calls are not
 /// seen by wire clients' `CLIENT LIST` or by the command log; they do count as
@@ -47,10 +49,12 @@ public final class TestServer: Sendable, CustomStringConvertible {
 
     let server: SwiftletServer
     let faults: FaultInjector
-    let state: Mutex<State>
+    /// The fixture's own connections (``subscribe(to:)`` streams).
+    let fixture: FixtureConnections
+    let state: Locked<State>
     /// Serialises `stop` and `restart` (the server's start/stop are not
     /// meant to run concurrently); never taken by the server's own threads.
-    let lifecycle = Mutex<Void>(())
+    let lifecycle = Locked<Void>(())
 
     struct State {
         var running = true
@@ -72,10 +76,11 @@ public final class TestServer: Sendable, CustomStringConvertible {
     private init(server: SwiftletServer, faults: FaultInjector, options: Options) {
         self.server = server
         self.faults = faults
+        self.fixture = faults.fixture
         self.options = options
         self.port = server.port
         self.host = options.host
-        self.state = Mutex(State())
+        self.state = Locked(State())
     }
 
     /// Starts a server with `options` (by default: 127.0.0.1, a free port
@@ -98,7 +103,7 @@ public final class TestServer: Sendable, CustomStringConvertible {
             ? ServerClock(mode: .manual, startingAt: options.clock.startMilliseconds)
             : ServerClock(mode: .real)
         let server = SwiftletServer(configuration: configuration, clock: clock)
-        let faults = FaultInjector(logLimit: options.commandLogLimit)
+        let faults = FaultInjector(logLimit: options.commandLogLimit, fixture: FixtureConnections())
         // Installed before the loops start, as `intercept` requires. It
         // captures the injector only, so the server is freed with the fixture.
         server.context.intercept = { client, arguments in faults.intercept(client, arguments) }
@@ -112,35 +117,48 @@ public final class TestServer: Sendable, CustomStringConvertible {
 
     /// Stops the server: connections are closed (after their queued replies
     /// are written) and the port is released. Calling it again does nothing.
+    /// Open ``subscribe(to:)`` streams have ended when it returns (after the
+    /// messages they had received).
     ///
     /// The data stays readable through the direct-access methods, and
     /// ``restart()`` brings the server back on the same port.
     public func stop() async {
-        lifecycle.withLock { _ in
+        let ending = lifecycle.withLock { _ -> [Subscription] in
             state.withLock { $0.running = false }
             server.stop()
+            return fixture.connected
         }
+        await Subscription.awaitEnd(of: ending)
     }
 
     /// Stops and starts the server again on the same port, keeping its data,
     /// configuration, clock, injected faults and command log. Clients are
     /// disconnected, as when a real Redis restarts; use it to test reconnects.
+    /// Open ``subscribe(to:)`` streams have ended when it returns; subscribe
+    /// again to watch the restarted server.
     ///
     /// Works on a stopped server too (it just starts it).
     ///
     /// - Throws: ``TestServerError/Kind/startFailed`` if another process took
     ///   the port while it was free.
     public func restart() async throws {
-        try lifecycle.withLock { _ in
+        var ending: [Subscription] = []
+        let started = lifecycle.withLock { _ -> Result<Void, TestServerError> in
             server.stop()
+            // Connected to the server just stopped (the new one is not
+            // listening yet), so the stop closed them and they are ending.
+            ending = fixture.connected
             do {
                 try server.start(port: port, bind: [host])
             } catch {
                 state.withLock { $0.running = false }
-                throw TestServerError(.startFailed, "TestServer could not listen on \(host):\(port) again: \(error)")
+                return .failure(TestServerError(.startFailed, "TestServer could not listen on \(host):\(port) again: \(error)"))
             }
             state.withLock { $0.running = true }
+            return .success(())
         }
+        await Subscription.awaitEnd(of: ending)
+        try started.get()
     }
 
     /// Whether the server is accepting connections (false after ``stop()``).

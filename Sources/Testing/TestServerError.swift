@@ -1,6 +1,6 @@
 /// An error thrown by ``TestServer``: a command the server rejected, a
-/// configuration it refused, a port it could not bind, or a feature Swiftlet
-/// does not have yet.
+/// configuration it refused, a port it could not bind, or a subscription
+/// that could not connect.
 ///
 /// `description` is a complete sentence meant for a test failure message:
 ///
@@ -25,8 +25,14 @@ public struct TestServerError: Error, Sendable, Hashable, CustomStringConvertibl
         /// An argument the fixture cannot express to the server (a TTL that
         /// is not a positive whole number of milliseconds, a database out of range).
         public static let invalidArgument = Kind(name: "invalidArgument")
-        /// The feature needs a part of Swiftlet that does not exist yet (pub/sub).
+        /// The feature needs a part of Swiftlet that does not exist. No
+        /// method throws it at present; it is kept so `catch` clauses that
+        /// name it still compile.
         public static let notSupported = Kind(name: "notSupported")
+        /// ``TestServer/subscribe(to:)`` could not connect to the server, or
+        /// the connection ended before the server confirmed the subscription
+        /// (the server is stopped or restarting).
+        public static let connectionFailed = Kind(name: "connectionFailed")
         /// The server's reply did not have the shape the helper expects.
         public static let unexpectedReply = Kind(name: "unexpectedReply")
         public var description: String { name }

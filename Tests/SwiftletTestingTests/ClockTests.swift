@@ -119,24 +119,21 @@ import TestSupport
         }
     }
 
-    /// Keyspace notifications fired by advanceClock. `subscribe(to:)` is not
-    /// available yet: the test checks the fixture says so clearly, and becomes
-    /// a real check once it works.
+    /// Keyspace notifications fired by advanceClock: the expired event
+    /// reaches a subscribe(to:) stream without any sleeping, and not before
+    /// the clock is past the key's expiry time.
     @Test func expiryNotificationsFireOnAdvance() async throws {
         try await withTestServer(TestServer.Options(config: ["notify-keyspace-events": "Ex"])) { server in
-            let events: AsyncStream<TestServer.PubSubMessage>
-            do {
-                events = try await server.subscribe(to: "__keyevent@0__:expired")
-            } catch let error as TestServerError where error.kind == .notSupported {
-                #expect(error.description.hasPrefix("subscribe(to:)"))
-                return
-            }
+            let events = try await server.subscribe(to: "__keyevent@0__:expired")
             try await server.set("session", "abc", ttl: .seconds(5))
-            await server.advanceClock(by: .seconds(6))
-            var iterator = events.makeAsyncIterator()
-            let event = await iterator.next()
-            #expect(event?.channel == "__keyevent@0__:expired")
-            #expect(event?.message == "session")
+            try await server.set("later", "xyz", ttl: .seconds(60))
+            await server.advanceClock(by: .seconds(5))       // at its expiry time: still there
+            #expect(try await server.exists("session"))
+            await server.advanceClock(by: .milliseconds(1))  // past it
+            #expect(await nextMessages(events) == [Message(channel: "__keyevent@0__:expired", message: "session")])
+            // "later" had not expired: the next event is it, after 55 s more.
+            await server.advanceClock(by: .seconds(55))
+            #expect(await nextMessages(events) == [Message(channel: "__keyevent@0__:expired", message: "later")])
         }
     }
 }

@@ -189,6 +189,84 @@ final class LifecycleTests: XCTestCase {
         XCTAssertThrowsError(try TestConnection(port: port), "stopped after the body threw")
     }
 
+    /// Every subscribe stream's socket and reader thread go away, whether the
+    /// stream is dropped, its reading task cancelled, or its server restarted
+    /// or stopped. (XCTest runs tests one at a time, so the process's counts
+    /// are this test's.)
+    func testSubscriptionsLeaveNoSocketsOrThreads() async throws {
+        func counts() -> (sockets: Int, readerThreads: Int) {
+            var sockets = 0
+            if let directory = opendir("/proc/self/fd") {
+                while let entry = readdir(directory) {
+                    let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix(while: { $0 != 0 }), as: UTF8.self) }
+                    var target = [CChar](repeating: 0, count: 256)
+                    let n = readlink("/proc/self/fd/" + name, &target, 255)
+                    if n > 0 && String(decoding: target[0..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self).hasPrefix("socket:") {
+                        sockets += 1
+                    }
+                }
+                closedir(directory)
+            }
+            // Subscription reader threads (they name themselves).
+            var threads = 0
+            if let directory = opendir("/proc/self/task") {
+                while let entry = readdir(directory) {
+                    let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix(while: { $0 != 0 }), as: UTF8.self) }
+                    guard !name.hasPrefix("."), let file = fopen("/proc/self/task/\(name)/comm", "r") else { continue }
+                    var line = [CChar](repeating: 0, count: 64)
+                    if fgets(&line, 64, file) != nil && String(cString: line) == "swiftlet-sub\n" { threads += 1 }
+                    fclose(file)
+                }
+                closedir(directory)
+            }
+            return (sockets, threads)
+        }
+        let server = try await TestServer.start()
+        let wire = try TestConnection(port: server.port)
+        func subscribers() throws -> Int {  // every subscription here is to a channel
+            try wire.call("PUBSUB", "CHANNELS").elements?.count ?? -1
+        }
+        _ = try subscribers()  // the server has accepted `wire`
+        let socketsAtStart = counts().sockets
+        // Warm up, then measure once the warm-up streams are gone.
+        for _ in 0..<2 { _ = try await server.subscribe(to: "warm-up") }
+        let settled = try await eventually { try subscribers() == 0 && counts().sockets == socketsAtStart }
+        XCTAssertTrue(settled, "now \(counts()), \(socketsAtStart) sockets at the start")
+        let noReaders = await eventually { counts().readerThreads == 0 }
+        XCTAssertTrue(noReaders, "now \(counts())")
+        let before = counts()
+
+        for i in 0..<40 {
+            let stream = try await server.subscribe(to: "channel:\(i)")
+            if i % 2 == 1 {
+                let reader = Task { for await _ in stream {} }
+                reader.cancel()
+                await reader.value
+            }
+        }
+        let closed = try await eventually { try subscribers() == 0 }
+        XCTAssertTrue(closed, "dropped and cancelled streams closed their connections")
+        let afterCancel = await eventually { counts().sockets == before.sockets && counts().readerThreads == 0 }
+        XCTAssertTrue(afterCancel, "before \(before), now \(counts())")
+
+        // Streams ended by the server: restart, then stop.
+        var kept: [AsyncStream<TestServer.PubSubMessage>] = []
+        for i in 0..<10 { kept.append(try await server.subscribe(to: "kept:\(i)")) }
+        XCTAssertEqual(counts().readerThreads, 10)
+        try await server.restart()
+        for i in 0..<10 { kept.append(try await server.subscribe(to: "kept:\(i)")) }
+        await server.stop()
+        for stream in kept {
+            let rest = await remainingMessages(stream)
+            XCTAssertTrue(rest.ended)
+        }
+        let afterStop = await eventually { counts().readerThreads == 0 }
+        XCTAssertTrue(afterStop, "before \(before), now \(counts())")
+        // The stopped server holds no sockets; the wire client still has its own.
+        XCTAssertLessThan(counts().sockets, before.sockets, "now \(counts())")
+        withExtendedLifetime(kept) {}
+    }
+
     // MARK: Options
 
     func testPassword() async throws {
@@ -304,6 +382,14 @@ final class LifecycleTests: XCTestCase {
         let server: TestServer
         do { server = try await TestServer.start(TestServer.Options(host: "::1")) } catch { throw XCTSkip("no ::1: \(error)") }
         XCTAssertEqual(server.url, "redis://[::1]:\(server.port)")
+        // Subscriptions connect over IPv6 too, and are recognised as the fixture's.
+        let stream = try await server.subscribe(to: "v6")
+        let receivers = try await server.publish("v6", "hello")
+        XCTAssertEqual(receivers, 1)
+        let received = await nextMessages(stream)
+        XCTAssertEqual(received, [TestServer.PubSubMessage(channel: "v6", message: "hello")])
+        let log = await server.commandLog
+        XCTAssertEqual(log, [])
         await server.stop()
     }
 }

@@ -2,7 +2,7 @@ import XCTest
 import SwiftletTesting
 import TestSupport
 
-/// The command log, the client list, and pub/sub's placeholders.
+/// The command log, the client list, and publishing.
 final class ObservationTests: XCTestCase {
     func testCommandLogRecordsArgumentsAndClients() async throws {
         try await withTestServer { server in
@@ -75,24 +75,27 @@ final class ObservationTests: XCTestCase {
         }
     }
 
-    /// `publish` forwards to the server's PUBLISH: a clear `notSupported`
-    /// error while Swiftlet has none, the receiver count once it does.
-    func testPublishFollowsTheServer() async throws {
+    /// `publish` runs the server's PUBLISH: the receiver count, and the
+    /// message on a wire subscriber.
+    func testPublishReachesWireSubscribers() async throws {
         try await withTestServer { server in
-            do {
-                let receivers = try await server.publish("news", "hello")
-                XCTAssertEqual(receivers, 0, "nobody subscribed")
-            } catch let error as TestServerError where error.kind == .notSupported {
-                XCTAssertEqual(error.description,
-                               "publish(_:_:): Swiftlet has no pub/sub yet (PUBLISH is an unknown command)")
-            }
-            do {
-                _ = try await server.subscribe(to: "news")
-                XCTFail("subscribe(to:) is not implemented yet")
-            } catch let error as TestServerError {
-                XCTAssertEqual(error.kind, .notSupported)
-                XCTAssertTrue(error.description.hasPrefix("subscribe(to:)"), error.description)
-            }
+            let nobody = try await server.publish("news", "hello")
+            XCTAssertEqual(nobody, 0, "nobody subscribed")
+            let a = try TestConnection(port: server.port)
+            let b = try TestConnection(port: server.port)
+            XCTAssertEqual(try a.call("SUBSCRIBE", "news"),
+                           .array([.bulk(Array("subscribe".utf8)), .bulk(Array("news".utf8)), .integer(1)]))
+            XCTAssertEqual(try b.call("PSUBSCRIBE", "n*"),
+                           .array([.bulk(Array("psubscribe".utf8)), .bulk(Array("n*".utf8)), .integer(1)]))
+            let receivers = try await server.publish("news", "hello")
+            XCTAssertEqual(receivers, 2)
+            XCTAssertEqual(try a.readFrame(), .array([.bulk(Array("message".utf8)), .bulk(Array("news".utf8)),
+                                                      .bulk(Array("hello".utf8))]))
+            XCTAssertEqual(try b.readFrame(), .array([.bulk(Array("pmessage".utf8)), .bulk(Array("n*".utf8)),
+                                                      .bulk(Array("news".utf8)), .bulk(Array("hello".utf8))]))
+            // A direct-access call: not in the command log.
+            let log = await server.commandLog.map(\.name)
+            XCTAssertEqual(log, ["SUBSCRIBE", "PSUBSCRIBE"])
         }
     }
 }
