@@ -1,3 +1,4 @@
+import Sync
 import CSystem
 import RESP
 import Synchronization
@@ -46,9 +47,9 @@ public final class EventLoop<Handler: ConnectionHandler>: @unchecked Sendable {
     /// for the server's handler.
     @exclusivity(unchecked) var slots: [Connection?] = []
     @exclusivity(unchecked) var waiting: [Int32] = []
-    private let mailbox = Mutex<[() -> Void]>([])
+    private let mailbox = Locked<[() -> Void]>([])
     /// Messages for this loop's connections posted by other loops: (fd, connection id, payload).
-    private let outbox = Mutex<[(Int32, Int, AnyObject)]>([])
+    private let outbox = Locked<[(Int32, Int, AnyObject)]>([])
     /// Connections written to outside their own request processing; flushed
     /// before the loop sleeps.
     @exclusivity(unchecked) var pendingFlush: [Int32] = []

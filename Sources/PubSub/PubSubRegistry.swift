@@ -1,3 +1,4 @@
+import Sync
 import Storage
 import Synchronization
 
@@ -36,7 +37,7 @@ public final class PubSubRegistry: @unchecked Sendable {
         var clients: [Int: Subscriptions] = [:]
     }
 
-    private let state = Mutex(State())
+    private let state = Locked(State())
 
     public init() {}
 

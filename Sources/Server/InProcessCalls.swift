@@ -1,3 +1,4 @@
+import Sync
 import Commands
 import RESP
 import Storage
@@ -10,7 +11,7 @@ import Synchronization
 /// by CLIENT LIST and not counted in INFO.
 final class InProcessClient: @unchecked Sendable {
     // Invariant: `client`, `loop` and `spans` are used only with `lock` held.
-    let lock = Mutex<Void>(())
+    let lock = Locked<Void>(())
     let loop: LoopContext
     let client: Client
     let dispatcher: Dispatcher

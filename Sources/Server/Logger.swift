@@ -1,3 +1,4 @@
+import Sync
 import Commands
 import Synchronization
 #if canImport(Glibc)
@@ -8,7 +9,7 @@ import Glibc
 /// to standard output or to `logfile`. A log file that cannot be opened is
 /// reported once on stderr and logging falls back to standard output.
 public final class Logger: @unchecked Sendable {
-    private let lock = Mutex<Void>(())
+    private let lock = Locked<Void>(())
     private let file: UnsafeMutablePointer<FILE>?
     public let minimumLevel: LogLevel
 

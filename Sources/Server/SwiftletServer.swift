@@ -1,3 +1,4 @@
+import Sync
 import Commands
 import Networking
 import Storage
@@ -28,7 +29,7 @@ public final class SwiftletServer: @unchecked Sendable {
     let logger: Logger
     /// The private client behind `call` (in-process commands).
     let inProcess: InProcessClient
-    private let state = Mutex<(running: Bool, shutdown: ShutdownRequest?)>((false, nil))
+    private let state = Locked<(running: Bool, shutdown: ShutdownRequest?)>((false, nil))
     private var shutdownWaiters = pthread_cond_t()
     private var shutdownMutex = pthread_mutex_t()
 

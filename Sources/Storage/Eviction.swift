@@ -1,3 +1,4 @@
+import Sync
 import CSystem
 import Synchronization
 #if canImport(Glibc)
@@ -52,7 +53,7 @@ public final class Evictor: @unchecked Sendable {
     }
 
     public static let poolSize = 16
-    private let lock = Mutex<Void>(())
+    private let lock = Locked<Void>(())
     // Guarded by `lock`, sorted by ascending score (best candidate last).
     private var pool: [Candidate] = []
     private var random = FastRandom()

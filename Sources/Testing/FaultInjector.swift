@@ -1,3 +1,4 @@
+import Sync
 import Commands
 import RESP
 #if canImport(Glibc)

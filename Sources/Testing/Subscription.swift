@@ -1,3 +1,4 @@
+import Sync
 import Commands
 #if canImport(Glibc)
 import Glibc

@@ -1,3 +1,4 @@
+import Sync
 import Swiftlet
 import Commands
 import Storage

@@ -1,4 +1,5 @@
 #if canImport(Glibc)
+import Sync
 import Glibc
 #elseif canImport(Darwin)
 import Darwin
@@ -33,17 +34,17 @@ public final class Configuration: @unchecked Sendable {
         var commandExists: (@Sendable (String) -> Bool)?
     }
 
-    let state: Mutex<State>
+    let state: Locked<State>
     /// Serialises writers (load, CONFIG SET) across their apply hooks, which
     /// run without `state` held so they may read the configuration.
-    private let writerLock = Mutex<Void>(())
+    private let writerLock = Locked<Void>(())
     let hot = ConfigurationHotValues()
 
     /// A configuration holding Redis's defaults.
     public init() {
         var defaults = ConfigDirective.all.map(\.defaultValue)
         defaults[ConfigDirectory.index(ofCanonical: "dir")] = ConfigSpecialValues.currentDirectory()
-        state = Mutex(State(values: defaults))
+        state = Locked(State(values: defaults))
         let values = state.withLock { $0.values }
         for (index, value) in values.enumerated() { hot.update(ConfigDirective.all[index].name, value) }
     }

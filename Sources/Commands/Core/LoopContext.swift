@@ -1,3 +1,4 @@
+import Sync
 import Storage
 import Synchronization
 
@@ -34,7 +35,7 @@ public final class LoopContext: @unchecked Sendable {
     /// Error replies by error code (`ERR`, `WRONGTYPE`…), INFO errorstats.
     /// Guarded by `errorLock`: rare, so a lock is fine.
     @exclusivity(unchecked) public var errorCounts: [String: Int] = [:]
-    public let errorLock = Mutex<Void>(())
+    public let errorLock = Locked<Void>(())
     public let totalErrorReplies = SingleWriterCounter()
 
     /// Set by CONFIG RESETSTAT; the loop zeroes its own counters when it sees it.

@@ -1,3 +1,4 @@
+import Sync
 import RESP
 import Storage
 import Synchronization
@@ -56,7 +57,7 @@ public final class ServerContext: @unchecked Sendable {
     public let slowlog = SlowLog()
     /// `client-output-buffer-limit`, parsed (normal and pubsub classes).
     public var outputLimits: OutputLimits { outputLimitsState.withLock { $0 } }
-    let outputLimitsState = Mutex(OutputLimits())
+    let outputLimitsState = Locked(OutputLimits())
     /// Channel and pattern subscriptions.
     public let pubsub = PubSubRegistry()
     /// Sends a pre-formatted push frame to a subscriber (installed by the
@@ -201,7 +202,7 @@ public enum SwiftletVersion {
 
 /// The set of connected clients, for CLIENT LIST/KILL and INFO clients.
 public final class ClientRegistry: @unchecked Sendable {
-    public let lock = Mutex<Void>(())
+    public let lock = Locked<Void>(())
     private var byId: [Int: Client] = [:]
     private let nextId = Atomic<Int>(1)
 
@@ -232,7 +233,7 @@ public final class SlowLog: @unchecked Sendable {
         public let peer: String
         public let name: String
     }
-    private let lock = Mutex<(entries: [Entry], nextId: Int)>(([], 0))
+    private let lock = Locked<(entries: [Entry], nextId: Int)>(([], 0))
     public init() {}
 
     public func add(timestamp: Int64, microseconds: Int, arguments: [[UInt8]], peer: String, name: String, maxLength: Int) {
