@@ -135,6 +135,8 @@ public final class EventLoop<Handler: ConnectionHandler>: @unchecked Sendable {
             }
         }
         drainMailbox()
+        // Messages other loops posted before the stop are still delivered.
+        drainOutbox()
         // Shutdown: write what is queued, then close everything.
         for case let connection? in slots {
             flush(connection, session(of: connection), final: true)
