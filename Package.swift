@@ -28,7 +28,7 @@ let package = Package(
         .testTarget(name: "SwiftletTests", dependencies: ["Swiftlet", "RESP", "Storage", "Commands", "TestSupport"], path: "Tests/SwiftletTests"),
         .testTarget(name: "SwiftletTestingTests", dependencies: ["SwiftletTesting", "TestSupport"], path: "Tests/SwiftletTestingTests"),
         .testTarget(
-            name: "ConformanceTests", dependencies: ["Swiftlet", "Commands", "TestSupport"], path: "Conformance",
+            name: "ConformanceTests", dependencies: ["Swiftlet", "Commands", "TestSupport", "RESP"], path: "Conformance",
             exclude: ["cases", "record.py", "README.md", "known-differences.txt"], sources: ["Runner"]),
     ],
     swiftLanguageModes: [.v5]

@@ -1,4 +1,5 @@
 import TestSupport
+import RESP
 
 /// One conformance case file (format: Conformance/README.md).
 struct CaseFile {
@@ -77,62 +78,14 @@ struct CaseFile {
         if let c = current { cases.append(c) }
     }
 
-    /// redis-cli style tokenizing: blanks separate, "double quotes" with
-    /// escapes, 'single quotes' literal.
+    /// redis-cli style tokenizing (Redis's `sdssplitargs` rules: blanks
+    /// separate, "double quotes" with escapes, 'single quotes' literal),
+    /// done by the server's own splitter so the rules live in one place.
     static func tokenize(_ text: String) throws -> [[UInt8]] {
-        let s = Array(text.utf8)
-        var out: [[UInt8]] = []
-        var i = 0
-        func isSpace(_ c: UInt8) -> Bool { c == 0x20 || c == 0x09 }
-        func hex(_ c: UInt8) -> UInt8? {
-            switch c {
-            case 0x30...0x39: return c - 0x30
-            case 0x61...0x66: return c - 0x61 + 10
-            case 0x41...0x46: return c - 0x41 + 10
-            default: return nil
-            }
+        guard let words = RequestParser.splitArguments(Array(text.utf8)) else {
+            throw Malformed(description: "unbalanced quotes in \(text)")
         }
-        while true {
-            while i < s.count && isSpace(s[i]) { i += 1 }
-            if i >= s.count { return out }
-            var current: [UInt8] = []
-            var inDouble = false, inSingle = false, done = false
-            while !done {
-                if inDouble {
-                    guard i < s.count else { throw Malformed(description: "unterminated quotes") }
-                    if s[i] == 0x5C && i + 3 < s.count && s[i + 1] == 0x78, let h = hex(s[i + 2]), let l = hex(s[i + 3]) {
-                        current.append(h << 4 | l); i += 4
-                    } else if s[i] == 0x5C && i + 1 < s.count {
-                        let e = s[i + 1]
-                        switch e {
-                        case 0x6E: current.append(0x0A)
-                        case 0x72: current.append(0x0D)
-                        case 0x74: current.append(0x09)
-                        case 0x62: current.append(0x08)
-                        case 0x61: current.append(0x07)
-                        default: current.append(e)
-                        }
-                        i += 2
-                    } else if s[i] == 0x22 {
-                        if i + 1 < s.count && !isSpace(s[i + 1]) { throw Malformed(description: "closing quote not followed by space") }
-                        i += 1; done = true
-                    } else { current.append(s[i]); i += 1 }
-                } else if inSingle {
-                    guard i < s.count else { throw Malformed(description: "unterminated quotes") }
-                    if s[i] == 0x5C && i + 1 < s.count && s[i + 1] == 0x27 { current.append(0x27); i += 2 }
-                    else if s[i] == 0x27 {
-                        if i + 1 < s.count && !isSpace(s[i + 1]) { throw Malformed(description: "closing quote not followed by space") }
-                        i += 1; done = true
-                    } else { current.append(s[i]); i += 1 }
-                } else {
-                    if i >= s.count || isSpace(s[i]) { done = true }
-                    else if s[i] == 0x22 { inDouble = true; i += 1 }
-                    else if s[i] == 0x27 { inSingle = true; i += 1 }
-                    else { current.append(s[i]); i += 1 }
-                }
-            }
-            out.append(current)
-        }
+        return words
     }
 }
 

@@ -306,6 +306,24 @@ public struct RequestParser {
         }
     }
 
+    /// Splits one line with Redis's `sdssplitargs` rules (the ones inline
+    /// commands, redis.conf lines and redis-cli input share); nil for
+    /// unbalanced quotes. Uses the inline parser itself, so the rules live
+    /// in one place.
+    public static func splitArguments(_ line: [UInt8]) -> [[UInt8]]? {
+        var parser = RequestParser()
+        defer { parser.deallocate() }
+        if parser.scratchCapacity < line.count + 1 {
+            parser.scratch.deallocate()
+            parser.scratchCapacity = line.count + 1
+            parser.scratch = .allocate(byteCount: parser.scratchCapacity, alignment: 8)
+        }
+        let ok = line.withUnsafeBytes { parser.splitInline($0) }
+        guard ok else { return nil }
+        let args = parser.arguments(in: UnsafeRawPointer(parser.scratch))
+        return (0..<args.count).map { Array(args[$0]) }
+    }
+
     static func isHex(_ c: UInt8) -> Bool {
         (c >= 0x30 && c <= 0x39) || (c >= 0x61 && c <= 0x66) || (c >= 0x41 && c <= 0x46)
     }
