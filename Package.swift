@@ -22,7 +22,7 @@ let package = Package(
         .target(name: "PubSub", dependencies: ["Storage", "Sync"], path: "Sources/PubSub"),
         .target(name: "Commands", dependencies: ["CSystem", "RESP", "Storage", "PubSub", "Sync"], path: "Sources/Commands"),
         .target(name: "Swiftlet", dependencies: ["CSystem", "RESP", "Storage", "Commands", "Networking", "Sync"], path: "Sources/Server"),
-        .target(name: "SwiftletTesting", dependencies: ["Swiftlet", "Commands", "RESP", "Storage", "Sync"], path: "Sources/Testing"),
+        .target(name: "SwiftletTesting", dependencies: ["Swiftlet", "Commands", "RESP", "Storage", "Sync", "Networking"], path: "Sources/Testing"),
         .target(name: "TestSupport", path: "Sources/TestSupport"),
         .executableTarget(name: "swiftlet-server", dependencies: ["Swiftlet"], path: "Sources/swiftlet-server"),
         .testTarget(name: "SwiftletTests", dependencies: ["Swiftlet", "RESP", "Storage", "Commands", "TestSupport"], path: "Tests/SwiftletTests"),

@@ -238,12 +238,7 @@ public final class EventLoop<Handler: ConnectionHandler>: @unchecked Sendable {
                 setsockopt(fd, Int32(IPPROTO_TCP), TCP_KEEPCNT, &count, 4)
             }
             let peer = SocketAddress.describe(&storage)
-            var localStorage = sockaddr_storage()
-            var localLength = socklen_t(MemoryLayout<sockaddr_storage>.size)
-            withUnsafeMutablePointer(to: &localStorage) {
-                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { _ = getsockname(fd, $0, &localLength) }
-            }
-            let local = SocketAddress.describe(&localStorage)
+            let local = SocketAddress.local(of: fd)
             let connection = Connection(fd: fd, id: connectionIds.next(),
                                         peer: peer, local: local)
             guard let session = handler.open(connection, loop: index) else {

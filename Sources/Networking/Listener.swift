@@ -5,8 +5,18 @@ import Glibc
 #endif
 
 /// Socket address formatting, as Redis prints addresses (`ip:port`, IPv6 without brackets).
-enum SocketAddress {
-    static func describe(_ storage: inout sockaddr_storage) -> String {
+public enum SocketAddress {
+    /// The local end of a connected socket (`getsockname`), or "" on failure.
+    public static func local(of fd: Int32) -> String {
+        var storage = sockaddr_storage()
+        var length = socklen_t(MemoryLayout<sockaddr_storage>.size)
+        let rc = withUnsafeMutablePointer(to: &storage) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) }
+        }
+        return rc == 0 ? describe(&storage) : ""
+    }
+
+    public static func describe(_ storage: inout sockaddr_storage) -> String {
         var host = [CChar](repeating: 0, count: 64)
         var port: UInt16 = 0
         if storage.ss_family == sa_family_t(AF_INET) {

@@ -1,4 +1,5 @@
 import Sync
+import Networking
 import Commands
 #if canImport(Glibc)
 import Glibc
@@ -363,35 +364,7 @@ final class Subscription: Sendable {
     }
 
     /// The socket's local end as the server prints its peers (`127.0.0.1:53412`, `::1:53412`).
-    static func localAddress(_ fd: Int32) -> String {
-        var storage = sockaddr_storage()
-        var length = socklen_t(MemoryLayout<sockaddr_storage>.size)
-        let rc = withUnsafeMutablePointer(to: &storage) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) }
-        }
-        guard rc == 0 else { return "" }
-        var host = [CChar](repeating: 0, count: 64)
-        var port: UInt16 = 0
-        if storage.ss_family == sa_family_t(AF_INET) {
-            withUnsafePointer(to: &storage) {
-                $0.withMemoryRebound(to: sockaddr_in.self, capacity: 1) { p in
-                    var a = p.pointee.sin_addr
-                    inet_ntop(AF_INET, &a, &host, 64)
-                    port = UInt16(bigEndian: p.pointee.sin_port)
-                }
-            }
-        } else if storage.ss_family == sa_family_t(AF_INET6) {
-            withUnsafePointer(to: &storage) {
-                $0.withMemoryRebound(to: sockaddr_in6.self, capacity: 1) { p in
-                    var a = p.pointee.sin6_addr
-                    inet_ntop(AF_INET6, &a, &host, 64)
-                    port = UInt16(bigEndian: p.pointee.sin6_port)
-                }
-            }
-        }
-        let text = host.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }
-        return "\(text):\(port)"
-    }
+    static func localAddress(_ fd: Int32) -> String { SocketAddress.local(of: fd) }
 
     static func lastError() -> String { String(cString: strerror(errno)) }
 
