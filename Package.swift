@@ -25,7 +25,7 @@ let package = Package(
         .target(name: "SwiftletTesting", dependencies: ["Swiftlet", "Commands", "RESP", "Storage", "Sync", "Networking"], path: "Sources/Testing"),
         .target(name: "TestSupport", path: "Sources/TestSupport"),
         .executableTarget(name: "swiftlet-server", dependencies: ["Swiftlet"], path: "Sources/swiftlet-server"),
-        .testTarget(name: "SwiftletTests", dependencies: ["Swiftlet", "RESP", "Storage", "Commands", "TestSupport"], path: "Tests/SwiftletTests"),
+        .testTarget(name: "SwiftletTests", dependencies: ["Swiftlet", "RESP", "Storage", "Commands", "Sync", "TestSupport"], path: "Tests/SwiftletTests"),
         .testTarget(name: "SwiftletTestingTests", dependencies: ["SwiftletTesting", "TestSupport"], path: "Tests/SwiftletTestingTests"),
         .testTarget(
             name: "ConformanceTests", dependencies: ["Swiftlet", "Commands", "TestSupport", "RESP"], path: "Conformance",

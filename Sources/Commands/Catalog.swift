@@ -27,6 +27,8 @@ public enum CommandCatalog {
             SubscribeCommand.subscribe, SubscribeCommand.unsubscribe, SubscribeCommand.psubscribe,
             SubscribeCommand.punsubscribe, SubscribeCommand.ssubscribe, SubscribeCommand.sunsubscribe,
             PublishCommand.publish, PublishCommand.spublish, PubSubCommand.spec,
+            // Transactions
+            MultiCommand.multi, MultiCommand.exec, MultiCommand.discard, WatchCommand.watch, WatchCommand.unwatch,
             // Server
             InfoCommand.spec, ConfigCommand.spec, CommandCommand.spec, TimeCommand.spec, LastSaveCommand.spec,
             ShutdownCommand.spec, DebugCommand.spec, SlowlogCommand.spec, LatencyCommand.spec,

@@ -34,18 +34,8 @@ final class InProcessClient: @unchecked Sendable {
             client.protocolVersion = protocolVersion
             client.replyMode = .on
             client.reply.muted = false
-            var bytes: [UInt8] = []
-            var spans: [Arguments.Span] = []
-            for a in arguments {
-                spans.append(Arguments.Span(offset: bytes.count, length: a.count))
-                bytes += a
-            }
-            if bytes.isEmpty { bytes = [0] }
-            bytes.withUnsafeBytes { raw in
-                spans.withUnsafeMutableBufferPointer { s in
-                    dispatcher.execute(client, Arguments(base: raw.baseAddress!, spans: s.baseAddress!, count: arguments.count))
-                }
-            }
+            var owned = OwnedArguments(arguments)
+            owned.withArguments { dispatcher.execute(client, $0) }
             let reply = client.reply
             let out = Array(UnsafeRawBufferPointer(start: reply.base + reply.sent, count: reply.count - reply.sent))
             reply.sent = reply.count

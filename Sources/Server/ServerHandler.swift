@@ -81,6 +81,13 @@ final class ServerHandler: ConnectionHandler, @unchecked Sendable {
     func deliver(_ client: Client, _ connection: Connection, _ payload: AnyObject) {
         let frame = unsafeDowncast(payload, to: PushFrame.self)
         let out = connection.output
+        if let invalidation = frame.invalidation {
+            guard let bytes = invalidation.frame(protocolVersion: out.protocolVersion,
+                                                 subscribed: client.subscriptionCount > 0) else { return }
+            bytes.withUnsafeBytes { out.append($0) }
+            enforceOutputLimit(client, connection)
+            return
+        }
         frame.bytes.withUnsafeBytes { bytes in
             if out.protocolVersion == 3 && bytes.first == 0x2A {
                 out.append(0x3E)

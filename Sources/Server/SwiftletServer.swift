@@ -53,6 +53,7 @@ public final class SwiftletServer: @unchecked Sendable {
         context.executablePath = ProcessStats.executablePath()
         context.rewriteConfig = { [configuration] in ConfigRewrite.run(configuration) }
         context.installPubSub()
+        context.installKeyInterest()
         let context = self.context
         configuration.onChange("maxmemory") { [weak context] value in
             guard let context = context, let limit = Int(value), limit != 0 else { return }

@@ -61,7 +61,7 @@ public final class Evictor: @unchecked Sendable {
     public let keyspace: Keyspace
 
     /// Called with the shard locked for every evicted key (notifications, tracking).
-    public var onEvicted: ((_ db: Int, _ key: UnsafeRawBufferPointer) -> Void)? = nil
+    public var onEvicted: ((_ shard: Shard, _ db: Int, _ key: UnsafeRawBufferPointer) -> Void)? = nil
 
     public init(keyspace: Keyspace) { self.keyspace = keyspace }
 
@@ -221,7 +221,7 @@ public final class Evictor: @unchecked Sendable {
         let table = shard.tables + db
         let before = shard.totals.pointee.bytes
         let e = table.pointee.detach(at: slot)
-        onEvicted?(db, e.key)
+        onEvicted?(shard, db, e.key)
         KeyTable.free(e)
         return max(1, before - shard.totals.pointee.bytes)
     }

@@ -17,7 +17,7 @@ public final class Keyspace: @unchecked Sendable {
 
     /// Called for every key removed by expiry (lazy or active), with the
     /// shard still locked. Set once at start-up, before any traffic.
-    public var onExpired: ((_ db: Int, _ key: UnsafeRawBufferPointer) -> Void)? = nil
+    public var onExpired: ((_ shard: Shard, _ db: Int, _ key: UnsafeRawBufferPointer) -> Void)? = nil
 
     public init(databases: Int = 16, shardCount: Int = 64, clock: ServerClock, seed: UInt64? = nil) {
         precondition(shardCount > 0 && shardCount & (shardCount - 1) == 0, "shard count must be a power of two")
@@ -72,6 +72,22 @@ public final class Keyspace: @unchecked Sendable {
 
     public func lockAll() { for s in shards { s.lock() } }
     public func unlockAll() { for s in shards.reversed() { s.unlock() } }
+
+    /// Runs `body` holding every shard's lock (in ascending order, like any
+    /// multi-shard lock), with this thread marked so that the shard locks
+    /// taken inside `body` are no-ops: what `body` does is atomic with
+    /// respect to every other thread. Nested calls (FLUSHALL inside EXEC)
+    /// just run `body`.
+    public func withAllShardsLocked<R>(_ body: () throws -> R) rethrows -> R {
+        if cs_thread_holds_all_shards() != 0 { return try body() }
+        lockAll()
+        cs_set_thread_holds_all_shards(1)
+        defer {
+            cs_set_thread_holds_all_shards(0)
+            unlockAll()
+        }
+        return try body()
+    }
 
     /// The LRU clock Redis keeps: seconds, 24 bits.
     @inlinable public var lruClock: UInt32 {

@@ -23,7 +23,7 @@ extension Keyspace {
         let table = shard.tables + db
         let e = table.pointee.detach(at: slot)
         shard.stats.expiredKeys += 1
-        onExpired?(db, e.key)
+        onExpired?(shard, db, e.key)
         KeyTable.free(e)
     }
 

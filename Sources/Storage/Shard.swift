@@ -1,4 +1,5 @@
 import Synchronization
+import CSystem
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -33,6 +34,8 @@ public final class Shard: @unchecked Sendable {
     /// Running totals of every table, updated by the tables themselves.
     public let totals: UnsafeMutablePointer<ShardTotals>
     @exclusivity(unchecked) public var stats = ShardStats()
+    /// WATCHers and tracking readers of this shard's keys (guarded by the lock).
+    @exclusivity(unchecked) public var interest = KeyInterest()
     /// `totals`, published at every unlock for lock-free readers.
     public let publishedBytes = Atomic<Int>(0)
     public let publishedKeys = Atomic<Int>(0)
@@ -57,10 +60,17 @@ public final class Shard: @unchecked Sendable {
         mutex.deallocate()
     }
 
-    @inlinable @inline(__always) public func lock() { pthread_mutex_lock(mutex) }
+    /// Takes the shard's lock. A no-op on a thread that holds every shard
+    /// (`Keyspace.withAllShardsLocked`, used by EXEC): the commands of a
+    /// transaction go through the same locking code as everywhere else.
+    @inlinable @inline(__always) public func lock() {
+        if cs_thread_holds_all_shards() != 0 { return }
+        pthread_mutex_lock(mutex)
+    }
 
     @inlinable @inline(__always) public func unlock() {
         publish()
+        if cs_thread_holds_all_shards() != 0 { return }
         pthread_mutex_unlock(mutex)
     }
 

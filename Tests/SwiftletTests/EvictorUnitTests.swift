@@ -20,7 +20,7 @@ final class EvictorUnitTests: XCTestCase {
         }
         let evictor = Evictor(keyspace: keyspace)
         var evicted: [String] = []
-        evictor.onEvicted = { _, key in evicted.append(String(decoding: key, as: UTF8.self)) }
+        evictor.onEvicted = { _, _, key in evicted.append(String(decoding: key, as: UTF8.self)) }
         let settings = EvictionSettings(policy: .lfu(volatileOnly: false), samples: 5, lfuDecayTime: 1)
         for _ in 0..<3000 { _ = evictor.evict(bytesToFree: 1, settings: settings, nowMs: now, deadlineUs: Int64.max) }
         let hot = evicted.filter { Int($0.dropFirst(2))! < 5000 }.count

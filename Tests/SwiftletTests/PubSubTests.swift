@@ -9,18 +9,10 @@ import Glibc
 /// Pub/Sub across event loops, publisher ordering, keyspace notifications
 /// and the output buffer limit that protects the server from slow readers.
 final class PubSubTests: XCTestCase {
-    func server(_ arguments: [String] = []) throws -> SwiftletServer {
-        let config = Configuration()
-        try config.load(arguments: arguments, readFile: Configuration.readFileFromDisk, standardInput: Configuration.readStandardInput)
-        let s = SwiftletServer(configuration: config)
-        try s.start(port: 0, bind: ["127.0.0.1"])
-        return s
-    }
-
     /// Subscribers spread over four loops all get every message, in the
     /// order the publisher sent them.
     func testDeliveryAcrossLoopsKeepsPublisherOrder() throws {
-        let s = try server(["--io-threads", "4"])
+        let s = try startServer(["--io-threads", "4"])
         defer { s.stop() }
         var subscribers: [TestConnection] = []
         for _ in 0..<8 {
@@ -42,7 +34,7 @@ final class PubSubTests: XCTestCase {
     }
 
     func testKeyspaceNotificationsForWritesAndExpiry() throws {
-        let s = try server(["--notify-keyspace-events", "KEA"])
+        let s = try startServer(["--notify-keyspace-events", "KEA"])
         defer { s.stop() }
         let listener = try TestConnection(port: s.port)
         try listener.send(command: ["PSUBSCRIBE", "__keyevent@0__:*"])
@@ -61,7 +53,7 @@ final class PubSubTests: XCTestCase {
     /// A subscriber that never reads is disconnected at the hard limit;
     /// the publisher and other subscribers carry on.
     func testSlowSubscriberIsCutOffAtTheOutputLimit() throws {
-        let s = try server(["--client-output-buffer-limit", "pubsub 1mb 512kb 60"])
+        let s = try startServer(["--client-output-buffer-limit", "pubsub 1mb 512kb 60"])
         defer { s.stop() }
         let slow = try TestConnection(port: s.port)
         var size: Int32 = 4096

@@ -21,6 +21,13 @@
 #include <pthread.h>
 #include <sys/random.h>
 
+/// Whether this thread holds every shard lock (EXEC): shard lock/unlock
+/// become no-ops on it, so commands run inside a transaction can use the
+/// normal locking paths. Thread-local, so other threads never see it.
+extern __thread int cs_holds_all_shards __attribute__((tls_model("initial-exec")));
+static inline int cs_thread_holds_all_shards(void) { return cs_holds_all_shards; }
+static inline void cs_set_thread_holds_all_shards(int held) { cs_holds_all_shards = held; }
+
 static inline void cs_random_bytes(void *p, size_t n) { (void)getrandom(p, n, 0); }
 
 static inline int cs_epoll_create(void) { return epoll_create1(EPOLL_CLOEXEC); }

@@ -5,9 +5,10 @@ import Storage
 /// NO-EVICT, REPLY, PAUSE, UNPAUSE, GETREDIR, HELP.
 enum ClientCommand {
     static func sub(_ name: String, arity: Int, flags: CommandFlags = [.noscript, .loading, .stale],
-                    summary: String, since: String, arguments: [ArgumentSpec] = [], _ handler: @escaping CommandHandler) -> CommandSpec {
+                    summary: String, since: String, complexity: String = "O(1)", arguments: [ArgumentSpec] = [],
+                    _ handler: @escaping CommandHandler) -> CommandSpec {
         CommandSpec(name, arity: arity, flags: flags, acl: ["@slow", "@connection"], group: "connection",
-                    since: since, summary: summary, arguments: arguments, handler: handler)
+                    since: since, summary: summary, complexity: complexity, arguments: arguments, handler: handler)
     }
 
     static let spec = CommandSpec(
@@ -75,9 +76,23 @@ enum ClientCommand {
                 c.server.pausedUntilMs.store(0, ordering: .relaxed)
                 c.reply.ok()
             },
-            sub("getredir", arity: 2, summary: "Returns the client ID to which the connection's tracking notifications are redirected.", since: "6.0.0") { c, _ in
-                c.reply.integer(c.trackingRedirect)
-            },
+            sub("getredir", arity: 2, summary: "Returns the client ID to which the connection's tracking notifications are redirected.", since: "6.0.0",
+                ClientTrackingCommand.getRedirect),
+            sub("tracking", arity: -3, summary: "Controls server-assisted client-side caching for the connection.", since: "6.0.0",
+                complexity: "O(1). Some options may introduce additional complexity.",
+                arguments: [ArgumentSpec("status", .oneof, children: [ArgumentSpec("on", .pureToken, token: "ON"), ArgumentSpec("off", .pureToken, token: "OFF")]),
+                            ArgumentSpec("client-id", .integer, token: "REDIRECT", optional: true),
+                            ArgumentSpec("prefix", .string, token: "PREFIX", optional: true, multiple: true, multipleToken: true),
+                            ArgumentSpec("bcast", .pureToken, token: "BCAST", optional: true),
+                            ArgumentSpec("optin", .pureToken, token: "OPTIN", optional: true),
+                            ArgumentSpec("optout", .pureToken, token: "OPTOUT", optional: true),
+                            ArgumentSpec("noloop", .pureToken, token: "NOLOOP", optional: true)],
+                ClientTrackingCommand.tracking),
+            sub("caching", arity: 3, summary: "Instructs the server whether to track the keys in the next request.", since: "6.0.0",
+                arguments: [ArgumentSpec("mode", .oneof, children: [ArgumentSpec("yes", .pureToken, token: "YES"), ArgumentSpec("no", .pureToken, token: "NO")])],
+                ClientTrackingCommand.caching),
+            sub("trackinginfo", arity: 2, summary: "Returns information about server-assisted client-side caching for the connection.", since: "6.2.0",
+                ClientTrackingCommand.info),
             sub("help", arity: 2, flags: [.loading, .stale], summary: "Returns helpful text about the different subcommands.", since: "5.0.0") { c, _ in
                 c.replyHelp("CLIENT", helpLines)
             },
@@ -150,17 +165,22 @@ enum ClientCommand {
         let qbufFree = c.queryBufferFree.load(ordering: .relaxed)
         let omem = c.outputBufferBytes.load(ordering: .relaxed)
         var flags = ""
+        let tracking = TrackingOptions(rawValue: c.trackingOptions.load(ordering: .relaxed))
         if c.subscriptionCount > 0 { flags += "P" }
+        if c.multiCount.load(ordering: .relaxed) >= 0 { flags += "x" }
+        if tracking.contains(.on) { flags += "t" }
+        if tracking.contains(.brokenRedirect) { flags += "R" }
+        if tracking.contains(.broadcast) { flags += "B" }
+        if c.watchFlag.dirty.load(ordering: .relaxed) { flags += "d" }
         if c.closeAfterReply { flags += "c" }
         if c.noEvict { flags += "e" }
-        if c.trackingEnabled { flags += "t" }
         if flags.isEmpty { flags = "N" }
         let age = (now - c.createdAtMs) / 1000
         let idle = (now - c.lastInteractionMs.load(ordering: .relaxed)) / 1000
         let totalMemory = qbuf + qbufFree + ReplyBuffer.initialCapacity + omem + 1024
         return "id=\(c.id) addr=\(c.address) laddr=\(c.localAddress) fd=\(c.fd) name=\(name ?? "") age=\(age) idle=\(idle) "
             + "flags=\(flags) db=\(c.publishedDb.load(ordering: .relaxed)) sub=\(c.channelCount) psub=\(c.patternCount) "
-            + "ssub=\(c.shardChannelCount) multi=\(c.multiCount) qbuf=\(qbuf) qbuf-free=\(qbufFree) argv-mem=0 multi-mem=0 "
+            + "ssub=\(c.shardChannelCount) multi=\(c.multiCount.load(ordering: .relaxed)) qbuf=\(qbuf) qbuf-free=\(qbufFree) argv-mem=0 multi-mem=0 "
             + "rbs=\(ReplyBuffer.initialCapacity) rbp=\(ReplyBuffer.initialCapacity) obl=0 oll=0 omem=\(omem) tot-mem=\(totalMemory) "
             + "events=r cmd=\(commandName) user=\(c.user) redir=\(c.trackingRedirect) resp=\(c.publishedResp.load(ordering: .relaxed))"
     }

@@ -35,6 +35,7 @@ public struct LockedKeys {
         let slot = keyspace.findLive(shard, db: database, key: keys[i], hash: hash, now: client.loop.nowMs)
         let locked = LockedKey(shard: shard, table: shard.tables + database, db: database, hash: hash, key: keys[i], slot: slot,
                                server: client.server)
+        if client.loop.trackingReader != 0 { client.rememberRead(shard, keys[i]) }
         if let s = slot {
             if touch { client.touch(locked.table.pointee.entry(at: s)) }
             if read { shard.stats.keyspaceHits += 1 }

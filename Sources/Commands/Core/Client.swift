@@ -38,11 +38,23 @@ public final class Client: @unchecked Sendable {
     @exclusivity(unchecked) public var channelCount = 0
     @exclusivity(unchecked) public var patternCount = 0
     @exclusivity(unchecked) public var shardChannelCount = 0
-    /// Commands queued in MULTI, -1 outside a transaction (`multi=`).
-    @exclusivity(unchecked) public var multiCount = -1
-    /// Client-side caching state (`redir=`, flag `t`).
-    @exclusivity(unchecked) public var trackingEnabled = false
-    @exclusivity(unchecked) public var trackingRedirect = -1
+    /// MULTI's queue; nil outside a transaction (see Transactions/).
+    @exclusivity(unchecked) public var transaction: Transaction? = nil
+    /// Commands queued in MULTI, -1 outside a transaction (`multi=` in CLIENT LIST).
+    public let multiCount = Atomic<Int>(-1)
+    /// Set (by any thread, under the key's shard lock) when a WATCHed key changes.
+    public let watchFlag = WatchFlag()
+    /// The keys this client WATCHes (each registered in its shard's `interest`).
+    @exclusivity(unchecked) public var watchedKeys: [WatchedKey] = []
+    /// Client-side caching mode (`TrackingOptions` bits); read by writers on
+    /// other loops deciding whom to invalidate, hence atomic.
+    public let trackingOptions = Atomic<Int>(0)
+    /// CLIENT TRACKING REDIRECT target (0: none), read by writers on other loops.
+    public let trackingRedirectId = Atomic<Int>(0)
+    /// BCAST prefixes (for TRACKINGINFO and to leave the prefix table).
+    @exclusivity(unchecked) public var trackingPrefixes: [[UInt8]] = []
+    /// CLIENT CACHING YES/NO given for the next command (or transaction).
+    @exclusivity(unchecked) public var trackingCachingGiven = false
     /// When the output first went over the soft limit (0: not over).
     public var softLimitSinceMs: Int64 = 0
     /// Buffer bytes last added to `server.clientBufferBytes` for this client (networking glue).

@@ -1,6 +1,7 @@
 import RESP
 import Storage
 import CSystem
+import Synchronization
 
 /// Turns one parsed request into a command execution: lookup, arity and
 /// permission checks with Redis's rejection texts, the handler call, and the
@@ -30,51 +31,69 @@ public final class Dispatcher: @unchecked Sendable {
             client.replyMode = .on
             reply.muted = false
         }
+        // CLIENT CACHING applies to the next command, or to a whole MULTI.
+        if client.trackingCachingGiven && !client.inTransaction && !args[0].equalsIgnoringCase("client") {
+            client.trackingCachingGiven = false
+        }
     }
 
     @usableFromInline func run(_ client: Client, _ args: Arguments) {
         guard let top = server.commands.lookup(args[0]) else {
             client.fail(bytes: Errors.unknownCommand(args))
+            client.flagTransaction()
             return
         }
         var spec = top
         if !top.subcommands.isEmpty && args.count >= 2 {
             guard let sub = top.subcommand(args[1]) else {
-                client.fail(bytes: Errors.unknownSubcommand(args[1], args[0]))
-                reject(top, client)
+                reject(top, client, bytes: Errors.unknownSubcommand(args[1], args[0]))
                 return
             }
             spec = sub
         }
         if !spec.accepts(args.count) {
-            client.fail(Errors.arity(spec.fullName))
-            reject(spec, client)
+            reject(spec, client, Errors.arity(spec.fullName))
             return
         }
         if !client.authenticated && !spec.flags.contains(.noAuth) {
-            client.fail(Errors.noAuth)
-            reject(spec, client)
+            reject(spec, client, Errors.noAuth)
+            return
+        }
+        if client.inTransaction && spec.flags.contains(.noMulti) {
+            reject(spec, client, "ERR Command not allowed inside a transaction")
             return
         }
         // maxmemory: evict first; refuse commands that may grow memory when
-        // nothing more can go (reads, DEL and EXPIRE keep working).
+        // nothing more can go (reads, DEL and EXPIRE keep working). Inside
+        // MULTI every queued command counts, since the queue itself grows;
+        // EXEC counts when it would run a command that may grow memory.
         if server.config.maxmemory != 0 && !server.enforceMemoryLimit(nowMs: client.loop.nowMs)
-            && spec.flags.contains(.denyoom) {
-            client.fail(Errors.oom)
-            reject(spec, client)
+            && refusedWhenOutOfMemory(spec, client) {
+            reject(spec, client, Errors.oom)
             return
         }
         // RESP2 clients with subscriptions may only manage them (RESP3 may run anything).
         if client.inRESP2SubscribedMode && !Dispatcher.allowedWhileSubscribed.contains(top.name) {
-            client.fail("ERR Can't execute '\(spec.fullName)': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context")
-            reject(spec, client)
+            reject(spec, client, "ERR Can't execute '\(spec.fullName)': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context")
             return
         }
-        guard let handler = spec.handler else {
+        if client.inTransaction && !top.runsInsideTransaction {
+            client.queue(spec, args)
+            return
+        }
+        guard spec.handler != nil else {
             client.fail(bytes: Errors.unknownSubcommand(args.count > 1 ? args[1] : args[0], args[0]))
             return
         }
+        Dispatcher.call(spec, client, args)
+    }
+
+    /// Runs a command that passed every check: the handler, then the
+    /// statistics INFO commandstats and SLOWLOG report. EXEC calls this for
+    /// each queued command, as Redis's `call()`.
+    public static func call(_ spec: CommandSpec, _ client: Client, _ args: Arguments) {
         let loop = client.loop
+        let server = client.server
         // Set before running: CLIENT LIST shows the command in progress as `cmd=`.
         client.lastCommandId.store(spec.id, ordering: .relaxed)
         // One timestamp per command: the end of one is the start of the next
@@ -82,7 +101,11 @@ public final class Dispatcher: @unchecked Sendable {
         // command cost ~4% of CPU on a GET benchmark.
         let start = loop.lastCycles
         if start == 0 { loop.lastCycles = CycleClock.now }
-        handler(client, args)
+        if client.trackingOptions.load(ordering: .relaxed) != 0 {
+            client.callTracked(spec, args)
+        } else {
+            spec.handler.unsafelyUnwrapped(client, args)
+        }
         let end = CycleClock.now
         let cycles = Int(truncatingIfNeeded: end &- (start == 0 ? loop.lastCycles : start))
         loop.lastCycles = end
@@ -100,12 +123,40 @@ public final class Dispatcher: @unchecked Sendable {
         }
     }
 
+    /// Whether `spec` must be refused when memory cannot be brought under maxmemory.
+    func refusedWhenOutOfMemory(_ spec: CommandSpec, _ client: Client) -> Bool {
+        if spec.flags.contains(.denyoom) { return true }
+        guard let transaction = client.transaction else { return false }
+        if spec.isExec { return transaction.flags.contains(.denyoom) }
+        switch spec.name {
+        case "discard", "quit", "reset": return spec.parent != nil
+        default: return true
+        }
+    }
+
     static let allowedWhileSubscribed: Set<String> = [
         "ping", "subscribe", "ssubscribe", "unsubscribe", "sunsubscribe", "psubscribe", "punsubscribe", "quit", "reset",
     ]
 
-    func reject(_ spec: CommandSpec, _ client: Client) {
+    /// Refuses a command before it runs (Redis's `rejectCommand`): counts it,
+    /// dooms an open transaction, and answers the error — wrapped in
+    /// EXECABORT when the refused command is EXEC itself.
+    func reject(_ spec: CommandSpec, _ client: Client, bytes message: [UInt8]) {
         client.loop.commandCounters[spec.id].rejected.add(1)
+        client.flagTransaction()
+        if spec.isExec {
+            // Redis quotes the reason without its generic `ERR ` code (a
+            // specific code such as OOM stays).
+            let reason = message.starts(with: Array("ERR ".utf8)) ? Array(message.dropFirst(4)) : message
+            client.discardTransaction()
+            client.fail(bytes: Array("EXECABORT Transaction discarded because of: ".utf8) + reason)
+        } else {
+            client.fail(bytes: message)
+        }
+    }
+
+    func reject(_ spec: CommandSpec, _ client: Client, _ message: String) {
+        reject(spec, client, bytes: Array(message.utf8))
     }
 }
 

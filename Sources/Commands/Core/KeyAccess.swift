@@ -68,6 +68,7 @@ extension Client {
         defer { shard.unlock() }
         let slot = keyspace.findLive(shard, db: db, key: key, hash: hash, now: loop.nowMs)
         var locked = LockedKey(shard: shard, table: shard.tables + db, db: db, hash: hash, key: key, slot: slot, server: server)
+        if loop.trackingReader != 0 { rememberRead(shard, key) }
         if let s = slot {
             if touch { self.touch(locked.table.pointee.entry(at: s)) }
             if read { shard.stats.keyspaceHits += 1 }

@@ -68,6 +68,10 @@ public final class LoopContext: @unchecked Sendable {
         return Double(x >> 11) * (1.0 / 9_007_199_254_740_992.0)
     }
 
+    /// Id of the tracking client whose read-only command is running (0:
+    /// none): key lookups then record it in the tracking table.
+    @exclusivity(unchecked) public var trackingReader = 0
+
     /// Wall clock (ms) read once at the start of each batch of requests.
     @exclusivity(unchecked) public var nowMs: Int64 = 0
 

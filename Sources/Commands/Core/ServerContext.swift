@@ -60,6 +60,8 @@ public final class ServerContext: @unchecked Sendable {
     let outputLimitsState = Locked(OutputLimits())
     /// Channel and pattern subscriptions.
     public let pubsub = PubSubRegistry()
+    /// Client-side caching: prefixes, invalidation delivery, counts.
+    public let tracking = TrackingRegistry()
     /// Sends a pre-formatted push frame to a subscriber (installed by the
     /// server module). `fromLoop` is the caller's loop, or -1 if unknown.
     @exclusivity(unchecked) public var deliver: (PubSubRegistry.Subscriber, PushFrame, Int) -> Void = { _, _, _ in }
@@ -122,7 +124,10 @@ public final class ServerContext: @unchecked Sendable {
         var bytes = [UInt8](repeating: 0, count: 20)
         bytes.withUnsafeMutableBytes { cs_random_bytes($0.baseAddress, 20) }
         runId = bytes.map { String($0, radix: 16).count == 1 ? "0" + String($0, radix: 16) : String($0, radix: 16) }.joined()
-        evictor.onEvicted = { [unowned self] db, key in self.keyspaceEvent(.evicted, "evicted", key, db: db) }
+        evictor.onEvicted = { [unowned self] shard, db, key in
+            self.keyspaceEvent(.evicted, "evicted", key, db: db)
+            self.keyModified(shard, db: db, key: key)
+        }
     }
 
     /// Creates the per-loop contexts. Called once before the loops start.
@@ -164,7 +169,11 @@ public final class ServerContext: @unchecked Sendable {
 /// delivering loop turns the leading `*` into `>` for RESP3 clients).
 public final class PushFrame: @unchecked Sendable {
     public let bytes: [UInt8]
-    public init(_ bytes: [UInt8]) { self.bytes = bytes }
+    /// Set for client-side caching invalidations, whose bytes depend on the
+    /// receiver (`bytes` is then empty).
+    public let invalidation: Invalidation?
+    public init(_ bytes: [UInt8]) { self.bytes = bytes; self.invalidation = nil }
+    public init(invalidation: Invalidation) { self.bytes = []; self.invalidation = invalidation }
 }
 
 /// Output buffer limits by client class: bytes (0 = none) and seconds over soft.

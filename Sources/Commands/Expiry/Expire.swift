@@ -65,6 +65,7 @@ enum ExpireCommand {
                 c.keyspaceEvent(.generic, "expire", args[1])
             }
             c.dirty()
+            c.keyModified(k)
             c.reply.integer(1)
         }
     }
@@ -116,6 +117,7 @@ enum PersistCommand {
             k.setExpiry(nil)
             c.keyspaceEvent(.generic, "persist", args[1])
             c.dirty()
+            c.keyModified(k)
             c.reply.integer(1)
         }
     }

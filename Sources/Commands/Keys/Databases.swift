@@ -29,7 +29,14 @@ enum SwapDBCommand {
               let b = c.intArgument(args[2], message: "ERR invalid second DB index") else { return }
         let n = c.server.keyspace.databases
         if a < 0 || a >= n || b < 0 || b >= n { c.fail(Errors.dbIndex); return }
-        if a != b { c.server.keyspace.swap(a, b) }
+        if a != b {
+            let server = c.server
+            server.keyspace.withAllShardsLocked {
+                server.databaseReplaced(a, with: b)
+                server.databaseReplaced(b, with: a)
+                server.keyspace.swap(a, b)
+            }
+        }
         c.dirty()
         c.reply.ok()
     }
@@ -64,8 +71,12 @@ enum FlushCommand {
         } else if args.count != 1 {
             c.fail(Errors.syntax); return
         }
-        c.server.keyspace.flush(db: all ? nil : c.db, async: async, freer: c.server.backgroundFree)
-        c.server.flushed?(all ? nil : c.db)
+        let server = c.server
+        server.keyspace.withAllShardsLocked {
+            for db in all ? 0..<server.keyspace.databases : c.db..<(c.db + 1) { server.databaseReplaced(db, with: nil) }
+            server.keyspace.flush(db: all ? nil : c.db, async: async, freer: server.backgroundFree)
+        }
+        server.flushed?(all ? nil : c.db)
         c.dirty()
         c.reply.ok()
     }

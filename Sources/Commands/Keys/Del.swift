@@ -24,7 +24,7 @@ enum DelCommand {
         if args.count == 2 {
             c.withKey(args[1], touch: false) { k in
                 let removed = k.delete()
-                if removed { c.keyspaceEvent(.generic, "del", args[1]); c.dirty() }
+                if removed { c.keyModified(k); c.keyspaceEvent(.generic, "del", args[1]); c.dirty() }
                 c.reply.integer(removed ? 1 : 0)
             }
             return
@@ -33,7 +33,7 @@ enum DelCommand {
             var removed = 0
             for i in 0..<keys.count {
                 var k = keys.key(i, touch: false)
-                if k.delete() { removed += 1; c.keyspaceEvent(.generic, "del", k.key) }
+                if k.delete() { removed += 1; c.keyModified(k); c.keyspaceEvent(.generic, "del", k.key) }
             }
             c.dirty(removed)
             c.reply.integer(removed)

@@ -32,6 +32,8 @@ enum RenameCommand {
                 destination.delete()
             }
             moveValue(from: &source, entry: e, to: &destination)
+            c.keyModified(source)
+            c.keyModified(destination)
             c.keyspaceEvent(.generic, "rename_from", args[1])
             c.keyspaceEvent(.generic, "rename_to", args[2])
             c.dirty()
@@ -70,6 +72,8 @@ enum MoveCommand {
             var destination = LockedKey(shard: source.shard, table: source.shard.tables + target, db: target,
                                         hash: source.hash, key: args[1], slot: nil, server: c.server)
             RenameCommand.moveValue(from: &source, entry: e, to: &destination)
+            c.keyModified(source)
+            c.keyModified(destination)
             c.keyspaceEvent(.generic, "move_from", args[1])
             c.server.keyspaceEvent(.generic, "move_to", args[1], db: target)
             c.dirty()
@@ -120,6 +124,7 @@ enum CopyCommand {
             ValueStore.retainCopy(copy)
             destination.slot = destination.table.pointee.insert(copy, hash: destination.hash)
             destination.keyCreated()
+            c.keyModified(destination)
             c.server.keyspaceEvent(.generic, "copy_to", args[2], db: targetDb)
             c.dirty()
             c.reply.integer(1)

@@ -40,6 +40,9 @@ extension ServerContext {
         config.onChange("client-output-buffer-limit") { [unowned self] value in
             outputLimitsState.withLock { $0 = OutputLimits(value) }
         }
-        keyspace.onExpired = { [unowned self] db, key in keyspaceEvent(.expired, "expired", key, db: db) }
+        keyspace.onExpired = { [unowned self] shard, db, key in
+            keyspaceEvent(.expired, "expired", key, db: db)
+            keyModified(shard, db: db, key: key)
+        }
     }
 }

@@ -110,7 +110,7 @@ enum InfoCommand {
             add("client_recent_max_input_buffer", 0)
             add("client_recent_max_output_buffer", 0)
             add("blocked_clients", s.blockedClients.load(ordering: .relaxed))
-            add("tracking_clients", 0)
+            add("tracking_clients", s.tracking.clientCount.load(ordering: .relaxed))
             add("clients_in_timeout_table", 0)
         case "memory":
             let used = s.usedMemory
@@ -213,8 +213,8 @@ enum InfoCommand {
             add("latest_fork_usec", 0); add("total_forks", 0); add("migrate_cached_sockets", 0)
             add("slave_expires_tracked_keys", 0); add("active_defrag_hits", 0); add("active_defrag_misses", 0)
             add("active_defrag_key_hits", 0); add("active_defrag_key_misses", 0); add("total_active_defrag_time", 0)
-            add("current_active_defrag_time", 0); add("tracking_total_keys", 0); add("tracking_total_items", 0)
-            add("tracking_total_prefixes", 0); add("unexpected_error_replies", 0)
+            add("current_active_defrag_time", 0); add("tracking_total_keys", s.tracking.totalKeys.load(ordering: .relaxed)); add("tracking_total_items", trackedItems(s))
+            add("tracking_total_prefixes", s.tracking.prefixTotal); add("unexpected_error_replies", 0)
             add("total_error_replies", s.loops.reduce(0) { $0 + $1.totalErrorReplies.current })
             add("dump_payload_sanitizations", 0)
             add("total_reads_processed", 0); add("total_writes_processed", 0)
@@ -294,5 +294,15 @@ extension String {
         let whole = Int(scaled / 100)
         let cents = Int(scaled) % 100
         self = (value < 0 && scaled != 0 ? "-" : "") + "\(whole)." + (cents < 10 ? "0" : "") + "\(cents)"
+    }
+}
+
+extension InfoCommand {
+    /// (key, client) pairs in every shard's tracking table.
+    static func trackedItems(_ s: ServerContext) -> Int {
+        if s.tracking.totalKeys.load(ordering: .relaxed) == 0 { return 0 }
+        var total = 0
+        for shard in s.keyspace.shards { shard.withLock { total += shard.interest.trackedItems } }
+        return total
     }
 }

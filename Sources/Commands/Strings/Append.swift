@@ -40,6 +40,7 @@ enum AppendCommand {
                 total = addition.count
             }
             c.dirty()
+            c.keyModified(k)
             c.keyspaceEvent(.string, "append", args[1])
             c.reply.integer(total)
         }

@@ -28,7 +28,9 @@ enum GetDelCommand {
         c.withKey(args[1], read: true) { k in
             if c.replyString(k.entry), k.exists {
                 k.delete()
+                c.keyModified(k)
                 c.keyspaceEvent(.generic, "del", args[1])
+                c.dirty()
             }
         }
     }
@@ -49,6 +51,7 @@ enum GetSetCommand {
             k.storeString(args[2], encoding: .classify(args[2]), expiry: .clear, lru: c.lruClock)
             c.keyspaceEvent(.string, "set", args[1])
             c.dirty()
+            c.keyModified(k)
         }
     }
 }

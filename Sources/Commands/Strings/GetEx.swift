@@ -35,14 +35,17 @@ enum GetExCommand {
                 k.delete()
                 c.keyspaceEvent(.generic, "del", args[1])
                 c.dirty()
+                c.keyModified(k)
             } else if let t = at {
                 k.setExpiry(t)
                 c.keyspaceEvent(.generic, "expire", args[1])
                 c.dirty()
+                c.keyModified(k)
             } else if o.persist && e.hasExpiry {
                 k.setExpiry(nil)
                 c.keyspaceEvent(.generic, "persist", args[1])
                 c.dirty()
+                c.keyModified(k)
             }
         }
     }

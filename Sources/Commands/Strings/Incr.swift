@@ -45,6 +45,7 @@ enum IncrCommand {
                 k.storeString(UnsafeRawBufferPointer(rebasing: buffer[0..<n]), encoding: .int, expiry: .keep, lru: c.lruClock)
             }
             c.dirty()
+            c.keyModified(k)
             c.keyspaceEvent(.string, "incrby", key)
             c.reply.integer(result)
         }
@@ -79,6 +80,7 @@ enum IncrByFloatCommand {
                 c.reply.bulk(bytes)
             }
             c.dirty()
+            c.keyModified(k)
             c.keyspaceEvent(.string, "incrbyfloat", args[1])
         }
     }

@@ -57,6 +57,7 @@ enum MSetCommand {
                 var k = keys.key(i)
                 let value = args[2 + 2 * i]
                 k.storeString(value, encoding: .classify(value), expiry: .clear, lru: c.lruClock)
+                c.keyModified(k)
                 c.keyspaceEvent(.string, "set", k.key)
             }
             c.dirty(keys.count)

@@ -75,6 +75,7 @@ enum SetRangeCommand {
             (e.valueStart + offset).copyMemory(from: value.baseAddress!, byteCount: value.count)
             e.stringEncoding = .raw
             c.dirty()
+            c.keyModified(k)
             c.keyspaceEvent(.string, "setrange", args[1])
             c.reply.integer(newLength)
         }

@@ -82,6 +82,7 @@ enum SetCommand {
             if let t = expireAt { expiry = .at(t) } else if o.keepTTL { expiry = .keep } else { expiry = .clear }
             k.storeString(value, encoding: .classify(value), expiry: expiry, lru: c.lruClock)
             c.dirty()
+            c.keyModified(k)
             c.keyspaceEvent(.string, "set", key)
             if expireAt != nil { c.keyspaceEvent(.generic, "expire", key) }
             if !o.get {

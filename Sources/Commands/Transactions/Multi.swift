@@ -1,0 +1,64 @@
+import RESP
+import Storage
+import Synchronization
+
+/// `MULTI`, `EXEC` and `DISCARD`.
+///
+/// MULTI opens a transaction; the dispatcher then queues every command
+/// (except the ones in `runsInsideTransaction`) and answers `+QUEUED`.
+/// EXEC runs the queue with every shard locked, so no other client on any
+/// loop sees or changes the keyspace half-way through: the transaction is
+/// atomic across shards and loops, as Redis's single thread makes it.
+enum MultiCommand {
+    static let multi = CommandSpec(
+        "multi", arity: 1, flags: [.noscript, .loading, .stale, .fast, .allowBusy],
+        acl: ["@fast", "@transaction"], group: "transactions", since: "1.2.0",
+        summary: "Starts a transaction.", handler: { c, _ in
+            if c.inTransaction { c.fail("ERR MULTI calls can not be nested"); return }
+            c.transaction = Transaction()
+            c.multiCount.store(0, ordering: .relaxed)
+            c.reply.ok()
+        })
+
+    static let discard = CommandSpec(
+        "discard", arity: 1, flags: [.noscript, .loading, .stale, .fast, .allowBusy],
+        acl: ["@fast", "@transaction"], group: "transactions", since: "2.0.0",
+        summary: "Discards a transaction.", complexity: "O(N), when N is the number of queued commands",
+        handler: { c, _ in
+            if !c.inTransaction { c.fail("ERR DISCARD without MULTI"); return }
+            c.discardTransaction()
+            c.reply.ok()
+        })
+
+    static let exec = CommandSpec(
+        "exec", arity: 1, flags: [.noscript, .loading, .stale, .skipSlowlog],
+        acl: ["@slow", "@transaction"], group: "transactions", since: "1.2.0",
+        summary: "Executes all commands in a transaction.", complexity: "Depends on commands in the transaction",
+        handler: run)
+
+    static let execAbortedText = "EXECABORT Transaction discarded because of previous errors."
+
+    static func run(_ c: Client, _ args: Arguments) {
+        guard let transaction = c.transaction else { c.fail("ERR EXEC without MULTI"); return }
+        c.server.keyspace.withAllShardsLocked {
+            // A key WATCHed while live that has expired since counts as changed.
+            if c.watchedKeyExpired() { c.watchFlag.dirty.store(true, ordering: .relaxed) }
+            if transaction.aborted {
+                c.discardTransaction()
+                c.fail(execAbortedText)
+                return
+            }
+            if c.watchFlag.dirty.load(ordering: .relaxed) {
+                c.discardTransaction()
+                c.reply.nullArray()
+                return
+            }
+            c.discardTransaction()
+            c.reply.array(transaction.commands.count)
+            for i in transaction.commands.indices {
+                let spec = transaction.commands[i].spec
+                transaction.commands[i].arguments.withArguments { Dispatcher.call(spec, c, $0) }
+            }
+        }
+    }
+}
