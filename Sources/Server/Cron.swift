@@ -49,6 +49,7 @@ final class Cron: @unchecked Sendable {
         // time-boxed steps between event-loop turns, not in one long stall.
         var hint = -1
         server.tracking.flushBroadcasts(server: server)
+        server.tracking.enforceLimit(server: server)
         if server.overMemoryLimit {
             _ = server.enforceMemoryLimit(nowMs: nowMs)
             if server.overMemoryLimit { hint = 1 }

@@ -119,4 +119,15 @@ public final class TestConnection {
         buffer = []
         return out
     }
+
+    /// Every complete frame that arrives within `timeoutMs` of silence.
+    public func drainFrames(timeoutMs: Int = 100) throws -> [RESPValue] {
+        var bytes = try drain(timeoutMs: timeoutMs)[...]
+        var frames: [RESPValue] = []
+        while !bytes.isEmpty, let (frame, used) = try RESPValue.parse(Array(bytes)) {
+            frames.append(frame)
+            bytes = bytes.dropFirst(used)
+        }
+        return frames
+    }
 }

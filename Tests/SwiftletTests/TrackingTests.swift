@@ -157,15 +157,33 @@ final class TrackingTests: XCTestCase {
         stop.withLock { $0 = true }
         group.wait()
         // Quiesce: every invalidation still in flight arrives.
-        let tail = try reader.drain(timeoutMs: 200)
-        var rest = tail[...]
-        while !rest.isEmpty, let (frame, used) = try RESPValue.parse(Array(rest)) {
-            _ = handle(frame)
-            rest = rest.dropFirst(used)
-        }
+        for frame in try reader.drainFrames(timeoutMs: 200) { _ = handle(frame) }
         let checker = try TestConnection(port: port)
         for (key, value) in cache {
             XCTAssertEqual(try checker.call("GET", key).string, value, "stale cached value for \(key)")
         }
+    }
+
+    /// `tracking-table-max-keys`: past the limit, keys are invalidated early
+    /// (their readers are told) until the table fits again.
+    func testTrackingTableLimitInvalidatesEarly() throws {
+        let s = try startServer(["--tracking-table-max-keys", "10"])
+        defer { s.stop() }
+        let reader = try resp3(s.port)
+        _ = try reader.call("CLIENT", "TRACKING", "ON")
+        var pushed: Set<String> = []
+        for i in 0..<50 {
+            try reader.send(command: ["GET", "k\(i)"])
+            while true {
+                let frame = try reader.readFrame()
+                if let keys = invalidatedKeys(frame) { pushed.formUnion(keys) } else { break }
+            }
+        }
+        usleep(50_000)
+        for frame in try reader.drainFrames() { if let keys = invalidatedKeys(frame) { pushed.formUnion(keys) } }
+        let observer = try TestConnection(port: s.port)
+        let tracked = try observer.info("stats", "tracking_total_keys") ?? -1
+        XCTAssertLessThanOrEqual(tracked, 10)
+        XCTAssertEqual(pushed.count + tracked, 50, "every key dropped from the table was announced")
     }
 }

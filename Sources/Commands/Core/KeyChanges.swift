@@ -89,5 +89,10 @@ extension ServerContext {
         clientClosedHooks.append(cleanup)
         clientResetHooks.append(cleanup)
         flushed = { [unowned self] _ in tracking.invalidateAll(server: self) }
+        let applyLimit: (String) -> Void = { [unowned self] value in
+            tracking.maxKeys.store(Int(value) ?? 1_000_000, ordering: .relaxed)
+        }
+        applyLimit(config.string("tracking-table-max-keys") ?? "1000000")
+        config.onChange("tracking-table-max-keys", applyLimit)
     }
 }

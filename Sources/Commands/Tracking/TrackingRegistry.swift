@@ -47,7 +47,45 @@ public final class TrackingRegistry: @unchecked Sendable {
     /// Keys in the shards' tracking tables (INFO tracking_total_keys).
     public let totalKeys = Atomic<Int>(0)
 
+    /// `tracking-table-max-keys` (0: no limit).
+    public let maxKeys = Atomic<Int>(1_000_000)
+    /// Rounds in a row that ended still over the limit: each one tries harder.
+    private let overLimitRounds = Atomic<Int>(0)
+    private let limitCursor = Atomic<Int>(0)
+
     public init() {}
+
+    /// Keeps the tracking table within `tracking-table-max-keys` by
+    /// invalidating keys early (their readers just drop them), as Redis
+    /// does before each command: up to 100 keys per round, more while the
+    /// table stays over the limit. Called by the loops between batches.
+    public func enforceLimit(server: ServerContext) {
+        let limit = maxKeys.load(ordering: .relaxed)
+        if limit == 0 || totalKeys.load(ordering: .relaxed) <= limit { return }
+        var effort = 100 * (overLimitRounds.load(ordering: .relaxed) + 1)
+        let shards = server.keyspace.shards
+        let start = limitCursor.add(1, ordering: .relaxed).oldValue
+        for step in 0..<shards.count where effort > 0 {
+            let shard = shards[(start &+ step) & (shards.count - 1)]
+            shard.withLock {
+                while effort > 0, let key = shard.interest.tracked.keys.first {
+                    effort -= 1
+                    key.withUnsafeBytes { k in
+                        if let readers = shard.interest.untrack(k) {
+                            keyLeftTable()
+                            invalidate(k, readers: readers, writer: 0, server: server)
+                        }
+                    }
+                    if totalKeys.load(ordering: .relaxed) <= limit { effort = 0 }
+                }
+            }
+        }
+        if totalKeys.load(ordering: .relaxed) <= limit {
+            overLimitRounds.store(0, ordering: .relaxed)
+        } else {
+            overLimitRounds.add(1, ordering: .relaxed)
+        }
+    }
 
     /// Whether any client listens in BCAST mode.
     @inlinable public var broadcasting: Bool { prefixCountValue != 0 }
