@@ -15,7 +15,11 @@ public final class Connection {
     public let peerAddress: String
     public let localAddress: String
     public let output: ReplyBuffer
-    @exclusivity(unchecked) public var parser = RequestParser()
+    @exclusivity(unchecked) @usableFromInline var _parser: RequestParser = RequestParser()
+    @inlinable public var parser: RequestParser {
+        @inline(__always) get { _parser }
+        @inline(__always) set { _parser = newValue }
+    }
     /// The handler's session, retained while the connection is open.
     @exclusivity(unchecked) var session: Unmanaged<AnyObject>? = nil
 
@@ -26,7 +30,11 @@ public final class Connection {
     @exclusivity(unchecked) var inputEnd = 0
 
     /// Requests are not parsed past a request that asked to close (QUIT, protocol error).
-    @exclusivity(unchecked) public var closeAfterReply = false
+    @exclusivity(unchecked) @usableFromInline var _closeAfterReply: Bool = false
+    @inlinable public var closeAfterReply: Bool {
+        @inline(__always) get { _closeAfterReply }
+        @inline(__always) set { _closeAfterReply = newValue }
+    }
     @exclusivity(unchecked) var writeArmed = false
     @exclusivity(unchecked) var closed = false
     /// Already listed in the loop's `pendingFlush`.
@@ -34,7 +42,11 @@ public final class Connection {
     /// A request waiting for a condition (CLIENT PAUSE, blocking pops): retried each loop turn.
     @exclusivity(unchecked) var waiting = false
     /// Whether the client may send large requests (see `RequestParser.authenticated`).
-    @exclusivity(unchecked) public var authenticated = true
+    @exclusivity(unchecked) @usableFromInline var _authenticated: Bool = true
+    @inlinable public var authenticated: Bool {
+        @inline(__always) get { _authenticated }
+        @inline(__always) set { _authenticated = newValue }
+    }
 
     static let initialInput = 16 * 1024
 

@@ -375,14 +375,11 @@ public final class EventLoop<Handler: ConnectionHandler>: @unchecked Sendable {
     }
 
     /// Closes the connection on `fd` if it is still connection `id` (nil: any).
+    /// Closes a connection at once; replies still queued are dropped (a
+    /// killed client, or one over its output limit, may never read them).
     public func close(connectionId id: Int) {
         for case let connection? in slots where connection.id == id {
-            if connection.output.pending > 0 {
-                connection.closeAfterReply = true
-                flush(connection, session(of: connection), final: false)
-            } else {
-                closeConnection(connection.fd)
-            }
+            closeConnection(connection.fd)
             return
         }
     }

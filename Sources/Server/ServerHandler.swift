@@ -79,6 +79,8 @@ final class ServerHandler: ConnectionHandler, @unchecked Sendable {
     /// then applies `client-output-buffer-limit pubsub`: a subscriber that
     /// stops reading is disconnected instead of growing memory.
     func deliver(_ client: Client, _ connection: Connection, _ payload: AnyObject) {
+        // Closing: whatever arrives now would never be read.
+        if client.killed.load(ordering: .relaxed) { return }
         let frame = unsafeDowncast(payload, to: PushFrame.self)
         let out = connection.output
         if let invalidation = frame.invalidation {
@@ -101,19 +103,8 @@ final class ServerHandler: ConnectionHandler, @unchecked Sendable {
 
     /// Redis's output buffer limit check for the client's class.
     func enforceOutputLimit(_ client: Client, _ connection: Connection) {
-        let limits = client.subscriptionCount > 0 ? server.outputLimits.pubsub : server.outputLimits.normal
         let pending = connection.output.pending
-        if limits.hard > 0 && pending > limits.hard {
-            overLimit(client, connection, pending)
-            return
-        }
-        if limits.soft > 0 && pending > limits.soft {
-            let now = client.loop.nowMs
-            if client.softLimitSinceMs == 0 { client.softLimitSinceMs = now }
-            else if now - client.softLimitSinceMs > Int64(limits.seconds) * 1000 { overLimit(client, connection, pending) }
-        } else {
-            client.softLimitSinceMs = 0
-        }
+        if client.outputOverLimit(pending: pending) { overLimit(client, connection, pending) }
     }
 
     func overLimit(_ client: Client, _ connection: Connection, _ pending: Int) {

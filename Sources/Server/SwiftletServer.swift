@@ -79,10 +79,10 @@ public final class SwiftletServer: @unchecked Sendable {
                           port: overridePort ?? configuration.port, backlog: configuration.tcpBacklog, hz: configuration.hz,
                           tcpKeepAlive: configuration.tcpKeepalive)
         let network = self.network
+        let eventLoops = network.loops
         context.deliver = { subscriber, frame, fromLoop in
-            let loops = network.loops
-            guard subscriber.loop >= 0 && subscriber.loop < loops.count else { return }
-            let target = loops[subscriber.loop]
+            guard subscriber.loop >= 0 && subscriber.loop < eventLoops.count else { return }
+            let target = eventLoops[subscriber.loop]
             // Same loop (the publisher's thread): write at once, so a client
             // subscribed to its own channel sees the message before PUBLISH's reply.
             if subscriber.loop == fromLoop {

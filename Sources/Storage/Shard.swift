@@ -36,6 +36,19 @@ public final class Shard: @unchecked Sendable {
     @exclusivity(unchecked) public var stats = ShardStats()
     /// WATCHers and tracking readers of this shard's keys (guarded by the lock).
     @exclusivity(unchecked) public var interest = KeyInterest()
+
+    // Other modules reach `stats` and `interest` through these @inlinable
+    // members: Swift honours `@exclusivity(unchecked)` only in code compiled
+    // from this module, so a direct `shard.stats.x += 1` elsewhere pays a
+    // dynamic exclusivity check (swift_beginAccess) on every request.
+
+    /// Counts a keyspace hit or miss (shard locked).
+    @inlinable @inline(__always) public func countLookup(hit: Bool) {
+        if hit { stats.keyspaceHits += 1 } else { stats.keyspaceMisses += 1 }
+    }
+
+    /// Nobody watches or tracks any key of this shard (shard locked).
+    @inlinable @inline(__always) public var hasNoInterest: Bool { interest.isEmpty }
     /// `totals`, published at every unlock for lock-free readers.
     public let publishedBytes = Atomic<Int>(0)
     public let publishedKeys = Atomic<Int>(0)

@@ -223,7 +223,7 @@ enum ClientCommand {
             // Old form: CLIENT KILL addr:port
             let address = args[2].string
             guard let target = clients.first(where: { $0.address == address }) else { c.fail("ERR No such client"); return }
-            target.kill()
+            c.terminate(target)
             c.reply.ok()
             return
         }
@@ -265,7 +265,7 @@ enum ClientCommand {
             if let a = localAddress, other.localAddress != a { continue }
             if let u = user, other.user != u { continue }
             if other === c && skipMe { continue }
-            other.kill()
+            c.terminate(other)
             killed += 1
         }
         c.reply.integer(killed)
@@ -274,8 +274,14 @@ enum ClientCommand {
 
 extension Client {
     /// Marks the client for closing; its loop closes it after writing what is queued.
+    /// Closes the connection now, from any thread; queued replies are dropped.
     public func kill() {
         killed.store(true, ordering: .relaxed)
         requestClose()
+    }
+
+    /// CLIENT KILL: another client goes at once; this one after its reply.
+    func terminate(_ other: Client) {
+        if other === self { closeAfterReply = true } else { other.kill() }
     }
 }

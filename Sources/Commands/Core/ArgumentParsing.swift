@@ -38,9 +38,9 @@ public struct LockedKeys {
         if client.loop.trackingReader != 0 { client.rememberRead(shard, keys[i]) }
         if let s = slot {
             if touch { client.touch(locked.table.pointee.entry(at: s)) }
-            if read { shard.stats.keyspaceHits += 1 }
+            if read { shard.countLookup(hit: true) }
         } else if read {
-            shard.stats.keyspaceMisses += 1
+            shard.countLookup(hit: false)
         }
         return locked
     }

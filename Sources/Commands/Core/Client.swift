@@ -20,18 +20,38 @@ public final class Client: @unchecked Sendable {
     public let createdAtMs: Int64
 
     /// Selected database.
-    @exclusivity(unchecked) public var db: Int = 0
+    @exclusivity(unchecked) @usableFromInline var _db: Int = 0
+    @inlinable public var db: Int {
+        @inline(__always) get { _db }
+        @inline(__always) set { _db = newValue }
+    }
     /// False until AUTH succeeds when a password is required.
-    @exclusivity(unchecked) public var authenticated: Bool
+    @exclusivity(unchecked) @usableFromInline var _authenticated: Bool = false
+    @inlinable public var authenticated: Bool {
+        @inline(__always) get { _authenticated }
+        @inline(__always) set { _authenticated = newValue }
+    }
     @exclusivity(unchecked) public var user: String = "default"
 
     public enum ReplyMode { case on, off, skipNext, skipping }
     /// CLIENT REPLY state. `skipNext` turns into `skipping` for one command.
-    @exclusivity(unchecked) public var replyMode: ReplyMode = .on
+    @exclusivity(unchecked) @usableFromInline var _replyMode: ReplyMode = .on
+    @inlinable public var replyMode: ReplyMode {
+        @inline(__always) get { _replyMode }
+        @inline(__always) set { _replyMode = newValue }
+    }
     /// Set by QUIT and protocol errors: close once the queued replies are written.
-    @exclusivity(unchecked) public var closeAfterReply = false
+    @exclusivity(unchecked) @usableFromInline var _closeAfterReply: Bool = false
+    @inlinable public var closeAfterReply: Bool {
+        @inline(__always) get { _closeAfterReply }
+        @inline(__always) set { _closeAfterReply = newValue }
+    }
     /// Channels + patterns + shard channels subscribed (pub/sub issue).
-    @exclusivity(unchecked) public var subscriptionCount = 0
+    @exclusivity(unchecked) @usableFromInline var _subscriptionCount: Int = 0
+    @inlinable public var subscriptionCount: Int {
+        @inline(__always) get { _subscriptionCount }
+        @inline(__always) set { _subscriptionCount = newValue }
+    }
     /// RESP2 clients with subscriptions may only run (P|S)(UN)SUBSCRIBE, PING, QUIT, RESET.
     @inlinable public var inRESP2SubscribedMode: Bool { subscriptionCount > 0 && reply.protocolVersion == 2 }
     /// Per-kind subscription counts for CLIENT LIST (`sub=`, `psub=`, `ssub=`).
@@ -56,13 +76,25 @@ public final class Client: @unchecked Sendable {
     /// CLIENT CACHING YES/NO given for the next command (or transaction).
     @exclusivity(unchecked) public var trackingCachingGiven = false
     /// When the output first went over the soft limit (0: not over).
-    public var softLimitSinceMs: Int64 = 0
+    @exclusivity(unchecked) public var softLimitSinceMs: Int64 = 0
     /// Buffer bytes last added to `server.clientBufferBytes` for this client (networking glue).
-    @exclusivity(unchecked) public var publishedBufferBytes = 0
+    @exclusivity(unchecked) @usableFromInline var _publishedBufferBytes: Int = 0
+    @inlinable public var publishedBufferBytes: Int {
+        @inline(__always) get { _publishedBufferBytes }
+        @inline(__always) set { _publishedBufferBytes = newValue }
+    }
     /// Set by `fail`: the current command replied with an error.
-    @exclusivity(unchecked) public var commandFailed = false
+    @exclusivity(unchecked) @usableFromInline var _commandFailed: Bool = false
+    @inlinable public var commandFailed: Bool {
+        @inline(__always) get { _commandFailed }
+        @inline(__always) set { _commandFailed = newValue }
+    }
     /// CLIENT NO-EVICT.
-    @exclusivity(unchecked) public var noEvict = false
+    @exclusivity(unchecked) @usableFromInline var _noEvict: Bool = false
+    @inlinable public var noEvict: Bool {
+        @inline(__always) get { _noEvict }
+        @inline(__always) set { _noEvict = newValue }
+    }
 
     /// Guarded by `server.clients.lock`.
     @exclusivity(unchecked) public var name: String? = nil
@@ -111,5 +143,24 @@ public final class Client: @unchecked Sendable {
     public func select(_ db: Int) {
         self.db = db
         publishedDb.store(db, ordering: .relaxed)
+    }
+}
+
+extension Client {
+    /// `client-output-buffer-limit` for this client's class (pubsub when it
+    /// has subscriptions): over the hard limit, or over the soft limit for
+    /// longer than its seconds. Kept in this module because fields marked
+    /// `@exclusivity(unchecked)` are checked anyway when another module
+    /// touches them directly.
+    public func outputOverLimit(pending: Int) -> Bool {
+        let limits = server.outputLimit(pubsub: subscriptionCount > 0)
+        if limits.hard > 0 && pending > limits.hard { return true }
+        if limits.soft > 0 && pending > limits.soft {
+            let now = loop.nowMs
+            if softLimitSinceMs == 0 { softLimitSinceMs = now; return false }
+            return now - softLimitSinceMs > Int64(limits.seconds) * 1000
+        }
+        softLimitSinceMs = 0
+        return false
     }
 }

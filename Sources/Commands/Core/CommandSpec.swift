@@ -67,8 +67,10 @@ public typealias CommandHandler = (_ client: Client, _ arguments: Arguments) -> 
 public final class CommandSpec: @unchecked Sendable {
     /// Lowercase name; for subcommands the bare subcommand name (`get` of `config|get`).
     public let name: String
+    // The `var`s below are written only while a command table is built
+    // (before any traffic), hence no dynamic exclusivity checks on reads.
     /// `get`, or `config|get` for a subcommand.
-    public internal(set) var fullName: String
+    @exclusivity(unchecked) public internal(set) var fullName: String
     /// Redis arity: N means exactly N arguments, -N at least N (name included).
     public let arity: Int
     public let flags: CommandFlags
@@ -81,10 +83,10 @@ public final class CommandSpec: @unchecked Sendable {
     public let complexity: String
     public let arguments: [ArgumentSpec]
     public let handler: CommandHandler?
-    public private(set) var subcommands: [CommandSpec] = []
+    @exclusivity(unchecked) public private(set) var subcommands: [CommandSpec] = []
     public weak var parent: CommandSpec?
     /// Dense index used by per-loop statistics arrays.
-    public internal(set) var id: Int = 0
+    @exclusivity(unchecked) public internal(set) var id: Int = 0
 
     public init(_ name: String, arity: Int, flags: CommandFlags, acl: [String] = [],
                 keys: (Int, Int, Int) = (0, 0, 0), group: String, since: String, summary: String,

@@ -71,9 +71,9 @@ extension Client {
         if loop.trackingReader != 0 { rememberRead(shard, key) }
         if let s = slot {
             if touch { self.touch(locked.table.pointee.entry(at: s)) }
-            if read { shard.stats.keyspaceHits += 1 }
+            if read { shard.countLookup(hit: true) }
         } else if read {
-            shard.stats.keyspaceMisses += 1
+            shard.countLookup(hit: false)
         }
         return try body(&locked)
     }

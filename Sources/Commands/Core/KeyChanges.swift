@@ -12,7 +12,7 @@ extension ServerContext {
     /// Costs one branch when nobody watches or tracks anything in the shard.
     @inlinable
     public func keyModified(_ shard: Shard, db: Int, key: UnsafeRawBufferPointer, writer: Int = 0) {
-        if shard.interest.isEmpty && !tracking.broadcasting { return }
+        if shard.hasNoInterest && !tracking.broadcasting { return }
         keyModifiedSlow(shard, db: db, key: key, writer: writer)
     }
 

@@ -55,7 +55,11 @@ public final class LoopContext: @unchecked Sendable {
     }
 
     /// `CycleClock` reading at the end of the last command (0: none yet this batch).
-    @exclusivity(unchecked) public var lastCycles: UInt64 = 0
+    @exclusivity(unchecked) @usableFromInline var _lastCycles: UInt64 = 0
+    @inlinable public var lastCycles: UInt64 {
+        @inline(__always) get { _lastCycles }
+        @inline(__always) set { _lastCycles = newValue }
+    }
 
     /// xorshift state for cheap per-loop randomness (LFU increments, sampling).
     @exclusivity(unchecked) public var randomState: UInt64 = 0x9E37_79B9_7F4A_7C15
@@ -73,7 +77,11 @@ public final class LoopContext: @unchecked Sendable {
     @exclusivity(unchecked) public var trackingReader = 0
 
     /// Wall clock (ms) read once at the start of each batch of requests.
-    @exclusivity(unchecked) public var nowMs: Int64 = 0
+    @exclusivity(unchecked) @usableFromInline var _nowMs: Int64 = 0
+    @inlinable public var nowMs: Int64 {
+        @inline(__always) get { _nowMs }
+        @inline(__always) set { _nowMs = newValue }
+    }
 
     public init(index: Int, commandCount: Int) {
         self.index = index

@@ -56,8 +56,17 @@ public final class ServerContext: @unchecked Sendable {
     public let stats = ServerStats()
     public let slowlog = SlowLog()
     /// `client-output-buffer-limit`, parsed (normal and pubsub classes).
-    public var outputLimits: OutputLimits { outputLimitsState.withLock { $0 } }
-    let outputLimitsState = Locked(OutputLimits())
+    /// Read on every delivery to a subscriber, so kept in atomics (no lock).
+    public var outputLimits: OutputLimits {
+        get { OutputLimits(normal: limitWords.normal.limit, pubsub: limitWords.pubsub.limit) }
+        set { limitWords.normal.limit = newValue.normal; limitWords.pubsub.limit = newValue.pubsub }
+    }
+    @usableFromInline let limitWords = (normal: AtomicLimit(), pubsub: AtomicLimit())
+
+    /// The limit of one class.
+    @inlinable public func outputLimit(pubsub: Bool) -> OutputLimits.Limit {
+        pubsub ? limitWords.pubsub.limit : limitWords.normal.limit
+    }
     /// Channel and pattern subscriptions.
     public let pubsub = PubSubRegistry()
     /// Client-side caching: prefixes, invalidation delivery, counts.
@@ -176,11 +185,33 @@ public final class PushFrame: @unchecked Sendable {
     public init(invalidation: Invalidation) { self.bytes = []; self.invalidation = invalidation }
 }
 
+/// One class's output limit in atomics: read by every delivery, written by CONFIG SET.
+public final class AtomicLimit: @unchecked Sendable {
+    let hard = Atomic<Int>(0), soft = Atomic<Int>(0), seconds = Atomic<Int>(0)
+    init() {}
+    @usableFromInline var limit: OutputLimits.Limit {
+        get {
+            OutputLimits.Limit(hard: hard.load(ordering: .relaxed), soft: soft.load(ordering: .relaxed),
+                               seconds: seconds.load(ordering: .relaxed))
+        }
+        set {
+            hard.store(newValue.hard, ordering: .relaxed)
+            soft.store(newValue.soft, ordering: .relaxed)
+            seconds.store(newValue.seconds, ordering: .relaxed)
+        }
+    }
+}
+
 /// Output buffer limits by client class: bytes (0 = none) and seconds over soft.
 public struct OutputLimits: Sendable {
-    public struct Limit: Sendable { public var hard = 0, soft = 0, seconds = 0 }
+    public struct Limit: Sendable {
+        public var hard = 0, soft = 0, seconds = 0
+        public init(hard: Int = 0, soft: Int = 0, seconds: Int = 0) { self.hard = hard; self.soft = soft; self.seconds = seconds }
+    }
     public var normal = Limit()
     public var pubsub = Limit(hard: 32 * 1024 * 1024, soft: 8 * 1024 * 1024, seconds: 60)
+
+    public init(normal: Limit, pubsub: Limit) { self.normal = normal; self.pubsub = pubsub }
 
     /// Parses CONFIG GET's form: `normal 0 0 0 slave … pubsub 33554432 8388608 60`.
     public init(_ text: String = "") {

@@ -36,9 +36,9 @@ extension ServerContext {
         config.onChange("notify-keyspace-events") { [unowned self] _ in
             notifyMask.store(config.notifyKeyspaceEventMask, ordering: .relaxed)
         }
-        outputLimitsState.withLock { $0 = OutputLimits(config.string("client-output-buffer-limit") ?? "") }
+        outputLimits = OutputLimits(config.string("client-output-buffer-limit") ?? "")
         config.onChange("client-output-buffer-limit") { [unowned self] value in
-            outputLimitsState.withLock { $0 = OutputLimits(value) }
+            outputLimits = OutputLimits(value)
         }
         keyspace.onExpired = { [unowned self] shard, db, key in
             keyspaceEvent(.expired, "expired", key, db: db)

@@ -43,13 +43,29 @@ enum PublishCommand {
 
     /// `*N` followed by bulk strings.
     static func frameBytes(_ parts: [[UInt8]]) -> [UInt8] {
-        var out = Array("*\(parts.count)\r\n".utf8)
+        var out: [UInt8] = []
+        out.reserveCapacity(parts.reduce(16) { $0 + $1.count + 16 })
+        appendHeader(&out, 0x2A, parts.count)
         for p in parts {
-            out += Array("$\(p.count)\r\n".utf8)
-            out += p
-            out += [13, 10]
+            appendHeader(&out, 0x24, p.count)
+            out.append(contentsOf: p)
+            out.append(13); out.append(10)
         }
         return out
+    }
+
+    /// `*N\r\n` / `$N\r\n` without building a String.
+    static func appendHeader(_ out: inout [UInt8], _ marker: UInt8, _ n: Int) {
+        out.append(marker)
+        var digits: (UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8,
+                     UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8) =
+            (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
+        withUnsafeMutableBytes(of: &digits) { buffer in
+            var v = n, i = buffer.count
+            repeat { i -= 1; buffer[i] = UInt8(48 + v % 10); v /= 10 } while v > 0
+            out.append(contentsOf: buffer[i...])
+        }
+        out.append(13); out.append(10)
     }
 }
 
