@@ -55,14 +55,14 @@ public final class SwiftletServer: @unchecked Sendable {
         context.installPubSub()
         context.installKeyInterest()
         let context = self.context
-        configuration.onChange("maxmemory") { [weak context] value in
-            guard let context = context, let limit = Int(value), limit != 0 else { return }
+        configuration.onChange("maxmemory") { [unowned context] value in
+            guard let limit = Int(value), limit != 0 else { return }
             let used = context.usedMemory
             if limit < used {
                 context.log(.warning, "WARNING: the new maxmemory value set via CONFIG SET (\(limit)) is smaller than the current memory usage (\(used)). This will result in key eviction and/or the inability to accept new write commands depending on the maxmemory-policy.")
             }
         }
-        configuration.onChange("maxmemory-policy") { [weak context] _ in context?.evictor.clearPool() }
+        configuration.onChange("maxmemory-policy") { [unowned context] _ in context.evictor.clearPool() }
     }
 
     /// Binds the listening sockets and starts the event loops. `port` and
@@ -80,15 +80,22 @@ public final class SwiftletServer: @unchecked Sendable {
                           tcpKeepAlive: configuration.tcpKeepalive)
         let network = self.network
         let eventLoops = network.loops
+        // Unretained views of the loops (kept alive by `eventLoops`, captured
+        // below): a fan-out calls this once per subscriber, and retaining the
+        // target loop each time was measurable.
+        let targets = eventLoops.map { Unmanaged.passUnretained($0) }
         context.deliver = { subscriber, frame, fromLoop in
-            guard subscriber.loop >= 0 && subscriber.loop < eventLoops.count else { return }
-            let target = eventLoops[subscriber.loop]
-            // Same loop (the publisher's thread): write at once, so a client
-            // subscribed to its own channel sees the message before PUBLISH's reply.
-            if subscriber.loop == fromLoop {
-                target.deliverNow(fd: subscriber.fd, id: subscriber.clientId, payload: frame)
-            } else {
-                target.post(fd: subscriber.fd, id: subscriber.clientId, payload: frame)
+            guard subscriber.loop >= 0 && subscriber.loop < targets.count else { return }
+            withExtendedLifetime(eventLoops) {
+                targets[subscriber.loop]._withUnsafeGuaranteedRef { target in
+                    // Same loop (the publisher's thread): write at once, so a client
+                    // subscribed to its own channel sees the message before PUBLISH's reply.
+                    if subscriber.loop == fromLoop {
+                        target.deliverNow(fd: subscriber.fd, id: subscriber.clientId, payload: frame)
+                    } else {
+                        target.post(fd: subscriber.fd, id: subscriber.clientId, payload: frame)
+                    }
+                }
             }
         }
         handler.closeOnLoop = { loop, id in

@@ -84,7 +84,10 @@ public final class CommandSpec: @unchecked Sendable {
     public let arguments: [ArgumentSpec]
     public let handler: CommandHandler?
     @exclusivity(unchecked) public private(set) var subcommands: [CommandSpec] = []
-    public weak var parent: CommandSpec?
+    // unowned(unsafe), not weak: a weak reference gives the parent a side
+    // table, and then every retain of it takes the slow path. Parents own
+    // their subcommands, so they outlive them.
+    public unowned(unsafe) var parent: CommandSpec?
     /// Dense index used by per-loop statistics arrays.
     @exclusivity(unchecked) public internal(set) var id: Int = 0
 

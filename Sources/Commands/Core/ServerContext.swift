@@ -58,14 +58,23 @@ public final class ServerContext: @unchecked Sendable {
     /// `client-output-buffer-limit`, parsed (normal and pubsub classes).
     /// Read on every delivery to a subscriber, so kept in atomics (no lock).
     public var outputLimits: OutputLimits {
-        get { OutputLimits(normal: limitWords.normal.limit, pubsub: limitWords.pubsub.limit) }
-        set { limitWords.normal.limit = newValue.normal; limitWords.pubsub.limit = newValue.pubsub }
+        get { OutputLimits(normal: outputLimit(pubsub: false), pubsub: outputLimit(pubsub: true)) }
+        set {
+            normalLimit.hard.store(newValue.normal.hard, ordering: .relaxed)
+            normalLimit.soft.store(newValue.normal.soft, ordering: .relaxed)
+            normalLimit.seconds.store(newValue.normal.seconds, ordering: .relaxed)
+            pubsubLimit.hard.store(newValue.pubsub.hard, ordering: .relaxed)
+            pubsubLimit.soft.store(newValue.pubsub.soft, ordering: .relaxed)
+            pubsubLimit.seconds.store(newValue.pubsub.seconds, ordering: .relaxed)
+        }
     }
-    @usableFromInline let limitWords = (normal: AtomicLimit(), pubsub: AtomicLimit())
+    /// Stored inline (not as objects) so reading them retains nothing.
+    @usableFromInline let normalLimit = AtomicLimit()
+    @usableFromInline let pubsubLimit = AtomicLimit()
 
     /// The limit of one class.
     @inlinable public func outputLimit(pubsub: Bool) -> OutputLimits.Limit {
-        pubsub ? limitWords.pubsub.limit : limitWords.normal.limit
+        pubsub ? pubsubLimit.value : normalLimit.value
     }
     /// Channel and pattern subscriptions.
     public let pubsub = PubSubRegistry()
@@ -186,19 +195,12 @@ public final class PushFrame: @unchecked Sendable {
 }
 
 /// One class's output limit in atomics: read by every delivery, written by CONFIG SET.
-public final class AtomicLimit: @unchecked Sendable {
-    let hard = Atomic<Int>(0), soft = Atomic<Int>(0), seconds = Atomic<Int>(0)
+public struct AtomicLimit: ~Copyable, @unchecked Sendable {
+    public let hard = Atomic<Int>(0), soft = Atomic<Int>(0), seconds = Atomic<Int>(0)
     init() {}
-    @usableFromInline var limit: OutputLimits.Limit {
-        get {
-            OutputLimits.Limit(hard: hard.load(ordering: .relaxed), soft: soft.load(ordering: .relaxed),
-                               seconds: seconds.load(ordering: .relaxed))
-        }
-        set {
-            hard.store(newValue.hard, ordering: .relaxed)
-            soft.store(newValue.soft, ordering: .relaxed)
-            seconds.store(newValue.seconds, ordering: .relaxed)
-        }
+    @inlinable public var value: OutputLimits.Limit {
+        OutputLimits.Limit(hard: hard.load(ordering: .relaxed), soft: soft.load(ordering: .relaxed),
+                           seconds: seconds.load(ordering: .relaxed))
     }
 }
 

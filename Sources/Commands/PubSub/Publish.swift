@@ -29,7 +29,9 @@ enum PublishCommand {
         let (exact, patterns) = server.pubsub.receivers(of: name, shard: shard)
         var receivers = 0
         if !exact.isEmpty {
-            let frame = PushFrame(frameBytes([shard ? "smessage" : "message"].map { Array($0.utf8) } + [name, Array(message)]))
+            let kind: StaticString = shard ? "smessage" : "message"
+            let frame = PushFrame(messageFrame(UnsafeRawBufferPointer(start: kind.utf8Start, count: kind.utf8CodeUnitCount),
+                                               channel, message))
             for s in exact { server.deliver(s, frame, fromLoop) }
             receivers += exact.count
         }
@@ -39,6 +41,21 @@ enum PublishCommand {
             receivers += subscribers.count
         }
         return receivers
+    }
+
+    /// `*3` + kind + channel + message in one allocation (the common case:
+    /// built once per PUBLISH, whatever the number of subscribers).
+    static func messageFrame(_ kind: UnsafeRawBufferPointer, _ channel: UnsafeRawBufferPointer,
+                             _ message: UnsafeRawBufferPointer) -> [UInt8] {
+        var out: [UInt8] = []
+        out.reserveCapacity(kind.count + channel.count + message.count + 48)
+        out.append(0x2A); out.append(0x33); out.append(13); out.append(10)
+        for part in [kind, channel, message] {
+            appendHeader(&out, 0x24, part.count)
+            out.append(contentsOf: part)
+            out.append(13); out.append(10)
+        }
+        return out
     }
 
     /// `*N` followed by bulk strings.
