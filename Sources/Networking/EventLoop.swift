@@ -185,9 +185,16 @@ public final class EventLoop<Handler: ConnectionHandler>: @unchecked Sendable {
 
     /// Delivers `payload` now; only from this loop's own thread.
     public func deliverNow(fd: Int32, id: Int, payload: AnyObject) {
-        guard Int(fd) < slots.count, let connection = slots[Int(fd)], connection.id == id, !connection.closed else { return }
-        handler.deliver(session(of: connection), connection, payload)
-        if !connection.flushScheduled { connection.flushScheduled = true; pendingFlush.append(fd) }
+        guard Int(fd) < slots.count, let slot = slots[Int(fd)].map(Unmanaged.passUnretained) else { return }
+        // The slot keeps the connection (and it the session) alive for the
+        // whole call: no retain per delivered message.
+        slot._withUnsafeGuaranteedRef { connection in
+            guard connection.id == id, !connection.closed, let session = connection.session else { return }
+            session._withUnsafeGuaranteedRef { object in
+                handler.deliver(unsafeDowncast(object, to: Handler.Session.self), connection, payload)
+            }
+            if !connection.flushScheduled { connection.flushScheduled = true; pendingFlush.append(fd) }
+        }
     }
 
     func drainOutbox() {

@@ -104,7 +104,9 @@ final class ServerHandler: ConnectionHandler, @unchecked Sendable {
     /// Redis's output buffer limit check for the client's class.
     func enforceOutputLimit(_ client: Client, _ connection: Connection) {
         let pending = connection.output.pending
-        if client.outputOverLimit(pending: pending) { overLimit(client, connection, pending) }
+        // Read here, where `server` needs no retain (it would in Client).
+        let limits = server.outputLimit(pubsub: client.subscriptionCount > 0)
+        if client.outputOverLimit(pending: pending, limits: limits) { overLimit(client, connection, pending) }
     }
 
     func overLimit(_ client: Client, _ connection: Connection, _ pending: Int) {

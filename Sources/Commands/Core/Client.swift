@@ -147,13 +147,12 @@ public final class Client: @unchecked Sendable {
 }
 
 extension Client {
-    /// `client-output-buffer-limit` for this client's class (pubsub when it
-    /// has subscriptions): over the hard limit, or over the soft limit for
+    /// `client-output-buffer-limit` (`limits`: this client's class, pubsub
+    /// when it has subscriptions): over the hard limit, or over the soft limit for
     /// longer than its seconds. Kept in this module because fields marked
     /// `@exclusivity(unchecked)` are checked anyway when another module
     /// touches them directly.
-    public func outputOverLimit(pending: Int) -> Bool {
-        let limits = server.outputLimit(pubsub: subscriptionCount > 0)
+    public func outputOverLimit(pending: Int, limits: OutputLimits.Limit) -> Bool {
         if limits.hard > 0 && pending > limits.hard { return true }
         if limits.soft > 0 && pending > limits.soft {
             let now = loop.nowMs
