@@ -110,6 +110,7 @@ public final class EventLoop<Handler: ConnectionHandler>: @unchecked Sendable {
     // MARK: the loop
 
     func run() {
+        cs_set_current_loop(Int32(index))
         var events = [UInt32](repeating: 0, count: 256)
         var tokens = [UInt64](repeating: 0, count: 256)
         nextTickMs = cs_monotonic_us() / 1000 + Int64(tickIntervalMs)

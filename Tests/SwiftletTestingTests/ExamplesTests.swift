@@ -1,5 +1,6 @@
 import XCTest
 import TestSupport
+import SwiftletTesting
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -15,6 +16,25 @@ import Glibc
 final class ExamplesTests: XCTestCase {
     func testCacheAsideExample() throws {
         try runExample("CacheAside")
+    }
+
+    /// Examples/InvalidationDemo: the Python API + worker + SQLite scenario
+    /// (every path: hit, miss, updates, invalidation by event, stampede,
+    /// expiry, L1 kept fresh by tracking) and the redis-py checks, against an
+    /// in-process Swiftlet on the real clock (the scenario waits for a TTL).
+    func testInvalidationDemo() async throws {
+        if let skip = getenv("SWIFTLET_SKIP_EXAMPLES"), String(cString: skip) == "1" {
+            throw XCTSkip("SWIFTLET_SKIP_EXAMPLES=1")
+        }
+        guard ReferenceRedis.findExecutable("python3") != nil else { throw XCTSkip("python3 is not on PATH") }
+        let script = ExamplesTests.packageRoot + "/Examples/InvalidationDemo/ci.sh"
+        try await withTestServer(TestServer.Options(clock: .real)) { server in
+            let result = Subprocess.run(["env", "REDIS_PORT=\(server.port)", "bash", script], timeoutSeconds: 300)
+            if result.status == 77 { throw XCTSkip("no Python 3.10+ for redis-py 8") }
+            if result.status != 0 || result.timedOut {
+                XCTFail("Examples/InvalidationDemo/ci.sh \(result.timedOut ? "timed out" : "exited with \(result.status)"):\n\(result.output)\n\(result.error)")
+            }
+        }
     }
 
     func runExample(_ name: String) throws {

@@ -28,6 +28,17 @@ extern __thread int cs_holds_all_shards __attribute__((tls_model("initial-exec")
 static inline int cs_thread_holds_all_shards(void) { return cs_holds_all_shards; }
 static inline void cs_set_thread_holds_all_shards(int held) { cs_holds_all_shards = held; }
 
+/// The event loop this thread runs (-1: not a loop thread), so code far
+/// from the loop can tell whether a client lives on the current thread.
+extern __thread int cs_loop_index __attribute__((tls_model("initial-exec")));
+static inline int cs_current_loop(void) { return cs_loop_index; }
+static inline void cs_set_current_loop(int index) { cs_loop_index = index; }
+
+/// The id of the client whose command this thread is running (0: none).
+extern __thread long cs_client_id __attribute__((tls_model("initial-exec")));
+static inline long cs_current_client(void) { return cs_client_id; }
+static inline void cs_set_current_client(long id) { cs_client_id = id; }
+
 static inline void cs_random_bytes(void *p, size_t n) { (void)getrandom(p, n, 0); }
 
 static inline int cs_epoll_create(void) { return epoll_create1(EPOLL_CLOEXEC); }

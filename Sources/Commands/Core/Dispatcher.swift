@@ -22,6 +22,8 @@ public final class Dispatcher: @unchecked Sendable {
         case .skipping: break
         }
         client.commandFailed = false
+        // Lets code far from the client (tracking) know whose command runs.
+        cs_set_current_client(client.id)
         if let intercept = server.intercept, intercept(client, args) != .proceed {
             // An embedder (the test fixture) answered or dropped the command.
         } else {

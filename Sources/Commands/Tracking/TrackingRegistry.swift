@@ -1,4 +1,5 @@
 import Sync
+import CSystem
 import RESP
 import Storage
 import PubSub
@@ -197,6 +198,11 @@ public final class TrackingRegistry: @unchecked Sendable {
 
     /// Sends an invalidation to `c`, or to its REDIRECT client. `keysFrame`
     /// is the RESP array of keys; nil means "everything" (a null).
+    ///
+    /// A receiver on this thread's loop gets it at once, as Redis appends it
+    /// at once: by the time the writer sees its reply, the reader's copy is
+    /// already invalid. Only the client whose command is running waits
+    /// (through its loop's outbox), so its reply comes first.
     func send(to c: Client, keysFrame: [UInt8]?, server: ServerContext) {
         var target = c
         let redirect = c.trackingRedirectId.load(ordering: .relaxed)
@@ -212,8 +218,9 @@ public final class TrackingRegistry: @unchecked Sendable {
             }
             target = r
         }
+        let here = target.id == Int(cs_current_client()) ? -1 : Int(cs_current_loop())
         server.deliver(target.subscriberHandle,
-                       PushFrame(invalidation: Invalidation(keys: keysFrame, redirected: redirect != 0)), -1)
+                       PushFrame(invalidation: Invalidation(keys: keysFrame, redirected: redirect != 0)), here)
     }
 
     /// The RESP array of key names an invalidation carries.
