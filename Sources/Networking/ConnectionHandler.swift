@@ -36,6 +36,9 @@ public protocol ConnectionHandler: AnyObject {
     func beginBatch(loop: Int)
     /// Called after each batch with the bytes read and written, for statistics.
     func endBatch(_ session: Session, _ connection: Connection, read: Int, written: Int)
+    /// Output written outside a batch (delivered messages, a socket that
+    /// became writable again), for statistics.
+    func wrote(_ session: Session, _ connection: Connection, bytes: Int)
     /// Periodic work (`hz` times a second) on loop `loop`.
     func tick(loop: Int)
     /// Called before the loop sleeps; returns the longest it may sleep in ms (-1: no limit).

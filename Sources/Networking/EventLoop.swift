@@ -166,7 +166,8 @@ public final class EventLoop<Handler: ConnectionHandler>: @unchecked Sendable {
             readAndProcess(connection, session)
         }
         if events & cs_EPOLLOUT_() != 0, !connection.closed {
-            flush(connection, session, final: false)
+            let written = flush(connection, session, final: false)
+            if !connection.closed { handler.wrote(session, connection, bytes: written) }
         }
     }
 
@@ -213,7 +214,9 @@ public final class EventLoop<Handler: ConnectionHandler>: @unchecked Sendable {
         for fd in fds {
             guard Int(fd) < slots.count, let connection = slots[Int(fd)] else { continue }
             connection.flushScheduled = false
-            flush(connection, session(of: connection), final: false)
+            let session = session(of: connection)
+            let written = flush(connection, session, final: false)
+            if !connection.closed { handler.wrote(session, connection, bytes: written) }
         }
     }
 

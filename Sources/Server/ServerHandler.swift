@@ -104,6 +104,7 @@ final class ServerHandler: ConnectionHandler, @unchecked Sendable {
     /// Redis's output buffer limit check for the client's class.
     func enforceOutputLimit(_ client: Client, _ connection: Connection) {
         let pending = connection.output.pending
+        client.outputBufferBytes.store(pending, ordering: .relaxed)
         // Read here, where `server` needs no retain (it would in Client).
         let limits = server.outputLimit(pubsub: client.subscriptionCount > 0)
         if client.outputOverLimit(pending: pending, limits: limits) { overLimit(client, connection, pending) }
@@ -163,6 +164,11 @@ final class ServerHandler: ConnectionHandler, @unchecked Sendable {
             connection.closeAfterReply = true
             client.kill()
         }
+    }
+
+    func wrote(_ client: Client, _ connection: Connection, bytes: Int) {
+        client.loop.netOutputBytes.add(bytes)
+        client.outputBufferBytes.store(connection.output.pending, ordering: .relaxed)
     }
 
     func tick(loop: Int) {

@@ -77,4 +77,36 @@ final class PubSubTests: XCTestCase {
         let list = try publisher.call("CLIENT", "LIST").string ?? ""
         XCTAssertEqual(list.split(separator: "\n").count, 2)
     }
+
+    /// Bytes delivered to subscribers count in `total_net_output_bytes`, and
+    /// a subscriber that stops reading shows its backlog as `omem` in CLIENT
+    /// LIST although it never sends a command (as in Redis).
+    func testDeliveredBytesAreVisibleInStatsAndClientList() throws {
+        let s = try startServer()
+        defer { s.stop() }
+        let reader = try TestConnection(port: s.port)
+        try reader.send(command: ["SUBSCRIBE", "news"])
+        _ = try reader.readFrame()
+        let slow = try TestConnection(port: s.port)
+        var size: Int32 = 4096
+        setsockopt(slow.fd, SOL_SOCKET, SO_RCVBUF, &size, 4)
+        try slow.send(command: ["CLIENT", "SETNAME", "slow"])
+        _ = try slow.readFrame()
+        try slow.send(command: ["SUBSCRIBE", "news"])
+        _ = try slow.readFrame()
+        let publisher = try TestConnection(port: s.port)
+        let before = try publisher.info("stats", "total_net_output_bytes") ?? 0
+        let payload = String(repeating: "p", count: 8 * 1024)
+        // 12 MB: more than the kernel's socket buffers can absorb.
+        for _ in 0..<1500 {
+            _ = try publisher.call("PUBLISH", "news", payload)
+            _ = try reader.readFrame()
+        }
+        let after = try publisher.info("stats", "total_net_output_bytes") ?? 0
+        XCTAssertGreaterThan(after - before, 1500 * 8 * 1024, "delivered messages are output too")
+        let list = try publisher.call("CLIENT", "LIST").string ?? ""
+        let line = list.split(separator: "\n").first { $0.contains("name=slow ") } ?? ""
+        let omem = line.split(separator: " ").first { $0.hasPrefix("omem=") }.flatMap { Int($0.dropFirst(5)) } ?? 0
+        XCTAssertGreaterThan(omem, 1024 * 1024, String(line))
+    }
 }
