@@ -117,7 +117,7 @@ public final class Evictor: @unchecked Sendable {
     /// Samples keys from a few shards and keeps the best-scored in the pool.
     private func refill(_ settings: EvictionSettings, nowMs: Int64) {
         let shards = keyspace.shards
-        let lruClock = UInt32(truncatingIfNeeded: nowMs / 1000) & Entry.lruMask
+        let lruClock = LRUClock.at(nowMs)
         var sampledAny = false
         // Visit shards starting at a random one; skip empty ones (bounded).
         var visited = 0
@@ -154,8 +154,7 @@ public final class Evictor: @unchecked Sendable {
     private func score(_ e: Entry, _ settings: EvictionSettings, lruClock: UInt32, nowMs: Int64) -> UInt64 {
         switch settings.policy {
         case .lru:
-            let lru = e.lru
-            return UInt64(lruClock >= lru ? lruClock - lru : lruClock + (Entry.lruMask - lru))
+            return UInt64(LRUClock.idleTicks(e.lru, now: lruClock))
         case .lfu:
             return UInt64(255 - LFU.decayed(e.lru, nowMs: nowMs, decayTime: settings.lfuDecayTime))
         case .ttl:

@@ -89,8 +89,6 @@ public final class Keyspace: @unchecked Sendable {
         return try body()
     }
 
-    /// The LRU clock Redis keeps: seconds, 24 bits.
-    @inlinable public var lruClock: UInt32 {
-        UInt32(truncatingIfNeeded: clock.milliseconds / 1000) & Entry.lruMask
-    }
+    /// The 24-bit LRU clock now (see `LRUClock`).
+    @inlinable public var lruClock: UInt32 { LRUClock.at(clock.milliseconds) }
 }

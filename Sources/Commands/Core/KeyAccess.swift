@@ -78,11 +78,11 @@ extension Client {
         return try body(&locked)
     }
 
-    /// The access word for a key created now: the 24-bit LRU clock (seconds),
+    /// The access word for a key created now: the 24-bit LRU clock (`LRUClock`),
     /// or under an LFU policy the initial LFU word (minutes << 8 | 5).
     @inlinable public var lruClock: UInt32 {
         if server.config.maxmemoryPolicy.usesLFU { return LFU.initialWord(loop.nowMs) }
-        return UInt32(truncatingIfNeeded: loop.nowMs / 1000) & Entry.lruMask
+        return LRUClock.at(loop.nowMs)
     }
 
     /// Refreshes a key's access data on lookup: the LRU clock, or under an
@@ -94,7 +94,7 @@ extension Client {
             let counter = LFU.increment(decayed, logFactor: config.lfuLogFactor, random: loop.nextRandomUnit())
             e.lru = LFU.minutes(loop.nowMs) << 8 | counter
         } else {
-            e.lru = UInt32(truncatingIfNeeded: loop.nowMs / 1000) & Entry.lruMask
+            e.lru = LRUClock.at(loop.nowMs)
         }
     }
 

@@ -80,11 +80,7 @@ enum ObjectCommand {
     }
 
     /// Seconds since last access from the 24-bit LRU clock (which wraps).
-    static func idleSeconds(_ e: Entry, clock: UInt32) -> Int {
-        let lru = e.lru
-        if clock >= lru { return Int(clock - lru) }
-        return Int(clock) + Int(Entry.lruMask - lru)
-    }
+    static func idleSeconds(_ e: Entry, clock: UInt32) -> Int { LRUClock.idleSeconds(e.lru, now: clock) }
 }
 
 /// Names of container encodings; filled in by the data-type commands.
