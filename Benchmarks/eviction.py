@@ -10,7 +10,8 @@ For allkeys-lru and allkeys-lfu it reports hit ratios
       10% of the keys, then corrected after a trial run), which compares the
       policies themselves;
 plus exact LRU and exact LFU simulated on the same trace, and a run whose
-popularity shifts halfway. Writes Benchmarks/results/eviction.md.
+popularity shifts halfway, and used_memory/RSS against maxmemory under
+sustained writes (100 MB). Writes Benchmarks/results/eviction.md.
 """
 import argparse, os, socket, subprocess, sys, tempfile, time
 
@@ -77,6 +78,27 @@ def run(argv, maxmemory, policy, args, shift=False):
         s.stop()
 
 
+def sustained(argv, limit_mb=100):
+    """Sustained SETs of new keys under maxmemory (allkeys-lru): used_memory and
+    RSS relative to maxmemory, sampled every second while eviction runs."""
+    s = Server(argv, ["--maxmemory", f"{limit_mb}mb", "--maxmemory-policy", "allkeys-lru"])
+    try:
+        bench = subprocess.Popen(["redis-benchmark", "-p", str(s.port), "-t", "set", "-r", "20000000", "-d", "100",
+                                  "-n", "5000000", "-P", "16", "-c", "50", "-q"],
+                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        limit = limit_mb * 1024 * 1024
+        time.sleep(6)  # fill to the limit first
+        used, rss = [], []
+        for _ in range(6):
+            used.append(s.field("used_memory") / limit)
+            rss.append(s.rss() / limit)
+            time.sleep(1)
+        bench.wait()
+        return {"used_min": min(used), "used_max": max(used), "rss_max": max(rss), "evicted": s.field("evicted_keys")}
+    finally:
+        s.stop()
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--swiftlet", default=os.path.join(ROOT, ".build/release/swiftlet-server"))
@@ -127,6 +149,11 @@ def main():
              "| server | used_memory / maxmemory | RSS / maxmemory |\n|---|---:|---:|\n")
     for label, res, limit in [("redis lru", rows[0][1], redis_limit), ("swiftlet lru (equal bytes)", rows[0][2], redis_limit)]:
         text += f"| {label} | {res['used'] / limit:.3f} | {res['rss'] / limit:.2f} |\n"
+    text += "\nSustained SETs of new 100-byte values (redis-benchmark -P 16 -c 50 -r 20M) under maxmemory 100mb, allkeys-lru, sampled every second once full:\n\n"
+    text += "| server | used_memory / maxmemory (min-max) | RSS / maxmemory (max) | evicted keys |\n|---|---:|---:|---:|\n"
+    for label, argv in [("redis", [args.redis]), ("swiftlet", [args.swiftlet])]:
+        r = sustained(argv)
+        text += f"| {label} | {r['used_min']:.4f}-{r['used_max']:.4f} | {r['rss_max']:.3f} | {r['evicted']} |\n"
     print(text)
     os.makedirs(os.path.join(ROOT, "Benchmarks/results"), exist_ok=True)
     with open(os.path.join(ROOT, "Benchmarks/results/eviction.md"), "w") as f:
