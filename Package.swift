@@ -11,6 +11,8 @@ let package = Package(
     products: [
         .library(name: "Swiftlet", targets: ["Swiftlet"]),
         .library(name: "SwiftletTesting", targets: ["SwiftletTesting"]),
+        // Fuzz target bodies, for Tests/Fuzz (libFuzzer) and the regression tests.
+        .library(name: "SwiftletFuzzHarness", targets: ["FuzzHarness"]),
         .executable(name: "swiftlet-server", targets: ["swiftlet-server"]),
     ],
     targets: [
@@ -24,8 +26,9 @@ let package = Package(
         .target(name: "Swiftlet", dependencies: ["CSystem", "RESP", "Storage", "Commands", "Networking", "Sync"], path: "Sources/Server"),
         .target(name: "SwiftletTesting", dependencies: ["Swiftlet", "Commands", "RESP", "Storage", "Sync", "Networking"], path: "Sources/Testing"),
         .target(name: "TestSupport", path: "Sources/TestSupport"),
+        .target(name: "FuzzHarness", dependencies: ["RESP", "Commands", "Swiftlet"], path: "Sources/FuzzHarness"),
         .executableTarget(name: "swiftlet-server", dependencies: ["Swiftlet"], path: "Sources/swiftlet-server"),
-        .testTarget(name: "SwiftletTests", dependencies: ["Swiftlet", "RESP", "Storage", "Commands", "Sync", "TestSupport"], path: "Tests/SwiftletTests"),
+        .testTarget(name: "SwiftletTests", dependencies: ["Swiftlet", "RESP", "Storage", "Commands", "Sync", "TestSupport", "FuzzHarness"], path: "Tests/SwiftletTests"),
         .testTarget(name: "SwiftletTestingTests", dependencies: ["SwiftletTesting", "TestSupport"], path: "Tests/SwiftletTestingTests"),
         .testTarget(
             name: "ConformanceTests", dependencies: ["Swiftlet", "Commands", "TestSupport", "RESP"], path: "Conformance",

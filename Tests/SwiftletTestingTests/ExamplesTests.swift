@@ -27,7 +27,7 @@ final class ExamplesTests: XCTestCase {
             throw XCTSkip("SWIFTLET_SKIP_EXAMPLES=1")
         }
         guard ReferenceRedis.findExecutable("python3") != nil else { throw XCTSkip("python3 is not on PATH") }
-        let script = ExamplesTests.packageRoot + "/Examples/InvalidationDemo/ci.sh"
+        let script = packageRoot + "/Examples/InvalidationDemo/ci.sh"
         try await withTestServer(TestServer.Options(clock: .real)) { server in
             let result = Subprocess.run(["env", "REDIS_PORT=\(server.port)", "bash", script], timeoutSeconds: 300)
             if result.status == 77 { throw XCTSkip("no Python 3.10+ for redis-py 8") }
@@ -44,7 +44,7 @@ final class ExamplesTests: XCTestCase {
         guard ReferenceRedis.findExecutable("swift") != nil else {
             throw XCTSkip("swift is not on PATH")
         }
-        let root = ExamplesTests.packageRoot
+        let root = packageRoot
         let package = root + "/Examples/" + name
         let scratch = ExamplesTests.scratchDirectory(root: root) + "/examples/" + name
         let command = ["swift", "test", "--package-path", package, "--scratch-path", scratch]
@@ -80,13 +80,6 @@ final class ExamplesTests: XCTestCase {
             }
             if !name.hasPrefix(".") { unlink(scratch + "/" + name + "/debug/description.json") }
         }
-    }
-
-    /// The root package: this file is `<root>/Tests/SwiftletTestingTests/ExamplesTests.swift`.
-    static var packageRoot: String {
-        var parts = "\(#filePath)".split(separator: "/", omittingEmptySubsequences: false)
-        parts.removeLast(3)
-        return parts.joined(separator: "/")
     }
 
     /// The scratch directory of the running build (the test binary lives in
