@@ -48,7 +48,23 @@ public final class Connection {
         @inline(__always) set { _authenticated = newValue }
     }
 
+    /// Set while requests wait because too many replies are unwritten.
+    @exclusivity(unchecked) var outputPaused = false
+
     static let initialInput = 16 * 1024
+
+    /// A client that sends requests but does not read its replies must not
+    /// make the server's memory grow without bound. Once this many reply
+    /// bytes are unwritten, the loop stops running that client's requests
+    /// (it keeps reading them, so a client that writes its whole pipeline
+    /// before reading cannot deadlock; `client-query-buffer-limit` bounds
+    /// that input), and resumes when the client has read all but
+    /// `outputResumeBytes`. Redis has no such pause: with its default
+    /// unlimited `client-output-buffer-limit normal`, the buffer just grows.
+    /// 32 MB matches the default pubsub hard limit: far above what any
+    /// well-behaved pipeline keeps unread, so throughput never sees it.
+    static let outputPauseBytes = 32 * 1024 * 1024
+    static let outputResumeBytes = 4 * 1024 * 1024
 
     init(fd: Int32, id: Int, peer: String, local: String) {
         self.fd = fd

@@ -168,6 +168,11 @@ public final class EventLoop<Handler: ConnectionHandler>: @unchecked Sendable {
         if events & cs_EPOLLOUT_() != 0, !connection.closed {
             let written = flush(connection, session, final: false)
             if !connection.closed { handler.wrote(session, connection, bytes: written) }
+            // The client read enough of its replies: run its waiting requests.
+            if connection.outputPaused && !connection.closed && connection.output.pending <= Connection.outputResumeBytes {
+                connection.outputPaused = false
+                process(connection, session, bytesRead: 0)
+            }
         }
     }
 
@@ -285,13 +290,31 @@ public final class EventLoop<Handler: ConnectionHandler>: @unchecked Sendable {
         process(c, session, bytesRead: n)
     }
 
-    /// Parses and runs every complete request in the input buffer, then writes.
+    /// Parses and runs every complete request in the input buffer, then
+    /// writes; pauses while the client leaves too many replies unread.
     func process(_ c: Connection, _ session: Handler.Session, bytesRead: Int) {
         handler.beginBatch(loop: index)
+        var written = 0
+        while true {
+            runRequests(c, session)
+            c.shrinkInputIfIdle()
+            written += flush(c, session, final: false)
+            // Paused, but the socket took everything: no EPOLLOUT will come.
+            guard c.outputPaused, !c.closed, c.output.pending <= Connection.outputResumeBytes else { break }
+            c.outputPaused = false
+        }
+        if !c.closed { handler.endBatch(session, c, read: bytesRead, written: written) }
+    }
+
+    /// Runs the complete requests in the input buffer, up to a request that
+    /// must wait, a close, or too much unwritten output.
+    @inline(__always)
+    func runRequests(_ c: Connection, _ session: Handler.Session) {
         var stop = false
         while !stop && !c.closeAfterReply {
             let available = c.inputEnd - c.inputStart
             if available == 0 { break }
+            if c.output.pending > Connection.outputPauseBytes { c.outputPaused = true; break }
             c.parser.authenticated = c.authenticated
             let start = c.input + c.inputStart
             switch c.parser.parse(UnsafeRawPointer(start), available: available) {
@@ -338,9 +361,6 @@ public final class EventLoop<Handler: ConnectionHandler>: @unchecked Sendable {
                 stop = true
             }
         }
-        c.shrinkInputIfIdle()
-        let written = flush(c, session, final: false)
-        if !c.closed { handler.endBatch(session, c, read: bytesRead, written: written) }
     }
 
     func retryWaiting() {

@@ -36,7 +36,7 @@ final class ServerHandler: ConnectionHandler, @unchecked Sendable {
         }
         // Redis counts only 127.0.0.1 and ::1 as local (127.0.0.2 is refused).
         let local = connection.peerAddress.hasPrefix("127.0.0.1:") || connection.peerAddress.hasPrefix("::1:")
-        if server.config.protectedMode && server.config.requirepass == nil && !local {
+        if server.config.protectedMode && server.access.hasNoPassword && !local {
             connection.output.error(ServerHandler.deniedText)
             server.stats.rejectedConnections.add(1, ordering: .relaxed)
             return nil
@@ -63,7 +63,16 @@ final class ServerHandler: ConnectionHandler, @unchecked Sendable {
         }
         client.lastInteractionMs.store(loop.nowMs, ordering: .relaxed)
         dispatcher.execute(client, arguments)
-        connection.authenticated = client.authenticated
+        // The parser's size caps for unauthenticated clients follow Redis's
+        // authRequired, which a password set or removed meanwhile changes.
+        connection.authenticated = client.authenticated || !server.access.authRequired
+        // client-output-buffer-limit for the client's own replies (off by
+        // default for normal clients), checked per command as Redis does.
+        let limits = server.outputLimit(pubsub: client.subscriptionCount > 0)
+        if (limits.hard | limits.soft) != 0 && client.outputOverLimit(pending: connection.output.pending, limits: limits) {
+            overLimit(client, connection, connection.output.pending)
+            return .close
+        }
         return client.closeAfterReply ? .close : .done
     }
 

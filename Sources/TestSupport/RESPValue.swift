@@ -31,6 +31,8 @@ public indirect enum RESPValue: Equatable, CustomStringConvertible {
         }
     }
 
+    /// A bulk string's bytes.
+    public var bytes: [UInt8]? { if case .bulk(let b?) = self { return b }; return nil }
     public var int: Int? { if case .integer(let i) = self { return i }; return nil }
 
     public var elements: [RESPValue]? {

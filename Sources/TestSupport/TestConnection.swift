@@ -15,8 +15,12 @@ public final class TestConnection {
         public init(description: String) { self.description = description }
     }
 
-    public init(host: String = "127.0.0.1", port: Int) throws {
+    /// `receiveBuffer` shrinks the socket's receive buffer (SO_RCVBUF, set
+    /// before connecting) so that replies the test leaves unread pile up
+    /// in the server instead of in the kernel.
+    public init(host: String = "127.0.0.1", port: Int, receiveBuffer: Int32? = nil) throws {
         fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        if var size = receiveBuffer { setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, 4) }
         var address = sockaddr_in()
         address.sin_family = sa_family_t(AF_INET)
         address.sin_port = UInt16(port).bigEndian

@@ -128,7 +128,9 @@ public final class Client: @unchecked Sendable {
         self.address = address
         self.localAddress = localAddress
         self.createdAtMs = server.clock.milliseconds
-        self.authenticated = server.config.requirepass == nil
+        // As in Redis: a client that connects while the default user needs
+        // no password stays authenticated even if a password is set later.
+        self.authenticated = server.access.connectsAuthenticated
         lastInteractionMs.store(createdAtMs, ordering: .relaxed)
     }
 
@@ -152,9 +154,14 @@ extension Client {
     /// longer than its seconds. Kept in this module because fields marked
     /// `@exclusivity(unchecked)` are checked anyway when another module
     /// touches them directly.
+    ///
+    /// As in Redis, the first 16 KB of unwritten output (Redis's fixed
+    /// per-client reply buffer) do not count: only what a client leaves
+    /// unread beyond that is measured against the limits.
     public func outputOverLimit(pending: Int, limits: OutputLimits.Limit) -> Bool {
-        if limits.hard > 0 && pending > limits.hard { return true }
-        if limits.soft > 0 && pending > limits.soft {
+        let counted = pending - 16 * 1024
+        if limits.hard > 0 && counted > limits.hard { return true }
+        if limits.soft > 0 && counted > limits.soft {
             let now = loop.nowMs
             if softLimitSinceMs == 0 { softLimitSinceMs = now; return false }
             return now - softLimitSinceMs > Int64(limits.seconds) * 1000
