@@ -22,7 +22,7 @@ public enum CommandCatalog {
             TTLCommand.ttl, TTLCommand.pttl, TTLCommand.expiretime, TTLCommand.pexpiretime, PersistCommand.spec,
             // Connection
             PingCommand.ping, PingCommand.echo, QuitCommand.spec, ResetCommand.spec,
-            AuthCommand.spec, AuthCommand.hello, ClientCommand.spec,
+            AuthCommand.spec, AuthCommand.hello, ClientCommand.spec, AclCommand.spec,
             // Pub/Sub
             SubscribeCommand.subscribe, SubscribeCommand.unsubscribe, SubscribeCommand.psubscribe,
             SubscribeCommand.punsubscribe, SubscribeCommand.ssubscribe, SubscribeCommand.sunsubscribe,

@@ -75,4 +75,74 @@ final class AccessTests: XCTestCase {
             }
         }
     }
+
+    /// Passwords given to AUTH, HELLO AUTH, ACL SETUSER and CONFIG SET
+    /// requirepass never show in SLOWLOG (Redis's "(redacted)" in the same
+    /// places), CLIENT LIST, INFO or the log file, even at debug level.
+    func testSecretsStayOutOfSlowlogClientListInfoAndLog() throws {
+        guard let redis = ReferenceRedis.start(extraArguments: ["--slowlog-log-slower-than", "0"]) else {
+            throw XCTSkip("redis-server not installed")
+        }
+        defer { redis.stop() }
+        // The executable, so that its whole log (start-up to shutdown) is read.
+        let port = ReferenceRedis.freePort()
+        let server = try ServerProcess([ServerProcess.swiftletExecutable, "--port", String(port), "--bind", "127.0.0.1",
+                                        "--slowlog-log-slower-than", "0", "--loglevel", "debug"])
+        XCTAssertTrue(server.waitForLog("Ready to accept connections"), server.log)
+        let secrets = ["first-secret", "second-secret", "third-secret", "wrong-secret"]
+        let script: [[String]] = [
+            ["ACL", "SETUSER", "default", ">first-secret"], ["AUTH", "wrong-secret"], ["AUTH", "first-secret"],
+            ["HELLO", "2", "AUTH", "default", "first-secret", "SETNAME", "app"],
+            ["CONFIG", "SET", "requirepass", "second-secret", "maxmemory-samples", "5"],
+            ["AUTH", "default", "second-secret"], ["ACL", "SETUSER", "default", ">third-secret", "on"],
+            ["CONFIG", "SET", "requirepass", ""], ["ACL", "SETUSER", "default", "nopass"],
+        ]
+        var slowlogs: [[[String]]] = []
+        for port in [redis.port, port] {
+            let connection = try TestConnection(port: port)
+            XCTAssertEqual(try connection.call("SLOWLOG", "RESET"), .simple("OK"))
+            for command in script { _ = try connection.call(command) }
+            // Each entry: [id, time, duration, [arguments], peer, name]; keep the arguments.
+            let entries = try connection.call("SLOWLOG", "GET", "100").elements ?? []
+            slowlogs.append(entries.compactMap { $0.elements?[3].elements?.compactMap(\.string) }.filter { $0.first != "SLOWLOG" }.reversed())
+            for text in [try connection.call("CLIENT", "LIST").string ?? "", try connection.call("INFO", "everything").string ?? ""] {
+                for secret in secrets { XCTAssertFalse(text.contains(secret), "\(port): \(secret) in \(text)") }
+            }
+        }
+        XCTAssertEqual(slowlogs[1], slowlogs[0], "SLOWLOG arguments differ from Redis's")
+        XCTAssertTrue(slowlogs[1].joined().contains("(redacted)"))
+        let last = try TestConnection(port: port)
+        try last.send(command: ["SHUTDOWN"])
+        XCTAssertEqual(server.waitForExit(timeoutMs: 5000), 0)
+        let log = server.log
+        XCTAssertTrue(log.contains("ready to exit, bye bye"), log)
+        for secret in secrets { XCTAssertFalse(log.contains(secret), "\(secret) in the log") }
+    }
+
+    /// The default user set by ACL SETUSER gates connections exactly as
+    /// requirepass does: over TCP, Swiftlet and Redis answer alike, and
+    /// protected mode counts a user with a password as protected.
+    func testAclPasswordsGateConnectionsLikeRedis() throws {
+        let pair = try DifferentialPair.start()
+        defer { pair.stop() }
+        for (label, port) in pair.servers {
+            let admin = try TestConnection(port: port)
+            XCTAssertEqual(try admin.call("ACL", "SETUSER", "default", ">alpha", ">beta"), .simple("OK"), label)
+            let before = try TestConnection(port: port)
+            XCTAssertEqual(try before.call("GET", "k"), .error("NOAUTH Authentication required."), label)
+            // An oversized request before AUTH is a protocol error, as in Redis.
+            try before.send("*2\r\n$3\r\nGET\r\n$100000\r\n")
+            XCTAssertEqual(try before.readFrame(), .error("ERR Protocol error: unauthenticated bulk length"), label)
+            let user = try TestConnection(port: port)
+            XCTAssertEqual(try user.call("AUTH", "beta"), .simple("OK"), label)
+            XCTAssertEqual(try user.call("ACL", "WHOAMI"), .bulk(Array("default".utf8)), label)
+            XCTAssertEqual(try admin.call("ACL", "SETUSER", "default", "<beta"), .simple("OK"), label)
+            // Already authenticated connections stay so.
+            XCTAssertEqual(try user.call("PING"), .simple("PONG"), label)
+            let late = try TestConnection(port: port)
+            XCTAssertEqual(try late.call("AUTH", "beta"), .error("WRONGPASS invalid username-password pair or user is disabled."), label)
+            XCTAssertEqual(try late.call("AUTH", "alpha"), .simple("OK"), label)
+            XCTAssertEqual(try admin.call("ACL", "SETUSER", "default", "nopass"), .simple("OK"), label)
+        }
+    }
 }

@@ -3,8 +3,9 @@ import Storage
 
 /// `AUTH [username] password` and `HELLO [protover [AUTH username password] [SETNAME clientname]]`
 ///
-/// Swiftlet has one user, `default`, whose password is `requirepass`
-/// (no password means any password is accepted, as Redis's `nopass`).
+/// Swiftlet has one user, `default` (see `AccessControl`): its passwords
+/// come from `requirepass` and `ACL SETUSER`; with none (`nopass`) any
+/// password is accepted, as in Redis.
 enum AuthCommand {
     static let spec = CommandSpec(
         "auth", arity: -2, flags: [.noscript, .loading, .stale, .fast, .noAuth, .sentinel, .allowBusy],
@@ -15,7 +16,7 @@ enum AuthCommand {
 
     static func run(_ c: Client, _ args: Arguments) {
         if args.count > 3 { c.fail(Errors.syntax); return }
-        if args.count == 2 && c.server.config.requirepass == nil {
+        if args.count == 2 && c.server.access.hasNoPassword {
             c.fail("ERR AUTH <password> called without any password configured for the default user. Are you sure your configuration is correct?")
             return
         }
@@ -24,22 +25,13 @@ enum AuthCommand {
         if authenticate(c, user: user, password: password) { c.reply.ok() } else { c.fail(Errors.wrongPass) }
     }
 
-    /// Checks credentials in constant time and marks the client authenticated.
+    /// Checks credentials (see `AccessControl.check`) and, when they are
+    /// right, marks the client authenticated as that user.
     static func authenticate(_ c: Client, user: String, password: UnsafeRawBufferPointer) -> Bool {
-        guard user == "default" else { return false }
-        guard let expected = c.server.config.requirepass else {
-            c.authenticated = true
-            return true
-        }
-        let wanted = Array(expected.utf8)
-        var difference = wanted.count ^ password.count
-        for i in 0..<max(wanted.count, password.count) {
-            let a = i < wanted.count ? wanted[i] : 0
-            let b = i < password.count ? password[i] : 0
-            difference |= Int(a ^ b)
-        }
-        if difference == 0 { c.authenticated = true; c.user = user }
-        return difference == 0
+        guard c.server.access.check(username: user, password: password) else { return false }
+        c.authenticated = true
+        c.user = user
+        return true
     }
 
     static let hello = CommandSpec(
@@ -76,7 +68,7 @@ enum AuthCommand {
         if let (user, password) = credentials, !authenticate(c, user: user, password: password) {
             c.fail(Errors.wrongPass); return
         }
-        if !c.authenticated {
+        if !c.authenticated && c.server.access.authRequired {
             c.fail("NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO AUTH <user> <pass> option can be used to authenticate the client and select the RESP protocol version at the same time")
             return
         }

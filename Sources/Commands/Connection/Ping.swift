@@ -51,7 +51,8 @@ enum ResetCommand {
             c.reply.muted = false
             c.noEvict = false
             c.server.clientResetHooks.forEach { $0(c) }
-            c.authenticated = c.server.config.requirepass == nil
+            c.authenticated = c.server.access.connectsAuthenticated
+            c.user = "default"
             c.reply.simple("RESET")
         })
 }

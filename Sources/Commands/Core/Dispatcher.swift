@@ -57,7 +57,7 @@ public final class Dispatcher: @unchecked Sendable {
             reject(spec, client, Errors.arity(spec.fullName))
             return
         }
-        if !client.authenticated && !spec.flags.contains(.noAuth) {
+        if !client.authenticated && !spec.flags.contains(.noAuth) && server.access.authRequired {
             reject(spec, client, Errors.noAuth)
             return
         }
@@ -120,7 +120,7 @@ public final class Dispatcher: @unchecked Sendable {
         if threshold >= 0 && Double(cycles) >= Double(threshold) * CycleClock.rate && !spec.flags.contains(.skipSlowlog) {
             let elapsed = CycleClock.microseconds(cycles)
             server.slowlog.add(timestamp: server.clock.milliseconds / 1000, microseconds: elapsed,
-                               arguments: SlowLog.trim(args), peer: client.address,
+                               arguments: SlowLog.trim(args, redacting: SlowLog.secretArguments(spec, args)), peer: client.address,
                                name: client.name ?? "", maxLength: server.config.slowlogMaxLen)
         }
     }
@@ -164,7 +164,8 @@ public final class Dispatcher: @unchecked Sendable {
 
 extension SlowLog {
     /// Redis keeps at most 32 arguments and 128 bytes of each (SLOWLOG_ENTRY_MAX_*).
-    static func trim(_ args: Arguments) -> [[UInt8]] {
+    /// Arguments in `redacting` become "(redacted)", as Redis hides them.
+    static func trim(_ args: Arguments, redacting: Set<Int> = []) -> [[UInt8]] {
         var out: [[UInt8]] = []
         let n = min(args.count, 32)
         for i in 0..<n {
@@ -172,6 +173,7 @@ extension SlowLog {
                 out.append(Array("... (\(args.count - 31) more arguments)".utf8))
                 break
             }
+            if redacting.contains(i) { out.append(Array("(redacted)".utf8)); continue }
             let a = args[i]
             if a.count > 128 {
                 out.append(Array(a[0..<128]) + Array("... (\(a.count - 128) more bytes)".utf8))
@@ -180,5 +182,35 @@ extension SlowLog {
             }
         }
         return out
+    }
+
+    /// Which arguments carry secrets, as Redis redacts them: every argument
+    /// of AUTH, the credentials after HELLO's AUTH, ACL SETUSER's user and
+    /// rules, and the values of sensitive directives in CONFIG SET.
+    static func secretArguments(_ spec: CommandSpec, _ args: Arguments) -> Set<Int> {
+        switch spec.fullName {
+        case "auth":
+            return Set(1..<args.count)
+        case "hello":
+            var hidden = Set<Int>()
+            var i = 2
+            while i < args.count {
+                if args[i].equalsIgnoringCase("auth") && i + 2 < args.count { hidden.insert(i + 1); hidden.insert(i + 2); i += 3 }
+                else { i += 1 }
+            }
+            return hidden
+        case "acl|setuser":
+            return Set(2..<max(2, args.count))
+        case "config|set":
+            var hidden = Set<Int>()
+            var i = 2
+            while i + 1 < args.count {
+                if Configuration.isSensitive(args[i].string.lowercased()) { hidden.insert(i + 1) }
+                i += 2
+            }
+            return hidden
+        default:
+            return []
+        }
     }
 }

@@ -85,6 +85,8 @@ public final class ServerContext: @unchecked Sendable {
     @exclusivity(unchecked) public var deliver: (PubSubRegistry.Subscriber, PushFrame, Int) -> Void = { _, _, _ in }
     /// Chooses and removes keys when `used_memory` exceeds `maxmemory`.
     public let evictor: Evictor
+    /// The default user: passwords (`requirepass`, ACL SETUSER), on/off.
+    public let access = AccessControl()
     @exclusivity(unchecked) public private(set) var loops: [LoopContext] = []
     public let startTimeMs: Int64
     public let runId: String
@@ -142,6 +144,8 @@ public final class ServerContext: @unchecked Sendable {
         var bytes = [UInt8](repeating: 0, count: 20)
         bytes.withUnsafeMutableBytes { cs_random_bytes($0.baseAddress, 20) }
         runId = bytes.map { String($0, radix: 16).count == 1 ? "0" + String($0, radix: 16) : String($0, radix: 16) }.joined()
+        access.setRequirePass(config.requirepass ?? "")
+        config.onChange("requirepass") { [unowned self] value in self.access.setRequirePass(value) }
         evictor.onEvicted = { [unowned self] shard, db, key in
             self.keyspaceEvent(.evicted, "evicted", key, db: db)
             self.keyModified(shard, db: db, key: key)
