@@ -123,6 +123,12 @@ public struct RequestParser {
             // Redis needs the byte after '\r' to be present and skips it unchecked.
             if cr > available - 2 { return .incomplete(expected: 0) }
             guard let n = Decimal.parse(UnsafeRawBufferPointer(start: start + 1, count: cr - 1)), n <= Int(Int32.max) else {
+                // Redis finds the CR with strchr, which stops at a NUL: a NUL
+                // before the CR means "no line yet" there (checked only here,
+                // off the path of well-formed requests).
+                if hasNul(start, from: 0, to: cr) {
+                    return available > ProtocolLimits.maxInlineSize ? .error(.tooBigMultibulkCount) : .incomplete(expected: 0)
+                }
                 return .error(.invalidMultibulkLength)
             }
             if n > 10 && !authenticated { return .error(.unauthenticatedMultibulkLength) }
@@ -142,10 +148,14 @@ public struct RequestParser {
                 }
                 if cr - cursor > available - cursor - 2 { return .incomplete(expected: 0) }
                 let marker = start.load(fromByteOffset: cursor, as: UInt8.self)
-                if marker != 0x24 { return reset(.expectedDollar(marker)) }
-                guard let n = Decimal.parse(UnsafeRawBufferPointer(start: start + cursor + 1, count: cr - cursor - 1)),
-                      n >= 0, n <= limits.maxBulkLength else {
-                    return reset(.invalidBulkLength)
+                let n = marker == 0x24 ? Decimal.parse(UnsafeRawBufferPointer(start: start + cursor + 1, count: cr - cursor - 1)) : nil
+                guard let n, n >= 0, n <= limits.maxBulkLength else {
+                    // As above: after a NUL, Redis has not seen this line's end.
+                    if hasNul(start, from: cursor, to: cr) {
+                        if available - cursor > ProtocolLimits.maxInlineSize { return reset(.tooBigBulkCount) }
+                        return .incomplete(expected: 0)
+                    }
+                    return marker != 0x24 ? reset(.expectedDollar(marker)) : reset(.invalidBulkLength)
                 }
                 if n > 16384 && !authenticated { return reset(.unauthenticatedBulkLength) }
                 bulkLength = n
@@ -213,10 +223,15 @@ public struct RequestParser {
         return UnsafeRawPointer(hit) - start
     }
 
+    func hasNul(_ start: UnsafeRawPointer, from: Int, to: Int) -> Bool {
+        to > from && memchr(start + from, 0, to - from) != nil
+    }
+
     // MARK: inline commands
 
     mutating func parseInline(_ start: UnsafeRawPointer, _ available: Int) -> Result {
-        guard let hit = memchr(start, 0x0A, available) else {
+        // Redis looks for the newline with strchr: a NUL before it hides it.
+        guard let hit = memchr(start, 0x0A, available), !hasNul(start, from: 0, to: UnsafeRawPointer(hit) - start) else {
             return available > ProtocolLimits.maxInlineSize ? .error(.tooBigInline) : .incomplete(expected: 0)
         }
         let newline = UnsafeRawPointer(hit) - start

@@ -243,6 +243,13 @@ final class ProtocolTests: XCTestCase {
             ("non-'$' bulk header", b("*1\r\nx\r\n")),
             ("bad second bulk header", b("*2\r\n$4\r\nECHO\r\n$x\r\n")),
             ("valid command, protocol error, then a command that must not run", b("PING\r\n*abc\r\nSET must-not-exist 1\r\n")),
+            // Redis finds line ends with strchr, which stops at a NUL: such a
+            // line never ends, and later requests on the connection wait.
+            ("NUL inside an inline line", b("PING a\u{0}b\r\nPING\r\n")),
+            ("NUL inside a multibulk count", b("*1\u{0}\r\n$4\r\nPING\r\n")),
+            ("NUL inside a bulk header", b("*1\r\n$4\u{0}\r\nPING\r\nPING\r\n")),
+            ("NUL before a bad bulk marker", b("*1\r\nx\u{0}\r\nPING\r\n")),
+            ("NUL-poisoned inline line past 64 KB", b("GET \u{0}") + [UInt8](repeating: 0x61, count: 70_000) + b("\r\n")),
         ]
     }()
 
