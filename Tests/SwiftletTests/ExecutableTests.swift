@@ -164,4 +164,44 @@ final class ExecutableTests: XCTestCase {
         fputs(text, f)
         fclose(f)
     }
+
+    /// A full disk under the log file (/dev/full: every write fails with
+    /// ENOSPC) costs the log lines, nothing else: the server starts, serves,
+    /// and shuts down cleanly, as Redis does.
+    func testFullDiskUnderTheLogIsNotACrash() throws {
+        let port = ReferenceRedis.freePort()
+        let process = try ServerProcess([executable, "--port", String(port), "--bind", "127.0.0.1",
+                                         "--logfile", "/dev/full", "--loglevel", "debug"])
+        var client: TestConnection? = nil
+        for _ in 0..<500 where client == nil {
+            client = try? TestConnection(port: port)
+            if client == nil { usleep(10_000) }
+        }
+        let c = try XCTUnwrap(client, "the server did not start with its log on a full disk")
+        XCTAssertEqual(try c.call("SET", "k", "v"), .simple("OK"))
+        // Commands that log warnings.
+        XCTAssertEqual(try c.call("CONFIG", "SET", "maxmemory", "1"), .simple("OK"))
+        XCTAssertEqual(try c.call("CONFIG", "SET", "maxmemory", "0"), .simple("OK"))
+        XCTAssertEqual(try c.call("GET", "k"), .bulk(Array("v".utf8)))
+        try c.send(command: ["SHUTDOWN"])
+        XCTAssertEqual(process.waitForExit(timeoutMs: 5000), 0)
+    }
+
+    /// SIGPIPE never kills the server: clients that vanish while their
+    /// replies are being written cost only their own connection.
+    func testClientsVanishingDuringLargeWritesDoNotKillTheServer() throws {
+        let (process, port) = try startServer()
+        let admin = try TestConnection(port: port)
+        XCTAssertEqual(try admin.call("SET", "big", String(repeating: "x", count: 4 << 20)), .simple("OK"))
+        for _ in 0..<20 {
+            let c = try TestConnection(port: port, receiveBuffer: 4096)
+            try c.send(Array((0..<8).map { _ in TestConnection.encode([Array("GET".utf8), Array("big".utf8)]) }.joined()))
+            usleep(5000)
+            c.close()
+        }
+        XCTAssertEqual(try admin.call("PING"), .simple("PONG"))
+        XCTAssertNil(process.exitStatus)
+        process.signal(SIGTERM)
+        XCTAssertEqual(process.waitForExit(timeoutMs: 5000), 0)
+    }
 }
