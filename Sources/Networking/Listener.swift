@@ -37,7 +37,14 @@ public enum SocketAddress {
             }
         }
         let text = host.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }
-        return "\(text):\(port)"
+        // Redis's formatAddr: IPv6 hosts in brackets, "[::1]:6379".
+        return storage.ss_family == sa_family_t(AF_INET6) ? "[\(text)]:\(port)" : "\(text):\(port)"
+    }
+
+    /// Redis's notion of a local peer (protected mode, `enable-*-command
+    /// local`): only 127.0.0.1 and ::1 (127.0.0.2 is not).
+    public static func isLoopback(_ address: String) -> Bool {
+        address.hasPrefix("127.0.0.1:") || address.hasPrefix("[::1]:")
     }
 }
 

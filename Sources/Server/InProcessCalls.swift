@@ -19,7 +19,7 @@ final class InProcessClient: @unchecked Sendable {
     init(server: ServerContext) {
         loop = LoopContext(index: -1, commandCount: server.commands.byId.count)
         client = Client(id: 0, server: server, loop: loop, reply: ReplyBuffer(capacity: 4096), fd: -1,
-                        address: "internal:0", localAddress: "internal:0")
+                        address: "internal:0", localAddress: "internal:0", isLocal: true)
         client.authenticated = true
         dispatcher = Dispatcher(server: server)
     }

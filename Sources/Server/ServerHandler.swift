@@ -35,14 +35,15 @@ final class ServerHandler: ConnectionHandler, @unchecked Sendable {
             return nil
         }
         // Redis counts only 127.0.0.1 and ::1 as local (127.0.0.2 is refused).
-        let local = connection.peerAddress.hasPrefix("127.0.0.1:") || connection.peerAddress.hasPrefix("::1:")
+        let local = SocketAddress.isLoopback(connection.peerAddress)
         if server.config.protectedMode && server.access.hasNoPassword && !local {
             connection.output.error(ServerHandler.deniedText)
             server.stats.rejectedConnections.add(1, ordering: .relaxed)
             return nil
         }
         let client = Client(id: connection.id, server: server, loop: loops[loop], reply: connection.output,
-                            fd: connection.fd, address: connection.peerAddress, localAddress: connection.localAddress)
+                            fd: connection.fd, address: connection.peerAddress, localAddress: connection.localAddress,
+                            isLocal: local)
         let id = connection.id
         let close = closeOnLoop
         client.requestClose = { close(loop, id) }

@@ -363,7 +363,7 @@ final class Subscription: Sendable {
         return out
     }
 
-    /// The socket's local end as the server prints its peers (`127.0.0.1:53412`, `::1:53412`).
+    /// The socket's local end as the server prints its peers (`127.0.0.1:53412`, `[::1]:53412`).
     static func localAddress(_ fd: Int32) -> String { SocketAddress.local(of: fd) }
 
     static func lastError() -> String { String(cString: strerror(errno)) }

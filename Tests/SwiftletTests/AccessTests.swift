@@ -145,4 +145,27 @@ final class AccessTests: XCTestCase {
             XCTAssertEqual(try admin.call("ACL", "SETUSER", "default", "nopass"), .simple("OK"), label)
         }
     }
+
+    /// `bind` with IPv6: both servers bound to `127.0.0.1 ::1` answer on
+    /// both; bound to `::1` only, IPv4 is refused; a ::1 peer is local
+    /// for protected mode, and CLIENT INFO shows its address the same way.
+    func testBindIncludingIPv6LikeRedis() throws {
+        try requireTool("redis-cli")
+        for bind in [["127.0.0.1", "::1"], ["::1"]] {
+            guard let redis = ReferenceRedis.start(extraArguments: ["--bind"] + bind) else { throw XCTSkip("redis-server not installed") }
+            defer { redis.stop() }
+            let config = Configuration()
+            try config.load(arguments: ["--bind"] + bind, readFile: Configuration.readFileFromDisk, standardInput: Configuration.readStandardInput)
+            let server = SwiftletServer(configuration: config)
+            try server.start(port: ReferenceRedis.freePort())
+            defer { server.stop() }
+            for (label, port) in [("redis", redis.port), ("swiftlet", server.port)] {
+                let six = Subprocess.run(["redis-cli", "-h", "::1", "-p", String(port), "CLIENT", "INFO"])
+                XCTAssertTrue(six.output.hasPrefix("id="), "\(label) \(bind): \(six.output) \(six.error)")
+                XCTAssertTrue(six.output.contains("addr=[::1]:") && six.output.contains("laddr=[::1]:\(port)"), "\(label): \(six.output)")
+                let four = Subprocess.run(["redis-cli", "-h", "127.0.0.1", "-p", String(port), "PING"])
+                XCTAssertEqual(four.output.hasPrefix("PONG"), bind.contains("127.0.0.1"), "\(label) \(bind): \(four.output) \(four.error)")
+            }
+        }
+    }
 }

@@ -119,8 +119,9 @@ public final class Client: @unchecked Sendable {
     public var requestClose: @Sendable () -> Void = {}
 
     public init(id: Int, server: ServerContext, loop: LoopContext, reply: ReplyBuffer, fd: Int32,
-                address: String, localAddress: String) {
+                address: String, localAddress: String, isLocal: Bool) {
         self.id = id
+        self.isLocal = isLocal
         self.server = server
         self.loop = loop
         self.reply = reply
@@ -134,8 +135,9 @@ public final class Client: @unchecked Sendable {
         lastInteractionMs.store(createdAtMs, ordering: .relaxed)
     }
 
-    /// Redis's notion of a local peer (protected mode, enable-*-command local).
-    public var isLocal: Bool { address.hasPrefix("127.0.0.1:") || address.hasPrefix("::1:") }
+    /// Redis's notion of a local peer (protected mode, enable-*-command
+    /// local), decided by the network layer when the client connected.
+    public let isLocal: Bool
 
     public var protocolVersion: Int {
         get { reply.protocolVersion }
