@@ -22,9 +22,10 @@ public func directoryEntries(_ path: String) -> [String] {
     defer { closedir(dir) }
     var names: [String] = []
     while let entry = readdir(dir) {
-        let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
-            String(decoding: raw.prefix(while: { $0 != 0 }), as: UTF8.self)
-        }
+        // d_name is NUL-terminated inside a record that may be shorter than
+        // the declared 256 bytes: read it as a C string, never as a tuple.
+        let field = UnsafeRawPointer(entry) + MemoryLayout<dirent>.offset(of: \dirent.d_name)!
+        let name = String(cString: field.assumingMemoryBound(to: CChar.self))
         if !name.hasPrefix(".") { names.append(name) }
     }
     return names.sorted()

@@ -26,6 +26,8 @@ public final class ReferenceRedis {
         for _ in 0..<200 {
             // Any reply will do (with requirepass, PING answers -NOAUTH).
             if let c = try? TestConnection(port: port), (try? c.call("PING")) != nil { return server }
+            // Bound to IPv6 only, 127.0.0.1 never answers: the log says when it is up.
+            if readTextFile(directory + "/redis.log")?.contains("Ready to accept connections") == true { return server }
             usleep(10_000)
         }
         server.stop()
