@@ -85,12 +85,13 @@ server.log(.notice, "Running mode=standalone, port=\(server.port), io-threads=\(
 server.log(.notice, "Server initialized")
 server.log(.notice, "Ready to accept connections tcp")
 
-_ = startThread {
+// Detached: nobody joins it (after SHUTDOWN it is still waiting when the process exits).
+pthread_detach(startThread {
     var signal: Int32 = 0
     sigwait(&shutdownSignals, &signal)
     server.log(.warning, "Received \(signal == SIGINT ? "SIGINT" : "SIGTERM") scheduling shutdown...")
     server.requestShutdown(.plain)
-}
+})
 
 server.waitForShutdown()
 server.log(.warning, "Swiftlet is now ready to exit, bye bye...")
