@@ -54,6 +54,7 @@ final class FuzzRegressionTests: XCTestCase {
     /// asked for with `SWIFTLET_FUZZ_SECONDS`. It builds its own copy of
     /// the package with `-sanitize=fuzzer,address` in `.build-fuzz`.
     func testShortFuzzRun() throws {
+        guard getenv("SWIFTLET_SANITIZED") == nil else { throw XCTSkip("not inside a sanitized run") }
         let asked = getenv("SWIFTLET_FUZZ_SECONDS").map { String(cString: $0) }
         guard let seconds = asked ?? (getenv("CI") != nil ? "20" : nil) else {
             throw XCTSkip("set CI or SWIFTLET_FUZZ_SECONDS to run the fuzzers")
