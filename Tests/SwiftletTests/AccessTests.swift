@@ -168,4 +168,43 @@ final class AccessTests: XCTestCase {
             }
         }
     }
+
+    /// Failed authentications land in ACL LOG as in Redis: one entry per
+    /// username and command as typed, counted, newest first, with the
+    /// client's info; ACL LOG RESET empties it.
+    func testFailedAuthenticationsAreInTheAclLogLikeRedis() throws {
+        let pair = try DifferentialPair.start()
+        defer { pair.stop() }
+        var logs: [[[String]]] = []
+        for (_, port) in pair.servers {
+            let admin = try TestConnection(port: port)
+            XCTAssertEqual(try admin.call("ACL", "SETUSER", "default", ">pw"), .simple("OK"))
+            let c = try TestConnection(port: port)
+            for command in [["AUTH", "default", "wrong"], ["AUTH", "wrong"], ["HeLLo", "3", "AUTH", "default", "bad"],
+                            ["auth", "nobody", "x"], ["AUTH", "default", "again"], ["AUTH", "pw"]] {
+                _ = try c.call(command)
+            }
+            let entries = try c.call("ACL", "LOG").elements ?? []
+            // The fields whose values are deterministic, in order; the rest by shape.
+            logs.append(entries.map { entry in
+                let fields = entry.elements ?? []
+                var described: [String] = []
+                for i in stride(from: 0, to: fields.count - 1, by: 2) {
+                    let name = fields[i].string ?? "?"
+                    switch name {
+                    case "age-seconds": described.append(name + (Double(fields[i + 1].string ?? "") != nil ? ":number" : ":?"))
+                    case "client-info": described.append(name + ((fields[i + 1].string ?? "").hasPrefix("id=") ? ":id=…" : ":?"))
+                    default: described.append(name + ":" + (fields[i + 1].string ?? String(fields[i + 1].int ?? -1)))
+                    }
+                }
+                return described
+            })
+            XCTAssertEqual(try c.call("ACL", "LOG", "1").elements?.count, 1)
+            XCTAssertEqual(try c.call("ACL", "LOG", "RESET"), .simple("OK"))
+            XCTAssertEqual(try c.call("ACL", "LOG"), .array([]))
+            XCTAssertEqual(try admin.call("ACL", "SETUSER", "default", "nopass"), .simple("OK"))
+        }
+        XCTAssertEqual(logs[1], logs[0])
+        XCTAssertEqual(logs[0].count, 3, "\(logs[0])")
+    }
 }

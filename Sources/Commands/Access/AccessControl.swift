@@ -15,6 +15,19 @@ public final class AccessControl: @unchecked Sendable {
     }
 
     private let state = Locked(DefaultUser())
+
+    /// One `ACL LOG` entry. Swiftlet's rules never deny a command, so the
+    /// only events are failed authentications (reason "auth"), as in Redis.
+    public struct LogEntry: Sendable {
+        public var count: Int
+        public let username: String
+        /// The command as the client typed it (`AUTH`, `hello`, …).
+        public let object: String
+        public var createdMs: Int64
+        public var clientInfo: String
+    }
+    /// Newest first, at most `acllog-max-len` entries.
+    private let log = Locked<[LogEntry]>([])
     /// Whether a new connection must authenticate (`!nopass || !enabled`):
     /// read for every command of a client that has not authenticated.
     private let required = Atomic<Bool>(false)
@@ -138,6 +151,28 @@ public final class AccessControl: @unchecked Sendable {
             required.store(!user.nopass || !user.enabled, ordering: .relaxed)
         }
     }
+
+    /// Records a failed AUTH/HELLO AUTH. A failure by the same username
+    /// with the same command within 60 s of the last one is counted in that
+    /// entry (moved to the front), as Redis groups them.
+    public func recordFailedAuth(username: String, object: String, clientInfo: String, nowMs: Int64, maxLength: Int) {
+        log.withLock { entries in
+            if let i = entries.firstIndex(where: { $0.username == username && $0.object == object }),
+               nowMs - entries[i].createdMs < 60_000 {
+                var entry = entries.remove(at: i)
+                entry.count += 1
+                entry.createdMs = nowMs
+                entry.clientInfo = clientInfo
+                entries.insert(entry, at: 0)
+            } else {
+                entries.insert(LogEntry(count: 1, username: username, object: object, createdMs: nowMs, clientInfo: clientInfo), at: 0)
+            }
+            if entries.count > maxLength { entries.removeLast(entries.count - maxLength) }
+        }
+    }
+
+    public func logEntries(_ count: Int) -> [LogEntry] { log.withLock { Array($0.prefix(max(0, count))) } }
+    public func resetLog() { log.withLock { $0.removeAll() } }
 
     /// `ACL LIST`'s line for the user (the form `user` directives use).
     public var describe: String {

@@ -60,13 +60,7 @@ enum AclCommand {
             sub("log", arity: -2, summary: "Lists recent security events generated due to ACL rules.",
                 arguments: [ArgumentSpec("operation", .oneof, optional: true, children: [
                     ArgumentSpec("count", .integer), ArgumentSpec("reset", .pureToken, token: "RESET")])]) { c, args in
-                // No rule can deny anything, so the log has no entries; a failed AUTH is in INFO errorstats.
-                if args.count > 3 { c.fail("ERR unknown subcommand or wrong number of arguments for 'LOG'. Try ACL HELP."); return }
-                if args.count == 3 {
-                    if args[2].equalsIgnoringCase("reset") { c.reply.ok(); return }
-                    guard Decimal.parse(args[2]) != nil else { c.fail(Errors.notInteger); return }
-                }
-                c.reply.array(0)
+                log(c, args)
             },
             sub("save", arity: 2, summary: "Saves the effective ACL rules in the configured ACL file.") { c, _ in
                 c.fail(noAclFile)
@@ -139,6 +133,30 @@ enum AclCommand {
         result.insert(spec.flags.contains(.fast) ? "fast" : "slow")
         if result.contains("fast") { result.remove("slow") }
         return result
+    }
+
+    /// `ACL LOG [count | RESET]`: failed authentications, newest first (default 10).
+    static func log(_ c: Client, _ args: Arguments) {
+        if args.count > 3 { c.fail("ERR unknown subcommand or wrong number of arguments for 'LOG'. Try ACL HELP."); return }
+        var count = 10
+        if args.count == 3 {
+            if args[2].equalsIgnoringCase("reset") { c.server.access.resetLog(); c.reply.ok(); return }
+            guard let n = Decimal.parse(args[2]) else { c.fail(Errors.notInteger); return }
+            count = n
+        }
+        let now = c.server.clock.milliseconds
+        let entries = c.server.access.logEntries(count)
+        c.reply.array(entries.count)
+        for entry in entries {
+            c.reply.map(7)
+            c.reply.bulk("count"); c.reply.integer(entry.count)
+            c.reply.bulk("reason"); c.reply.bulk("auth")
+            c.reply.bulk("context"); c.reply.bulk("toplevel")
+            c.reply.bulk("object"); c.reply.bulk(entry.object)
+            c.reply.bulk("username"); c.reply.bulk(entry.username)
+            c.reply.bulk("age-seconds"); c.reply.double(Double(now - entry.createdMs) / 1000)
+            c.reply.bulk("client-info"); c.reply.bulk(entry.clientInfo)
+        }
     }
 
     static func genpass(_ c: Client, _ args: Arguments) {

@@ -22,13 +22,19 @@ enum AuthCommand {
         }
         let user = args.count == 3 ? args[1].string : "default"
         let password = args[args.count - 1]
-        if authenticate(c, user: user, password: password) { c.reply.ok() } else { c.fail(Errors.wrongPass) }
+        if authenticate(c, user: user, password: password, command: args[0].string) { c.reply.ok() } else { c.fail(Errors.wrongPass) }
     }
 
     /// Checks credentials (see `AccessControl.check`) and, when they are
     /// right, marks the client authenticated as that user.
-    static func authenticate(_ c: Client, user: String, password: UnsafeRawBufferPointer) -> Bool {
-        guard c.server.access.check(username: user, password: password) else { return false }
+    /// `command` is the command as typed, for ACL LOG's `object`.
+    static func authenticate(_ c: Client, user: String, password: UnsafeRawBufferPointer, command: String) -> Bool {
+        guard c.server.access.check(username: user, password: password) else {
+            c.server.access.recordFailedAuth(username: user, object: command, clientInfo: ClientCommand.describe(c),
+                                             nowMs: c.server.clock.milliseconds,
+                                             maxLength: Int(c.server.config.string("acllog-max-len") ?? "") ?? 128)
+            return false
+        }
         c.authenticated = true
         c.user = user
         return true
@@ -65,7 +71,7 @@ enum AuthCommand {
                 c.fail("ERR Syntax error in HELLO option '\(Errors.cString(args[j], limit: 1 << 20))'"); return
             }
         }
-        if let (user, password) = credentials, !authenticate(c, user: user, password: password) {
+        if let (user, password) = credentials, !authenticate(c, user: user, password: password, command: args[0].string) {
             c.fail(Errors.wrongPass); return
         }
         if !c.authenticated && c.server.access.authRequired {
