@@ -1,9 +1,15 @@
 import FuzzHarness
+#if canImport(Glibc)
+import Glibc
+#endif
 
-/// libFuzzer entry point: FuzzHarness.parser.
+/// One libFuzzer binary for both targets; `FUZZ_TARGET` (parser or
+/// commands) picks the body, so the driver glue exists once.
+nonisolated(unsafe) var body: (UnsafeRawBufferPointer) -> Void = FuzzHarness.parser
+
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzzOne(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
-    FuzzHarness.parser(UnsafeRawBufferPointer(start: data, count: size))
+    body(UnsafeRawBufferPointer(start: data, count: size))
     return 0
 }
 
@@ -14,8 +20,15 @@ func runDriver(_ argc: UnsafeMutablePointer<CInt>,
                _ argv: UnsafeMutablePointer<UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?>,
                _ callback: @convention(c) (UnsafePointer<UInt8>, Int) -> CInt) -> CInt
 
-@_cdecl("FuzzParser_main")
+@_cdecl("Fuzz_main")
 public func entry(_ argc: CInt, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?) -> CInt {
+    switch getenv("FUZZ_TARGET").map({ String(cString: $0) }) ?? "parser" {
+    case "parser": body = FuzzHarness.parser
+    case "commands": body = FuzzHarness.commands
+    case let other:
+        fputs("unknown FUZZ_TARGET \(other): use parser or commands\n", stderr)
+        return 2
+    }
     var count = argc
     var arguments = argv
     return runDriver(&count, &arguments, fuzzOne)
