@@ -115,6 +115,9 @@ final class ServerHandler: ConnectionHandler, @unchecked Sendable {
     func enforceOutputLimit(_ client: Client, _ connection: Connection) {
         let pending = connection.output.pending
         client.outputBufferBytes.store(pending, ordering: .relaxed)
+        // A subscriber that never reads never ends a batch: count its
+        // growing buffer in used_memory here, as deliveries grow it.
+        publishBufferBytes(client, connection)
         // Read here, where `server` needs no retain (it would in Client).
         let limits = server.outputLimit(pubsub: client.subscriptionCount > 0)
         if client.outputOverLimit(pending: pending, limits: limits) { overLimit(client, connection, pending) }
@@ -160,11 +163,7 @@ final class ServerHandler: ConnectionHandler, @unchecked Sendable {
         let loop = client.loop
         loop.netInputBytes.add(read)
         loop.netOutputBytes.add(written)
-        let bytes = connection.bufferBytes
-        if bytes != client.publishedBufferBytes {
-            server.clientBufferBytes.add(bytes - client.publishedBufferBytes, ordering: .relaxed)
-            client.publishedBufferBytes = bytes
-        }
+        publishBufferBytes(client, connection)
         connection.parser.limits.maxBulkLength = server.config.protoMaxBulkLen
         client.queryBufferBytes.store(connection.queryBufferLength, ordering: .relaxed)
         client.queryBufferFree.store(connection.queryBufferFree, ordering: .relaxed)
@@ -173,6 +172,16 @@ final class ServerHandler: ConnectionHandler, @unchecked Sendable {
             server.log(.warning, "Closing client that reached max query buffer length: id=\(client.id) addr=\(client.address) qbuf=\(connection.queryBufferLength)")
             connection.closeAfterReply = true
             client.kill()
+        }
+    }
+
+    /// Moves the connection's buffer capacity into `used_memory` when it changed.
+    @inline(__always)
+    func publishBufferBytes(_ client: Client, _ connection: Connection) {
+        let bytes = connection.bufferBytes
+        if bytes != client.publishedBufferBytes {
+            server.clientBufferBytes.add(bytes - client.publishedBufferBytes, ordering: .relaxed)
+            client.publishedBufferBytes = bytes
         }
     }
 

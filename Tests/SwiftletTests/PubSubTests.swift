@@ -104,6 +104,10 @@ final class PubSubTests: XCTestCase {
         }
         let after = try publisher.info("stats", "total_net_output_bytes") ?? 0
         XCTAssertGreaterThan(after - before, 1500 * 8 * 1024, "delivered messages are output too")
+        // The backlog is memory the server holds: it counts in used_memory
+        // (and so toward maxmemory), as Redis counts it in mem_clients_normal.
+        let clients = try publisher.info("memory", "mem_clients_normal") ?? 0
+        XCTAssertGreaterThan(clients, 4 * 1024 * 1024, "a subscriber's unread backlog must count in used_memory")
         let list = try publisher.call("CLIENT", "LIST").string ?? ""
         let line = list.split(separator: "\n").first { $0.contains("name=slow ") } ?? ""
         let omem = line.split(separator: " ").first { $0.hasPrefix("omem=") }.flatMap { Int($0.dropFirst(5)) } ?? 0
