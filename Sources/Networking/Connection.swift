@@ -85,7 +85,14 @@ public final class Connection {
     public var queryBufferLength: Int { inputEnd - inputStart }
     public var queryBufferFree: Int { inputCapacity - inputEnd }
     /// Bytes this connection holds in buffers (counted in `used_memory`).
-    public var bufferBytes: Int { inputCapacity + output.capacity }
+    /// A reply buffer past 1 MB counts the bytes written into it, not its
+    /// capacity: it grows by doubling, and the untouched top half is never
+    /// resident. Counting capacity made a slow subscriber holding 32 MB
+    /// look like 64 MB to eviction, which then emptied the keyspace under
+    /// a 64 MB maxmemory (Redis counts the reply bytes it holds).
+    public var bufferBytes: Int {
+        inputCapacity + (output.capacity <= 1 << 20 ? output.capacity : output.count)
+    }
 
     /// Makes room for at least `needed` more bytes after `inputEnd`.
     func reserveInput(_ needed: Int) {
