@@ -116,8 +116,10 @@ final class ServerHandler: ConnectionHandler, @unchecked Sendable {
         let pending = connection.output.pending
         client.outputBufferBytes.store(pending, ordering: .relaxed)
         // A subscriber that never reads never ends a batch: count its
-        // growing buffer in used_memory here, as deliveries grow it.
-        publishBufferBytes(client, connection)
+        // growing buffer in used_memory here, as deliveries grow it. Only
+        // past 64 KB unwritten: a subscriber that keeps up never gets
+        // there, and the check per delivered message is measurable.
+        if pending > 64 * 1024 { publishBufferBytes(client, connection) }
         // Read here, where `server` needs no retain (it would in Client).
         let limits = server.outputLimit(pubsub: client.subscriptionCount > 0)
         if client.outputOverLimit(pending: pending, limits: limits) { overLimit(client, connection, pending) }
@@ -188,6 +190,7 @@ final class ServerHandler: ConnectionHandler, @unchecked Sendable {
     func wrote(_ client: Client, _ connection: Connection, bytes: Int) {
         client.loop.netOutputBytes.add(bytes)
         client.outputBufferBytes.store(connection.output.pending, ordering: .relaxed)
+        publishBufferBytes(client, connection)  // a backlog drained outside a batch
     }
 
     func tick(loop: Int) {
