@@ -134,15 +134,25 @@ public final class Evictor: @unchecked Sendable {
                 let population = settings.policy.volatileOnly ? table.pointee.expiringCount : table.pointee.count
                 if population == 0 { continue }
                 found = true
-                for _ in 0..<min(settings.samples, population) {
-                    let e: Entry
-                    if settings.policy.volatileOnly {
-                        e = table.pointee.expiringEntry(Int.random(in: 0..<population, using: &random))
-                    } else {
-                        guard let slot = table.pointee.randomSlot(UInt64.random(in: 0...UInt64.max, using: &random)) else { break }
-                        e = table.pointee.entry(at: slot)
+                let wanted = min(settings.samples, population)
+                if settings.policy.volatileOnly {
+                    for _ in 0..<wanted {
+                        let e = table.pointee.expiringEntry(Int.random(in: 0..<population, using: &random))
+                        consider(Candidate(score: score(e, settings, lruClock: lruClock, nowMs: nowMs), db: db, shard: shard.index, key: []), e)
                     }
-                    consider(Candidate(score: score(e, settings, lruClock: lruClock, nowMs: nowMs), db: db, shard: shard.index, key: []), e)
+                    continue
+                }
+                // Neighbouring slots, then all their entries prefetched before
+                // any is read: the entry misses overlap instead of queueing
+                // (sampling was 36% of CPU under sustained SETs with eviction).
+                withUnsafeTemporaryAllocation(of: Int.self, capacity: wanted) { picked in
+                    let n = table.pointee.sampleSlots(UInt64.random(in: 0...UInt64.max, using: &random), count: wanted,
+                                                      into: picked.baseAddress!)
+                    for k in 0..<n { cs_prefetch(table.pointee.entry(at: picked[k]).raw) }
+                    for k in 0..<n {
+                        let e = table.pointee.entry(at: picked[k])
+                        consider(Candidate(score: score(e, settings, lruClock: lruClock, nowMs: nowMs), db: db, shard: shard.index, key: []), e)
+                    }
                 }
             }
             shard.unlock()

@@ -296,6 +296,24 @@ public struct KeyTable {
     }
 
     /// A uniformly chosen slot, then the first occupied one from there (nil when empty).
+    /// Up to `count` occupied slots in a row, starting at a random position
+    /// (Redis's dictGetSomeKeys): neighbours share cache lines, so sampling
+    /// n keys costs about one slot miss instead of n. Hash order is random
+    /// order, so a run of neighbours is as good a sample as n random picks.
+    public func sampleSlots(_ random: UInt64, count wanted: Int, into out: UnsafeMutablePointer<Int>) -> Int {
+        guard count > 0, let slots = slots else { return 0 }
+        var i = Int(truncatingIfNeeded: random) & mask
+        var found = 0
+        var steps = 0
+        let limit = min(wanted, count)
+        while found < limit && steps <= mask {
+            if slots[i] != 0 { out[found] = i; found += 1 }
+            i = (i &+ 1) & mask
+            steps += 1
+        }
+        return found
+    }
+
     public func randomSlot(_ random: UInt64) -> Int? {
         guard count > 0, let slots = slots else { return nil }
         var i = Int(truncatingIfNeeded: random) & mask
