@@ -300,6 +300,11 @@ public struct KeyTable {
     /// (Redis's dictGetSomeKeys): neighbours share cache lines, so sampling
     /// n keys costs about one slot miss instead of n. Hash order is random
     /// order, so a run of neighbours is as good a sample as n random picks.
+    /// Prefetches where `sampleSlots(random, …)` will start reading.
+    @inlinable public func prefetchSample(_ random: UInt64) {
+        if let slots = slots { cs_prefetch(slots + (Int(truncatingIfNeeded: random) & mask)) }
+    }
+
     public func sampleSlots(_ random: UInt64, count wanted: Int, into out: UnsafeMutablePointer<Int>) -> Int {
         guard count > 0, let slots = slots else { return 0 }
         var i = Int(truncatingIfNeeded: random) & mask
@@ -312,6 +317,43 @@ public struct KeyTable {
             steps += 1
         }
         return found
+    }
+
+    /// What slot `slot` holds: the entry's address and hash tag (its identity
+    /// while it stays in this table, without touching the entry).
+    @inlinable public func slotValue(at slot: Int) -> UInt64 { slots![slot] }
+
+    /// The slot value and home slot the entry `e` of this table has.
+    public func slotValue(of e: Entry) -> (value: UInt64, home: Int) {
+        let hash = KeyHash.hash(e.key, seed: seed)
+        return (KeyTable.slotValue(e, hash: hash), home(ofHash: hash))
+    }
+
+    /// The home slot of the entry whose slot value is `value`; reads the
+    /// entry only in tables too large for the tag to give it.
+    public func home(ofValue value: UInt64) -> Int { home(ofSlot: value) }
+
+    /// The slot now holding `value` (taken from `slotValue(at:)` earlier,
+    /// `homeThen` its home slot then), or nil when that entry is gone. Never reads
+    /// an entry, so a stale value is safe: entries only move back toward their
+    /// home (deletion), so the run from `homeThen` holds it if it is present. A
+    /// resize invalidates `homeThen`; the caller passes the capacity it saw.
+    public func slot(holding value: UInt64, homeThen: Int, capacityThen: Int) -> Int? {
+        guard let slots = slots, capacityThen == capacity else {
+            // Resized since: the tag still gives the home slot of small tables.
+            guard let slots = slots, bits <= KeyTable.maxTagBits else { return nil }
+            return scan(slots, for: value, from: home(ofSlot: value))
+        }
+        return scan(slots, for: value, from: homeThen)
+    }
+
+    private func scan(_ slots: UnsafeMutablePointer<UInt64>, for value: UInt64, from start: Int) -> Int? {
+        var i = start
+        while slots[i] != 0 {
+            if slots[i] == value { return i }
+            i = (i &+ 1) & mask
+        }
+        return nil
     }
 
     public func randomSlot(_ random: UInt64) -> Int? {

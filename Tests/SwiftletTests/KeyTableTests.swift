@@ -113,4 +113,42 @@ final class KeyTableTests: XCTestCase {
         for k in stable { XCTAssertEqual(seen[k], 1, "key \(String(decoding: k, as: UTF8.self)) seen \(seen[k] ?? 0) times") }
         table.removeAll()
     }
+
+    /// Eviction remembers candidates by slot value: a key stays findable by
+    /// it while other keys are deleted (entries shift back) and after the
+    /// table grows, and is reported gone once deleted or rewritten.
+    func testSlotValueFindsAnEntryAfterShiftsAndResizes() {
+        var table = KeyTable(seed: 42)
+        for i in 0..<500 { store(&table, key(i), [1]) }
+        let remembered = (0..<500).compactMap { i -> (Int, UInt64, Int, Int)? in
+            key(i).withUnsafeBytes { kb in
+                guard let slot = table.find(kb, hash: KeyHash.hash(kb, seed: 42)) else { return nil }
+                let value = table.slotValue(at: slot)
+                return (i, value, table.home(ofValue: value), table.capacity)
+            }
+        }
+        XCTAssertEqual(remembered.count, 500)
+        // Delete every third key: later entries in each run move back.
+        for i in stride(from: 0, to: 500, by: 3) { XCTAssertTrue(remove(&table, key(i))) }
+        for (i, value, home, capacity) in remembered {
+            let slot = table.slot(holding: value, homeThen: home, capacityThen: capacity)
+            if i % 3 == 0 {
+                XCTAssertNil(slot, "deleted key \(i) still found")
+            } else {
+                XCTAssertEqual(slot.map { Array(table.entry(at: $0).key) }, key(i))
+            }
+        }
+        // Grow the table several times over.
+        for i in 500..<5000 { store(&table, key(i), [1]) }
+        for (i, value, home, capacity) in remembered where i % 3 != 0 {
+            XCTAssertNotEqual(capacity, table.capacity)
+            let slot = table.slot(holding: value, homeThen: home, capacityThen: capacity)
+            XCTAssertEqual(slot.map { Array(table.entry(at: $0).key) }, key(i))
+        }
+        // A value grown past its block moves to a new one: the old identity is gone.
+        let (_, value, home, capacity) = remembered[1]
+        store(&table, key(1), [UInt8](repeating: 7, count: 4096))
+        XCTAssertNil(table.slot(holding: value, homeThen: home, capacityThen: capacity))
+        table.removeAll()
+    }
 }

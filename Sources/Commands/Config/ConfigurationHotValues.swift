@@ -40,6 +40,7 @@ final class ConfigurationHotValues: Sendable {
     let maxmemory = Atomic<Int>(0)
     let maxmemoryPolicy = Atomic<Int>(MaxmemoryPolicy.allCases.firstIndex(of: .noeviction)!)
     let maxmemorySamples = Atomic<Int>(5)
+    let maxmemoryEvictionTenacity = Atomic<Int>(10)
     let protoMaxBulkLen = Atomic<Int>(512 * 1024 * 1024)
     let clientQueryBufferLimit = Atomic<Int>(1024 * 1024 * 1024)
     let maxclients = Atomic<Int>(10000)
@@ -81,6 +82,7 @@ final class ConfigurationHotValues: Sendable {
             let policy = MaxmemoryPolicy(rawValue: value) ?? .noeviction
             maxmemoryPolicy.store(MaxmemoryPolicy.allCases.firstIndex(of: policy)!, ordering: .relaxed)
         case "maxmemory-samples": maxmemorySamples.store(integer(), ordering: .relaxed)
+        case "maxmemory-eviction-tenacity": maxmemoryEvictionTenacity.store(integer(), ordering: .relaxed)
         case "proto-max-bulk-len": protoMaxBulkLen.store(integer(), ordering: .relaxed)
         case "client-query-buffer-limit": clientQueryBufferLimit.store(integer(), ordering: .relaxed)
         case "maxclients": maxclients.store(integer(), ordering: .relaxed)
@@ -124,6 +126,7 @@ extension Configuration {
     public var maxmemory: Int { hot.maxmemory.load(ordering: .relaxed) }
     public var maxmemoryPolicy: MaxmemoryPolicy { MaxmemoryPolicy.byIndex[hot.maxmemoryPolicy.load(ordering: .relaxed)] }
     public var maxmemorySamples: Int { hot.maxmemorySamples.load(ordering: .relaxed) }
+    public var maxmemoryEvictionTenacity: Int { hot.maxmemoryEvictionTenacity.load(ordering: .relaxed) }
     public var protoMaxBulkLen: Int { hot.protoMaxBulkLen.load(ordering: .relaxed) }
     public var clientQueryBufferLimit: Int { hot.clientQueryBufferLimit.load(ordering: .relaxed) }
     public var maxclients: Int { hot.maxclients.load(ordering: .relaxed) }

@@ -25,7 +25,7 @@ extension ServerContext {
     /// Redis's `evictionTimeLimitUs`: `maxmemory-eviction-tenacity` 0…10
     /// gives 50 µs steps, above that it grows 15% per step, 100 is unlimited.
     public var evictionTimeLimitUs: Int64 {
-        let tenacity = config.string("maxmemory-eviction-tenacity").flatMap { Int($0) } ?? 10
+        let tenacity = config.maxmemoryEvictionTenacity
         if tenacity <= 10 { return Int64(50 * tenacity) }
         if tenacity < 100 {
             var limit = 500.0
