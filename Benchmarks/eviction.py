@@ -7,8 +7,8 @@ For allkeys-lru and allkeys-lfu it reports hit ratios
   (a) at equal maxmemory bytes (the user's view: Swiftlet's smaller entries
       fit more keys), the limit being what Redis needs for 10% of the keys;
   (b) at equal resident key counts (each server's limit calibrated to hold
-      10% of the keys, then corrected after a trial run), which compares the
-      policies themselves;
+      10% of the keys, then corrected by short trial runs until it holds
+      them within 0.1%), which compares the policies themselves;
 plus exact LRU and exact LFU simulated on the same trace, and a run whose
 popularity shifts halfway, and used_memory/RSS against maxmemory under
 sustained writes (100 MB). Writes Benchmarks/results/eviction.md.
@@ -119,15 +119,22 @@ def main():
     redis_limit = calibrate([args.redis], resident, 32)
     swift_limit = calibrate([args.swiftlet], resident, 32)
     # A loaded server holds a little more than the calibration pass (client
-    # buffers, tables at a different fill): one trial run per server, then the
-    # limit is moved by the missing or extra keys at the bytes per key seen,
-    # so both really hold ~`resident` keys while the trace runs.
-    for _ in range(1):
-        trial_r = run([args.redis], redis_limit, "allkeys-lru", args)
-        trial_s = run([args.swiftlet], swift_limit, "allkeys-lru", args)
-        redis_limit += int((resident - trial_r["keys"]) * trial_r["used"] / max(1, trial_r["keys"]))
-        swift_limit += int((resident - trial_s["keys"]) * trial_s["used"] / max(1, trial_s["keys"]))
-        print(f"trial: redis {trial_r['keys']} keys, swiftlet {trial_s['keys']} keys; limits adjusted", file=sys.stderr)
+    # buffers, tables at a different fill): short trial runs per server move
+    # the limit by the missing or extra keys at the bytes per key seen, until
+    # each holds `resident` keys within 0.1% while the trace runs.
+    trial_args = argparse.Namespace(**{**vars(args), "requests": max(400_000, args.requests // 4)})
+
+    def settle(label, argv, limit):
+        for attempt in range(6):
+            trial = run(argv, limit, "allkeys-lru", trial_args)
+            print(f"trial {attempt}: {label} holds {trial['keys']} keys at {limit} B", file=sys.stderr)
+            if abs(trial["keys"] - resident) <= resident // 1000:
+                break
+            limit += int((resident - trial["keys"]) * trial["used"] / max(1, trial["keys"]))
+        return limit
+
+    redis_limit = settle("redis", [args.redis], redis_limit)
+    swift_limit = settle("swiftlet", [args.swiftlet], swift_limit)
     print(f"limits: redis {redis_limit} B, swiftlet {swift_limit} B for {resident} keys", file=sys.stderr)
     rows = []
     for policy in ["allkeys-lru", "allkeys-lfu"]:
