@@ -29,11 +29,11 @@ public final class PubSubRegistry: @unchecked Sendable {
     }
 
     struct State {
-        var channels: [[UInt8]: [Subscriber]] = [:]
-        var patterns: [[UInt8]: [Subscriber]] = [:]
+        var channels = NameMap<[Subscriber]>()
+        var patterns = NameMap<[Subscriber]>()
         /// Patterns in the order they were first subscribed (delivery order).
         var patternOrder: [[UInt8]] = []
-        var shardChannels: [[UInt8]: [Subscriber]] = [:]
+        var shardChannels = NameMap<[Subscriber]>()
         var clients: [Int: Subscriptions] = [:]
     }
 
@@ -51,20 +51,20 @@ public final class PubSubRegistry: @unchecked Sendable {
             case .channel:
                 if !mine.channels.contains(name) {
                     mine.channels.append(name)
-                    s.channels[name, default: []].append(subscriber)
+                    s.channels[name] = (s.channels[name] ?? []) + [subscriber]
                     added = true
                 }
             case .pattern:
                 if !mine.patterns.contains(name) {
                     mine.patterns.append(name)
                     if s.patterns[name] == nil { s.patternOrder.append(name) }
-                    s.patterns[name, default: []].append(subscriber)
+                    s.patterns[name] = (s.patterns[name] ?? []) + [subscriber]
                     added = true
                 }
             case .shard:
                 if !mine.shardChannels.contains(name) {
                     mine.shardChannels.append(name)
-                    s.shardChannels[name, default: []].append(subscriber)
+                    s.shardChannels[name] = (s.shardChannels[name] ?? []) + [subscriber]
                     added = true
                 }
             }
@@ -78,9 +78,9 @@ public final class PubSubRegistry: @unchecked Sendable {
         state.withLock { s in
             var mine = s.clients[clientId] ?? Subscriptions()
             var removed = false
-            func drop(_ map: inout [[UInt8]: [Subscriber]]) {
-                map[name]?.removeAll { $0.clientId == clientId }
-                if map[name]?.isEmpty == true { map[name] = nil }
+            func drop(_ map: inout NameMap<[Subscriber]>) {
+                let left = (map[name] ?? []).filter { $0.clientId != clientId }
+                map[name] = left.isEmpty ? nil : left
             }
             switch kind {
             case .channel:
@@ -129,26 +129,23 @@ public final class PubSubRegistry: @unchecked Sendable {
 
     /// The receivers of a message on `channel`: exact subscribers first (in
     /// subscription order), then each matching pattern's subscribers.
-    public func receivers(of channel: [UInt8], shard: Bool = false) -> (exact: [Subscriber], patterns: [([UInt8], [Subscriber])]) {
+    public func receivers(of channel: UnsafeRawBufferPointer, shard: Bool = false)
+        -> (exact: [Subscriber], patterns: [([UInt8], [Subscriber])]) {
         state.withLock { s in
-            if shard { return (s.shardChannels[channel] ?? [], []) }
+            if shard { return (s.shardChannels.value(for: channel) ?? [], []) }
             var matched: [([UInt8], [Subscriber])] = []
-            if !s.patternOrder.isEmpty {
-                channel.withUnsafeBytes { c in
-                    for p in s.patternOrder {
-                        let hit = p.withUnsafeBytes { Glob.match($0, c) }
-                        if hit, let subs = s.patterns[p] { matched.append((p, subs)) }
-                    }
-                }
+            for p in s.patternOrder {
+                let hit = p.withUnsafeBytes { Glob.match($0, channel) }
+                if hit, let subs = s.patterns[p] { matched.append((p, subs)) }
             }
-            return (s.channels[channel] ?? [], matched)
+            return (s.channels.value(for: channel) ?? [], matched)
         }
     }
 
     /// Active channels (with at least one subscriber) matching `pattern` (nil: all).
     public func activeChannels(matching pattern: [UInt8]?, shard: Bool = false) -> [[UInt8]] {
         state.withLock { s in
-            let names = Array((shard ? s.shardChannels : s.channels).keys)
+            let names = (shard ? s.shardChannels : s.channels).names
             guard let p = pattern else { return names }
             return names.filter { name in p.withUnsafeBytes { pb in name.withUnsafeBytes { Glob.match(pb, $0) } } }
         }

@@ -25,64 +25,25 @@ enum PublishCommand {
     /// Formats and delivers a message; returns the number of receivers.
     static func send(_ server: ServerContext, channel: UnsafeRawBufferPointer, message: UnsafeRawBufferPointer,
                      shard: Bool, fromLoop: Int) -> Int {
-        let name = Array(channel)
-        let (exact, patterns) = server.pubsub.receivers(of: name, shard: shard)
+        let (exact, patterns) = server.pubsub.receivers(of: channel, shard: shard)
         var receivers = 0
         if !exact.isEmpty {
             let kind: StaticString = shard ? "smessage" : "message"
-            let frame = PushFrame(messageFrame(UnsafeRawBufferPointer(start: kind.utf8Start, count: kind.utf8CodeUnitCount),
-                                               channel, message))
+            let frame = PushFrame(BulkArray.encode(UnsafeRawBufferPointer(start: kind.utf8Start, count: kind.utf8CodeUnitCount),
+                                                   channel, message))
             for s in exact { server.deliver(s, frame, fromLoop) }
             receivers += exact.count
         }
         for (pattern, subscribers) in patterns {
-            let frame = PushFrame(frameBytes([Array("pmessage".utf8), pattern, name, Array(message)]))
+            let kind: StaticString = "pmessage"
+            let frame = pattern.withUnsafeBytes {
+                PushFrame(BulkArray.encode(UnsafeRawBufferPointer(start: kind.utf8Start, count: kind.utf8CodeUnitCount),
+                                           $0, channel, message))
+            }
             for s in subscribers { server.deliver(s, frame, fromLoop) }
             receivers += subscribers.count
         }
         return receivers
-    }
-
-    /// `*3` + kind + channel + message in one allocation (the common case:
-    /// built once per PUBLISH, whatever the number of subscribers).
-    static func messageFrame(_ kind: UnsafeRawBufferPointer, _ channel: UnsafeRawBufferPointer,
-                             _ message: UnsafeRawBufferPointer) -> [UInt8] {
-        var out: [UInt8] = []
-        out.reserveCapacity(kind.count + channel.count + message.count + 48)
-        out.append(0x2A); out.append(0x33); out.append(13); out.append(10)
-        for part in [kind, channel, message] {
-            appendHeader(&out, 0x24, part.count)
-            out.append(contentsOf: part)
-            out.append(13); out.append(10)
-        }
-        return out
-    }
-
-    /// `*N` followed by bulk strings.
-    static func frameBytes(_ parts: [[UInt8]]) -> [UInt8] {
-        var out: [UInt8] = []
-        out.reserveCapacity(parts.reduce(16) { $0 + $1.count + 16 })
-        appendHeader(&out, 0x2A, parts.count)
-        for p in parts {
-            appendHeader(&out, 0x24, p.count)
-            out.append(contentsOf: p)
-            out.append(13); out.append(10)
-        }
-        return out
-    }
-
-    /// `*N\r\n` / `$N\r\n` without building a String.
-    static func appendHeader(_ out: inout [UInt8], _ marker: UInt8, _ n: Int) {
-        out.append(marker)
-        var digits: (UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8,
-                     UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8) =
-            (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
-        withUnsafeMutableBytes(of: &digits) { buffer in
-            var v = n, i = buffer.count
-            repeat { i -= 1; buffer[i] = UInt8(48 + v % 10); v /= 10 } while v > 0
-            out.append(contentsOf: buffer[i...])
-        }
-        out.append(13); out.append(10)
     }
 }
 

@@ -224,7 +224,7 @@ public final class TrackingRegistry: @unchecked Sendable {
     }
 
     /// The RESP array of key names an invalidation carries.
-    static func keyArray(_ keys: [[UInt8]]) -> [UInt8] { PublishCommand.frameBytes(keys) }
+    static func keyArray(_ keys: [[UInt8]]) -> [UInt8] { BulkArray.encode(keys) }
 }
 
 /// An invalidation on its way to a client. Its final form depends on the
