@@ -23,8 +23,9 @@ public protocol ConnectionHandler: AnyObject {
     /// Runs one complete request.
     func execute(_ session: Session, _ arguments: Arguments, _ connection: Connection) -> ExecutionResult
     /// Pipelining hints: bring `key`'s slot (stage 1) or entry (stage 2)
-    /// into cache before the request that uses it runs.
-    func prefetch(_ session: Session, key: UnsafeRawBufferPointer, stage: Int)
+    /// into cache before the request that uses it runs. `command` is the
+    /// request's first argument, `key` its second (which may not be a key).
+    func prefetch(_ session: Session, command: UnsafeRawBufferPointer, key: UnsafeRawBufferPointer, stage: Int)
     /// Writes a message another client produced (a pub/sub message, an
     /// invalidation) into this connection's output; runs on its own loop.
     func deliver(_ session: Session, _ connection: Connection, _ payload: AnyObject)

@@ -311,6 +311,9 @@ public final class EventLoop<Handler: ConnectionHandler>: @unchecked Sendable {
     @inline(__always)
     func runRequests(_ c: Connection, _ session: Handler.Session) {
         var stop = false
+        // The input buffer does not move while this runs (it grows only
+        // when a request is incomplete, which ends the loop).
+        var peekedAfter: (offset: Int, request: (length: Int, first: UnsafeRawBufferPointer, second: UnsafeRawBufferPointer?))? = nil
         while !stop && !c.closeAfterReply {
             let available = c.inputEnd - c.inputStart
             if available == 0 { break }
@@ -321,14 +324,18 @@ public final class EventLoop<Handler: ConnectionHandler>: @unchecked Sendable {
             case .request(let length):
                 let args = c.parser.arguments(in: UnsafeRawPointer(start))
                 // Two-stage prefetch over the requests already in the buffer:
-                // the entry of the next one, the slot of the one after.
+                // the entry of the next one, the slot of the one after. The
+                // one after is peeked once: it is the next one of the next turn.
                 let rest = available - length
-                if rest > 0, let next = RequestParser.peek(UnsafeRawPointer(start + length), available: rest) {
-                    if let key = next.second { handler.prefetch(session, key: key, stage: 2) }
+                let nextOffset = c.inputStart + length
+                if rest > 0, let next = peekedAfter?.offset == nextOffset
+                    ? peekedAfter!.request : RequestParser.peek(UnsafeRawPointer(c.input + nextOffset), available: rest) {
+                    if let key = next.second { handler.prefetch(session, command: next.first, key: key, stage: 2) }
+                    peekedAfter = nil
                     if rest > next.length,
-                       let after = RequestParser.peek(UnsafeRawPointer(start + length + next.length), available: rest - next.length),
-                       let key = after.second {
-                        handler.prefetch(session, key: key, stage: 1)
+                       let after = RequestParser.peek(UnsafeRawPointer(c.input + nextOffset + next.length), available: rest - next.length) {
+                        peekedAfter = (nextOffset + next.length, after)
+                        if let key = after.second { handler.prefetch(session, command: after.first, key: key, stage: 1) }
                     }
                 }
                 switch handler.execute(session, args, c) {

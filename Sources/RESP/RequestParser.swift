@@ -174,11 +174,12 @@ public struct RequestParser {
     }
 
     /// Looks at a complete multibulk request at `start` without disturbing
-    /// the parser: its length and its second argument (the key of most
-    /// commands). nil for anything incomplete, inline or unusual; this only
-    /// feeds prefetching, so giving up is always safe.
+    /// the parser: its length, its first argument (the command name) and its
+    /// second (the key of most commands). nil for anything incomplete, inline
+    /// or unusual; this only feeds prefetching, so giving up is always safe.
     @inlinable
-    public static func peek(_ start: UnsafeRawPointer, available: Int) -> (length: Int, second: UnsafeRawBufferPointer?)? {
+    public static func peek(_ start: UnsafeRawPointer, available: Int)
+        -> (length: Int, first: UnsafeRawBufferPointer, second: UnsafeRawBufferPointer?)? {
         if available < 4 || start.load(as: UInt8.self) != 0x2A { return nil }
         var cursor = 1
         @inline(__always) func number() -> Int? {
@@ -200,16 +201,18 @@ public struct RequestParser {
             return nil
         }
         guard let count = number(), count >= 1, count <= 64 else { return nil }
+        var first = UnsafeRawBufferPointer(start: start, count: 0)
         var second: UnsafeRawBufferPointer? = nil
         for index in 0..<count {
             guard cursor < available, start.load(fromByteOffset: cursor, as: UInt8.self) == 0x24 else { return nil }
             cursor += 1
             guard let length = number() else { return nil }
             if cursor + length + 2 > available { return nil }
+            if index == 0 { first = UnsafeRawBufferPointer(start: start + cursor, count: length) }
             if index == 1 { second = UnsafeRawBufferPointer(start: start + cursor, count: length) }
             cursor += length + 2
         }
-        return (cursor, second)
+        return (cursor, first, second)
     }
 
     @usableFromInline mutating func reset(_ error: ProtocolError) -> Result {

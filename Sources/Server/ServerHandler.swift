@@ -135,7 +135,8 @@ final class ServerHandler: ConnectionHandler, @unchecked Sendable {
     }
 
     @inline(__always)
-    func prefetch(_ client: Client, key: UnsafeRawBufferPointer, stage: Int) {
+    func prefetch(_ client: Client, command: UnsafeRawBufferPointer, key: UnsafeRawBufferPointer, stage: Int) {
+        guard client.prefetchWorthwhile(command, key: key) else { return }
         if stage == 1 {
             server.keyspace.prefetchSlot(db: client.db, key: key)
         } else {

@@ -46,6 +46,11 @@ public final class Client: @unchecked Sendable {
         @inline(__always) get { _closeAfterReply }
         @inline(__always) set { _closeAfterReply = newValue }
     }
+    /// Which pipelined commands get their key prefetched (see PrefetchFilter).
+    @exclusivity(unchecked) var prefetchFilter = PrefetchFilter()
+    public func prefetchWorthwhile(_ command: UnsafeRawBufferPointer, key: UnsafeRawBufferPointer) -> Bool {
+        prefetchFilter.firstArgumentIsKey(command, key: key, table: server.commands)
+    }
     /// Channels + patterns + shard channels subscribed (pub/sub issue).
     @exclusivity(unchecked) @usableFromInline var _subscriptionCount: Int = 0
     @inlinable public var subscriptionCount: Int {

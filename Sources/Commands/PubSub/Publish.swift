@@ -26,12 +26,14 @@ enum PublishCommand {
     static func send(_ server: ServerContext, channel: UnsafeRawBufferPointer, message: UnsafeRawBufferPointer,
                      shard: Bool, fromLoop: Int) -> Int {
         let (exact, patterns) = server.pubsub.receivers(of: channel, shard: shard)
+        // Loaded once: reading the stored closure retains its context.
+        let deliver = server.deliver
         var receivers = 0
         if !exact.isEmpty {
             let kind: StaticString = shard ? "smessage" : "message"
             let frame = PushFrame(BulkArray.encode(UnsafeRawBufferPointer(start: kind.utf8Start, count: kind.utf8CodeUnitCount),
                                                    channel, message))
-            for s in exact { server.deliver(s, frame, fromLoop) }
+            for s in exact { deliver(s, frame, fromLoop) }
             receivers += exact.count
         }
         for (pattern, subscribers) in patterns {
@@ -40,7 +42,7 @@ enum PublishCommand {
                 PushFrame(BulkArray.encode(UnsafeRawBufferPointer(start: kind.utf8Start, count: kind.utf8CodeUnitCount),
                                            $0, channel, message))
             }
-            for s in subscribers { server.deliver(s, frame, fromLoop) }
+            for s in subscribers { deliver(s, frame, fromLoop) }
             receivers += subscribers.count
         }
         return receivers
