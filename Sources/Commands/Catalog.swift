@@ -11,6 +11,11 @@ public enum CommandCatalog {
             IncrCommand.incr, IncrCommand.decr, IncrCommand.incrby, IncrCommand.decrby, IncrByFloatCommand.spec,
             AppendCommand.spec, StrlenCommand.spec, GetRangeCommand.getrange, GetRangeCommand.substr,
             SetRangeCommand.spec, LCSCommand.spec,
+            // Hashes
+            HashSetCommand.hset, HashSetCommand.hmset, HashSetCommand.hsetnx,
+            HashGetCommand.hget, HashGetCommand.hmget, HashGetCommand.hexists, HashGetCommand.hstrlen, HashGetCommand.hlen,
+            HashGetAllCommand.hgetall, HashGetAllCommand.hkeys, HashGetAllCommand.hvals, HashDelCommand.spec,
+            HashIncrCommand.hincrby, HashIncrCommand.hincrbyfloat, HashRandomFieldCommand.spec, HashScanCommand.spec,
             // Keys
             DelCommand.del, DelCommand.unlink, ExistsCommand.spec, TouchCommand.spec, TypeCommand.spec,
             KeysCommand.spec, ScanCommand.spec, RandomKeyCommand.spec, DBSizeCommand.spec,

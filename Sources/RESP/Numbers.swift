@@ -27,6 +27,16 @@ public enum Decimal {
         return total
     }
 
+    /// Calls `body` with the decimal text of `value` (on the stack, no allocation).
+    @inlinable
+    public static func withText<R>(_ value: Int, _ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
+        var digits = (UInt64(0), UInt64(0), UInt64(0))
+        return try withUnsafeMutableBytes(of: &digits) { buffer in
+            let n = write(value, to: buffer.baseAddress!)
+            return try body(UnsafeRawBufferPointer(rebasing: buffer[0..<n]))
+        }
+    }
+
     /// Parses a signed 64-bit integer the way Redis's `string2ll` does: an
     /// optional '-', then digits with no leading zero (except "0" itself), no
     /// spaces, no '+', no overflow. Returns nil for anything else.

@@ -123,7 +123,7 @@ public struct KeyTable {
     @inlinable
     public mutating func insert(_ e: Entry, hash: UInt64) -> Int {
         if (count + 1) * 4 > capacity * 3 { resize(to: max(8, capacity * 2)) }
-        account(bytes: e.allocatedSize, keys: 1)
+        account(bytes: e.allocatedSize + ValueStore.containerBytes(e), keys: 1)
         if e.hasExpiry { indexExpiry(e) }
         return place(KeyTable.slotValue(e, hash: hash), home: home(ofHash: hash))
     }
@@ -150,7 +150,7 @@ public struct KeyTable {
     public mutating func detach(at slot: Int) -> Entry {
         let e = entry(at: slot)
         if e.hasExpiry { unindexExpiry(e) }
-        account(bytes: -e.allocatedSize, keys: -1)
+        account(bytes: -e.allocatedSize - ValueStore.containerBytes(e), keys: -1)
         // Backward-shift deletion: pull later members of the run into the hole
         // when the hole lies between their home and their current slot.
         var hole = slot

@@ -32,6 +32,7 @@ extension KeyTable {
             case .at(let t): newExpiry = t
             }
             if e.type != .string {
+                account(bytes: -ValueStore.containerBytes(e))
                 ValueStore.release(e)
                 e.valueLength = 0
                 e.meta = KeyTable.stringMeta(encoding, lru: lru, expires: e.hasExpiry)

@@ -1,3 +1,4 @@
+import Storage
 import Synchronization
 
 /// The eviction policies of `maxmemory-policy`, in Redis's table order.
@@ -60,6 +61,8 @@ final class ConfigurationHotValues: Sendable {
     let slowlogLogSlowerThan = Atomic<Int>(10000)
     let slowlogMaxLen = Atomic<Int>(128)
     let latencyMonitorThreshold = Atomic<Int>(0)
+    let hashMaxListpackEntries = Atomic<Int>(512)
+    let hashMaxListpackValue = Atomic<Int>(64)
 
     static let logLevels = ["debug", "verbose", "notice", "warning"]
 
@@ -103,6 +106,8 @@ final class ConfigurationHotValues: Sendable {
         case "slowlog-log-slower-than": slowlogLogSlowerThan.store(integer(), ordering: .relaxed)
         case "slowlog-max-len": slowlogMaxLen.store(integer(), ordering: .relaxed)
         case "latency-monitor-threshold": latencyMonitorThreshold.store(integer(), ordering: .relaxed)
+        case "hash-max-listpack-entries": hashMaxListpackEntries.store(integer(), ordering: .relaxed)
+        case "hash-max-listpack-value": hashMaxListpackValue.store(integer(), ordering: .relaxed)
         default: break
         }
     }
@@ -119,6 +124,11 @@ extension Configuration {
         return value.isEmpty ? [] : value.split(separator: " ", omittingEmptySubsequences: false).map(String.init)
     }
     public var databases: Int { hot.databases.load(ordering: .relaxed) }
+    /// `hash-max-listpack-entries` / `-value`: when a hash leaves its packed form.
+    public var hashLimits: HashValue.Limits {
+        HashValue.Limits(maxPackedEntries: hot.hashMaxListpackEntries.load(ordering: .relaxed),
+                         maxPackedValue: hot.hashMaxListpackValue.load(ordering: .relaxed))
+    }
     /// Server cron frequency, already clamped to 1...500 like Redis.
     public var hz: Int { hot.hz.load(ordering: .relaxed) }
     public var ioThreads: Int { hot.ioThreads.load(ordering: .relaxed) }

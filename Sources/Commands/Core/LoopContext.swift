@@ -64,12 +64,17 @@ public final class LoopContext: @unchecked Sendable {
     /// xorshift state for cheap per-loop randomness (LFU increments, sampling).
     @exclusivity(unchecked) public var randomState: UInt64 = 0x9E37_79B9_7F4A_7C15
 
-    /// A pseudo-random Double in [0, 1).
-    @inlinable public func nextRandomUnit() -> Double {
+    /// A pseudo-random 64-bit number.
+    @inlinable public func nextRandom() -> UInt64 {
         var x = randomState
         x ^= x << 13; x ^= x >> 7; x ^= x << 17
         randomState = x
-        return Double(x >> 11) * (1.0 / 9_007_199_254_740_992.0)
+        return x
+    }
+
+    /// A pseudo-random Double in [0, 1).
+    @inlinable public func nextRandomUnit() -> Double {
+        Double(nextRandom() >> 11) * (1.0 / 9_007_199_254_740_992.0)
     }
 
     /// Id of the tracking client whose read-only command is running (0:

@@ -65,7 +65,7 @@ enum ObjectCommand {
         case .string:
             switch e.stringEncoding { case .int: return "int"; case .embstr: return "embstr"; case .raw: return "raw" }
         default:
-            return ContainerEncoding.name(e)
+            return ValueStore.container(e).map { "\($0.encodingName)" } ?? "unknown"
         }
     }
 
@@ -81,11 +81,6 @@ enum ObjectCommand {
 
     /// Seconds since last access from the 24-bit LRU clock (which wraps).
     static func idleSeconds(_ e: Entry, clock: UInt32) -> Int { LRUClock.idleSeconds(e.lru, now: clock) }
-}
-
-/// Names of container encodings; filled in by the data-type commands.
-public enum ContainerEncoding {
-    public static var name: (Entry) -> String = { _ in "unknown" }
 }
 
 /// `MEMORY USAGE key [SAMPLES count]` and friends.
@@ -109,7 +104,7 @@ enum MemoryCommand {
                 c.withKey(args[2], touch: false) { k in
                     guard let e = k.entry else { c.reply.null(); return }
                     // The block as allocated, its malloc header, and its slot.
-                    c.reply.integer(e.allocatedSize + 8 + 8 + ContainerMemory.bytes(e))
+                    c.reply.integer(e.allocatedSize + 8 + 8 + ValueStore.containerBytes(e))
                 }
             },
             CommandSpec("help", arity: 2, flags: [.loading, .stale], acl: ["@slow"], group: "server", since: "4.0.0",
@@ -146,11 +141,6 @@ enum MemoryCommand {
                 c.reply.ok()
             },
         ], handler: nil)
-}
-
-/// Bytes owned by a container value outside its entry block (data-type issue).
-public enum ContainerMemory {
-    public static var bytes: (Entry) -> Int = { _ in 0 }
 }
 
 extension Client {

@@ -39,11 +39,7 @@ enum IncrCommand {
             }
             let (result, overflow) = current.addingReportingOverflow(amount)
             if overflow { c.fail(Errors.overflow); return }
-            var digits = (UInt64(0), UInt64(0), UInt64(0))
-            withUnsafeMutableBytes(of: &digits) { buffer in
-                let n = Decimal.write(result, to: buffer.baseAddress!)
-                k.storeString(UnsafeRawBufferPointer(rebasing: buffer[0..<n]), encoding: .int, expiry: .keep, lru: c.lruClock)
-            }
+            Decimal.withText(result) { k.storeString($0, encoding: .int, expiry: .keep, lru: c.lruClock) }
             c.dirty()
             c.keyModified(k)
             c.keyspaceEvent(.string, "incrby", key)
