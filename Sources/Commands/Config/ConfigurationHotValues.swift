@@ -125,8 +125,8 @@ extension Configuration {
     }
     public var databases: Int { hot.databases.load(ordering: .relaxed) }
     /// `hash-max-listpack-entries` / `-value`: when a hash leaves its packed form.
-    public var hashLimits: HashValue.Limits {
-        HashValue.Limits(maxPackedEntries: hot.hashMaxListpackEntries.load(ordering: .relaxed),
+    public var hashLimits: HashView.Limits {
+        HashView.Limits(maxPackedEntries: hot.hashMaxListpackEntries.load(ordering: .relaxed),
                          maxPackedValue: hot.hashMaxListpackValue.load(ordering: .relaxed))
     }
     /// Server cron frequency, already clamped to 1...500 like Redis.

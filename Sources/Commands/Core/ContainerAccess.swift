@@ -1,9 +1,9 @@
 import RESP
 import Storage
 
-/// What `Client.writeContainer` found.
+/// What `Client.writeValue` found.
 public enum ContainerAccess {
-    /// The key holds the container; the body ran.
+    /// The key holds a value of the type; the body ran.
     case done
     /// The key is missing and nothing was to be created; the body did not run.
     case missing
@@ -12,42 +12,40 @@ public enum ContainerAccess {
 }
 
 extension Client {
-    /// Locks `key` and reads its container of type `type` (nil when the key
-    /// is missing). For another type, replies WRONGTYPE without calling `body`.
-    public func readContainer<C: Container>(_ key: UnsafeRawBufferPointer, _ type: ValueType, as _: C.Type,
-                                            _ body: (C?) -> Void) {
+    /// Locks `key` and reads its value of `V`'s type (nil when the key is
+    /// missing). For another type, replies WRONGTYPE without calling `body`.
+    @inlinable
+    public func readValue<V: ValueView>(_ key: UnsafeRawBufferPointer, as _: V.Type, _ body: (V?) -> Void) {
         withKey(key, read: true) { k in
-            guard let e = k.entry else { body(nil); return }
-            guard e.type == type else { fail(Errors.wrongType); return }
-            body(unsafeDowncast(ValueStore.container(e)!, to: C.self))
+            guard let slot = k.slot else { body(nil); return }
+            guard k.table.pointee.entry(at: slot).type == V.valueType else { fail(Errors.wrongType); return }
+            body(V(table: k.table, slot: slot))
         }
     }
 
-    /// Locks `key` and changes its container of type `type`, creating it with
-    /// `create` when the key is missing (nil: report `.missing`). The size
-    /// change is accounted; a container left empty is deleted with a `del`
-    /// event after the body's own events, as Redis does.
-    @discardableResult
-    public func writeContainer<C: Container>(_ key: UnsafeRawBufferPointer, _ type: ValueType, create: (() -> C)?,
-                                             _ body: (C, inout LockedKey) -> Void) -> ContainerAccess {
+    /// Locks `key` and changes its value of `V`'s type, creating an empty one
+    /// when the key is missing and `create` is set (else: `.missing`). A
+    /// value left empty is deleted, with a `del` event after the body's own
+    /// events as in Redis (silently if this call created it).
+    @inlinable @discardableResult
+    public func writeValue<V: ValueView>(_ key: UnsafeRawBufferPointer, as _: V.Type, create: Bool,
+                                         _ body: (V, inout LockedKey) -> Void) -> ContainerAccess {
         withKey(key) { k in
-            if let e = k.entry, e.type != type { fail(Errors.wrongType); return .wrongType }
-            if k.slot == nil {
-                guard let create = create else { return .missing }
-                k.slot = k.table.pointee.storeContainer(key: key, hash: k.hash, slot: nil, container: create(), type: type,
-                                                        expiry: .clear, lru: lruClock)
+            var created = false
+            if let slot = k.slot {
+                if k.table.pointee.entry(at: slot).type != V.valueType { fail(Errors.wrongType); return .wrongType }
+            } else {
+                if !create { return .missing }
+                k.slot = k.table.pointee.insert(V.newEntry(key: key, lru: lruClock), hash: k.hash)
                 k.keyCreated()
+                created = true
             }
-            var locked = k
-            let emptied = k.table.pointee.mutateContainer(at: k.slot!, as: C.self) { c -> Bool in
-                body(c, &locked)
-                return c.count == 0
+            let view = V(table: k.table, slot: k.slot!)
+            body(view, &k)
+            if k.slot != nil && view.count == 0 {
+                k.delete()
+                if !created { keyspaceEvent(.generic, "del", key) }
             }
-            if emptied, locked.slot != nil {
-                locked.delete()
-                keyspaceEvent(.generic, "del", key)
-            }
-            k = locked
             return .done
         }
     }

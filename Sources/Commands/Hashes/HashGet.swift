@@ -15,14 +15,14 @@ enum HashGetCommand {
     }
 
     static let hget = readOnly("hget", arity: 3, since: "2.0.0", summary: "Returns the value of a field in a hash.", fields: true) { c, args in
-        c.readContainer(args[1], .hash, as: HashValue.self) { h in
+        c.readValue(args[1], as: HashView.self) { h in
             if let v = h?.get(args[2]) { c.reply.bulk(v) } else { c.reply.null() }
         }
     }
 
     static let hmget = readOnly("hmget", arity: -3, since: "2.0.0", summary: "Returns the values of all fields in a hash.",
                                 fields: true, multiple: true) { c, args in
-        c.readContainer(args[1], .hash, as: HashValue.self) { h in
+        c.readValue(args[1], as: HashView.self) { h in
             c.reply.array(args.count - 2)
             for i in 2..<args.count {
                 if let v = h?.get(args[i]) { c.reply.bulk(v) } else { c.reply.null() }
@@ -31,19 +31,19 @@ enum HashGetCommand {
     }
 
     static let hexists = readOnly("hexists", arity: 3, since: "2.0.0", summary: "Determines whether a field exists in a hash.", fields: true) { c, args in
-        c.readContainer(args[1], .hash, as: HashValue.self) { h in
+        c.readValue(args[1], as: HashView.self) { h in
             c.reply.integer(h?.get(args[2]) != nil ? 1 : 0)
         }
     }
 
     static let hstrlen = readOnly("hstrlen", arity: 3, since: "3.2.0", summary: "Returns the length of the value of a field.", fields: true) { c, args in
-        c.readContainer(args[1], .hash, as: HashValue.self) { h in
+        c.readValue(args[1], as: HashView.self) { h in
             c.reply.integer(h?.get(args[2])?.count ?? 0)
         }
     }
 
     static let hlen = readOnly("hlen", arity: 2, since: "2.0.0", summary: "Returns the number of fields in a hash.", fields: false) { c, args in
-        c.readContainer(args[1], .hash, as: HashValue.self) { h in
+        c.readValue(args[1], as: HashView.self) { h in
             c.reply.integer(h?.count ?? 0)
         }
     }
@@ -61,7 +61,7 @@ enum HashGetAllCommand {
                     group: "hash", since: since, summary: summary,
                     arguments: [ArgumentSpec("key", .key, keySpecIndex: 0)],
                     handler: { c, args in
-                        c.readContainer(args[1], .hash, as: HashValue.self) { h in
+                        c.readValue(args[1], as: HashView.self) { h in
                             let n = h?.count ?? 0
                             if part == .both { c.reply.map(n) } else { c.reply.array(n) }
                             h?.forEach { field, value in
@@ -86,7 +86,7 @@ enum HashDelCommand {
         group: "hash", since: "2.0.0", summary: "Deletes one or more fields and their values from a hash. Deletes the hash if no fields remain.",
         arguments: [ArgumentSpec("key", .key, keySpecIndex: 0), ArgumentSpec("field", .string, multiple: true)],
         handler: { c, args in
-            let found = c.writeContainer(args[1], .hash, create: nil) { (h: HashValue, k) in
+            let found = c.writeValue(args[1], as: HashView.self, create: false) { h, k in
                 var removed = 0
                 for i in 2..<args.count where h.remove(args[i]) { removed += 1 }
                 if removed > 0 {

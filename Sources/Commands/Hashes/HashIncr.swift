@@ -14,7 +14,7 @@ enum HashIncrCommand {
         handler: { c, args in
             guard let increment = c.integerArgument(args[3]) else { return }
             let limits = c.server.config.hashLimits
-            c.writeContainer(args[1], .hash, create: { HashValue() }) { (h: HashValue, k) in
+            c.writeValue(args[1], as: HashView.self, create: true) { h, k in
                 var current = 0
                 if let v = h.get(args[2]) {
                     guard let n = Decimal.parse(v) else { c.fail("ERR hash value is not an integer"); return }
@@ -38,7 +38,7 @@ enum HashIncrCommand {
             guard let increment = DoubleFormat.parseLongDouble(args[3]) else { c.fail(Errors.notFloat); return }
             if increment.isNaN || increment.isInfinite { c.fail("ERR value is NaN or Infinity"); return }
             let limits = c.server.config.hashLimits
-            c.writeContainer(args[1], .hash, create: { HashValue() }) { (h: HashValue, k) in
+            c.writeValue(args[1], as: HashView.self, create: true) { h, k in
                 var current: DoubleFormat.LongDouble = 0
                 if let v = h.get(args[2]) {
                     guard let n = DoubleFormat.parseLongDouble(v) else { c.fail("ERR hash value is not a float"); return }

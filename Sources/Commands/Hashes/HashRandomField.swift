@@ -18,7 +18,7 @@ enum HashRandomFieldCommand {
 
     static func run(_ c: Client, _ args: Arguments) {
         if args.count == 2 {
-            c.readContainer(args[1], .hash, as: HashValue.self) { h in
+            c.readValue(args[1], as: HashView.self) { h in
                 guard let h = h else { c.reply.null(); return }
                 c.reply.bulk(h.pair(random: c.loop.nextRandom()).field)
             }
@@ -31,7 +31,7 @@ enum HashRandomFieldCommand {
         let withValues = args.count == 4
         // Redis refuses counts whose doubled reply length would overflow.
         if withValues && requested < -(Int.max / 2) { c.fail("ERR value is out of range"); return }
-        c.readContainer(args[1], .hash, as: HashValue.self) { h in
+        c.readValue(args[1], as: HashView.self) { h in
             guard let h = h, requested != 0 else { c.reply.array(0); return }
             let size = h.count
             func emit(_ field: UnsafeRawBufferPointer, _ value: UnsafeRawBufferPointer) {
@@ -78,7 +78,7 @@ enum HashScanCommand {
 
     static func run(_ c: Client, _ args: Arguments) {
         guard let options = ContainerScan.parse(c, args, from: 2) else { return }
-        c.readContainer(args[1], .hash, as: HashValue.self) { h in
+        c.readValue(args[1], as: HashView.self) { h in
             var found: [UnsafeRawBufferPointer] = []
             let next = h?.scan(cursor: options.cursor, count: options.count) { field, value in
                 if options.matches(field) { found.append(field); found.append(value) }

@@ -24,7 +24,7 @@ enum HashSetCommand {
                 if args.count % 2 != 0 { c.fail(Errors.arity(name)); return }
                 let limits = c.server.config.hashLimits
                 var added = 0
-                c.writeContainer(args[1], .hash, create: { HashValue() }) { (h: HashValue, k) in
+                c.writeValue(args[1], as: HashView.self, create: true) { h, k in
                     var i = 2
                     while i < args.count {
                         if h.set(args[i], args[i + 1], limits: limits) { added += 1 }
@@ -44,7 +44,7 @@ enum HashSetCommand {
         arguments: [ArgumentSpec("key", .key, keySpecIndex: 0), ArgumentSpec("field", .string), ArgumentSpec("value", .string)],
         handler: { c, args in
             let limits = c.server.config.hashLimits
-            c.writeContainer(args[1], .hash, create: { HashValue() }) { (h: HashValue, k) in
+            c.writeValue(args[1], as: HashView.self, create: true) { h, k in
                 if h.get(args[2]) != nil { c.reply.integer(0); return }
                 h.set(args[2], args[3], limits: limits)
                 c.dirty()

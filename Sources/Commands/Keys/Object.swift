@@ -65,7 +65,7 @@ enum ObjectCommand {
         case .string:
             switch e.stringEncoding { case .int: return "int"; case .embstr: return "embstr"; case .raw: return "raw" }
         default:
-            return ValueStore.container(e).map { "\($0.encodingName)" } ?? "unknown"
+            return "\(ValueStore.encodingName(e))"
         }
     }
 

@@ -1,6 +1,16 @@
-/// A value that does not fit in its entry block: a hash, list, set, sorted
-/// set or stream. The entry's 8 value bytes hold a retained reference to it
-/// (stored unaligned, as the value area follows the key bytes).
+/// How a container entry holds its value (the entry's encoding bits).
+public enum ContainerLayout {
+    /// The value area holds a retained `Container` reference (large values).
+    public static let object: UInt8 = 0
+    /// The value area holds the elements themselves, packed (small values,
+    /// Redis's listpack): see `PackedElements`.
+    public static let packed: UInt8 = 1
+}
+
+/// A value too large to live in its entry block: a big hash, list, set,
+/// sorted set or stream. The entry's 8 value bytes hold a retained
+/// reference to it (stored unaligned, as the value area follows the key
+/// bytes); small values of these types are packed into the entry instead.
 ///
 /// Memory: `accountedBytes` is what the container allocated beyond its entry
 /// block. The key table adds it to its bytes (so `used_memory`, MEMORY USAGE
@@ -26,10 +36,10 @@ public class Container: @unchecked Sendable {
 /// Ownership of values that live outside the entry block. A string's bytes
 /// live inside the entry, so it owns nothing.
 public enum ValueStore {
-    /// The container an entry refers to (nil for strings).
+    /// The container an entry refers to (nil for strings and packed values).
     @inlinable
     public static func container(_ e: Entry) -> Container? {
-        if e.type == .string { return nil }
+        if e.type == .string || e.encodingBits != ContainerLayout.object { return nil }
         let bits = e.valueStart.loadUnaligned(as: UInt.self)
         guard let p = UnsafeRawPointer(bitPattern: bits) else { return nil }
         return Unmanaged<Container>.fromOpaque(p).takeUnretainedValue()
@@ -38,8 +48,7 @@ public enum ValueStore {
     /// Bytes the entry's container has allocated (0 for strings).
     @inlinable
     public static func containerBytes(_ e: Entry) -> Int {
-        if e.type == .string { return 0 }
-        return container(e)?.accountedBytes ?? 0
+        container(e)?.accountedBytes ?? 0
     }
 
     /// Stores a retained reference to `c` in the entry's value area.
@@ -50,9 +59,15 @@ public enum ValueStore {
 
     @inlinable
     public static func release(_ e: Entry) {
-        if e.type == .string { return }
+        if e.type == .string || e.encodingBits != ContainerLayout.object { return }
         let bits = e.valueStart.loadUnaligned(as: UInt.self)
         if let p = UnsafeRawPointer(bitPattern: bits) { Unmanaged<Container>.fromOpaque(p).release() }
+    }
+
+    /// OBJECT ENCODING's name for a container entry's representation.
+    public static func encodingName(_ e: Entry) -> StaticString {
+        if let c = container(e) { return c.encodingName }
+        return "listpack"
     }
 
     /// Gives a cloned block its own container (COPY must not share mutable state).
@@ -60,4 +75,17 @@ public enum ValueStore {
         guard let c = container(e) else { return }
         attach(c.deepCopy(), to: e)
     }
+}
+
+/// A typed view of a container entry (hash, list, set, …) while its shard is
+/// locked: the one protocol the command layer's generic access helpers
+/// need, implemented by each type's view struct (generics, specialised:
+/// no existentials on the command path).
+public protocol ValueView {
+    static var valueType: ValueType { get }
+    init(table: UnsafeMutablePointer<KeyTable>, slot: Int)
+    /// Elements; a value left with none is deleted with its key.
+    var count: Int { get }
+    /// The block of a new key holding an empty value of this type.
+    static func newEntry(key: UnsafeRawBufferPointer, lru: UInt32) -> Entry
 }

@@ -1,14 +1,16 @@
-/// A hash: field → value. Small hashes are a `PackedList` of alternating
-/// fields and values in insertion order (OBJECT ENCODING "listpack"); past
+/// A hash: field → value, seen through the entry that holds it (shard
+/// locked). Small hashes are packed into the entry as alternating fields
+/// and values in insertion order (OBJECT ENCODING "listpack"); past
 /// `hash-max-listpack-entries` fields or a field or value longer than
-/// `hash-max-listpack-value` bytes it becomes a `KeyTable` whose entries
-/// hold the field as key and the value as string value ("hashtable"), and
-/// stays one, as in Redis.
-public final class HashValue: Container {
-    /// The packed form; unused (empty) once `table` exists.
-    @usableFromInline var packed = PackedList()
-    /// The table form.
-    @usableFromInline var table: KeyTable? = nil
+/// `hash-max-listpack-value` bytes they become a `HashTable` ("hashtable"),
+/// and stay one, as in Redis.
+///
+/// Every change accounts its memory: packed changes resize the entry block
+/// (accounted by the table), table changes go through `mutateContainer`.
+public struct HashView {
+    public let table: UnsafeMutablePointer<KeyTable>
+    /// The entry's slot; stable while the shard stays locked.
+    public let slot: Int
 
     /// The conversion thresholds in force when the hash is written.
     public struct Limits {
@@ -19,86 +21,57 @@ public final class HashValue: Container {
         }
     }
 
-    public override init() {}
-    deinit {
-        packed.deallocate()
-        table?.removeAll()
-    }
+    public init(table: UnsafeMutablePointer<KeyTable>, slot: Int) { self.table = table; self.slot = slot }
 
-    public var isPacked: Bool { table == nil }
-    public override var count: Int { table?.count ?? packed.count / 2 }
-    public override var encodingName: StaticString { isPacked ? "listpack" : "hashtable" }
-    public override var accountedBytes: Int { 48 + (table?.bytes ?? packed.allocatedBytes) }
+    @inlinable var entry: Entry { table.pointee.entry(at: slot) }
+    public var isPacked: Bool { entry.encodingBits == ContainerLayout.packed }
+    var packed: PackedElements { PackedElements(entry) }
+    var object: HashTable { unsafeDowncast(ValueStore.container(entry)!, to: HashTable.self) }
 
-    public override func deepCopy() -> Container {
-        let c = HashValue()
-        if var t = table {
-            var copy = KeyTable(seed: t.seed)
-            t.forEachSlot { slot in
-                let e = t.entry(at: slot)
-                copy.storeString(key: e.key, hash: KeyHash.hash(e.key, seed: copy.seed), slot: nil, value: e.value,
-                                 encoding: .raw, expiry: .clear, lru: 0)
-            }
-            _ = t
-            c.table = copy
-        } else {
-            c.packed = packed.copy()
-        }
-        return c
-    }
+    public var count: Int { isPacked ? packed.count / 2 : object.fields.count }
+    public var encodingName: StaticString { isPacked ? "listpack" : "hashtable" }
 
     // MARK: reading
 
     /// The value of `field` (valid until the next change), or nil.
     public func get(_ field: UnsafeRawBufferPointer) -> UnsafeRawBufferPointer? {
-        if let t = table {
-            guard let slot = t.find(field, hash: KeyHash.hash(field, seed: t.seed)) else { return nil }
-            return t.entry(at: slot).value
-        }
-        guard let offset = packed.find(field, stride: 2) else { return nil }
-        return packed.element(at: packed.element(at: offset).next).bytes
+        if !isPacked { return object.get(field) }
+        let p = packed
+        guard let offset = p.find(field, stride: 2) else { return nil }
+        return p.element(at: p.element(at: offset).next).bytes
     }
 
     /// Every field and value: insertion order when packed, table order otherwise.
     public func forEach(_ body: (UnsafeRawBufferPointer, UnsafeRawBufferPointer) -> Void) {
-        if let t = table {
-            t.forEachSlot { slot in let e = t.entry(at: slot); body(e.key, e.value) }
-            return
-        }
+        if !isPacked { object.forEach(body); return }
+        let p = packed
         var offset = 0
-        while offset < packed.endOffset {
-            let field = packed.element(at: offset)
-            let value = packed.element(at: field.next)
+        while offset < p.used {
+            let field = p.element(at: offset)
+            let value = p.element(at: field.next)
             body(field.bytes, value.bytes)
             offset = value.next
         }
     }
 
-    /// Field and value number `index` in `forEach` order (packed), or of a
-    /// random occupied slot chosen by `random` (table).
+    /// A random field and its value.
     public func pair(random: UInt64) -> (field: UnsafeRawBufferPointer, value: UnsafeRawBufferPointer) {
-        if let t = table {
+        if !isPacked {
+            let t = object.fields
             let e = t.entry(at: t.randomSlot(random)!)
             return (e.key, e.value)
         }
-        let field = packed.element(at: packed.offset(ofIndex: Int(random % UInt64(count)) * 2))
-        return (field.bytes, packed.element(at: field.next).bytes)
+        let p = packed
+        let field = p.element(at: p.offset(ofIndex: Int(random % UInt64(p.count / 2)) * 2))
+        return (field.bytes, p.element(at: field.next).bytes)
     }
 
-    /// One HSCAN step over the table form from hash position `cursor`,
-    /// covering about `count` slots; returns the next cursor (0: done).
-    /// Every field present for the whole iteration is returned at least once.
+    /// One HSCAN step from `cursor` over about `count` table slots; returns
+    /// the next cursor (0: done). A packed hash is visited whole at once.
+    /// Every field present for a whole iteration is visited at least once.
     public func scan(cursor: UInt64, count: Int, _ body: (UnsafeRawBufferPointer, UnsafeRawBufferPointer) -> Void) -> UInt64 {
-        guard let t = table, t.count > 0 else { forEach(body); return 0 }
-        let width: UInt64 = t.slotBits >= 64 ? 1 : UInt64(1) << UInt64(64 - t.slotBits)
-        let span = UInt64(max(1, min(count, 1 << 20))) &* width
-        let to = cursor &+ span
-        let wraps = to <= cursor
-        t.slots(inHashRange: cursor, wraps ? 0 : to) { slot, _ in
-            let e = t.entry(at: slot)
-            body(e.key, e.value)
-        }
-        return wraps ? 0 : to
+        if isPacked { forEach(body); return 0 }
+        return object.fields.scanStep(cursor: cursor, count: count) { e in body(e.key, e.value) }
     }
 
     // MARK: writing
@@ -106,46 +79,102 @@ public final class HashValue: Container {
     /// Sets `field` to `value`; returns true if the field is new.
     @discardableResult
     public func set(_ field: UnsafeRawBufferPointer, _ value: UnsafeRawBufferPointer, limits: Limits) -> Bool {
-        if table == nil && (field.count > limits.maxPackedValue || value.count > limits.maxPackedValue) { convert() }
-        if table != nil {
-            let h = KeyHash.hash(field, seed: table!.seed)
-            let slot = table!.find(field, hash: h)
-            table!.storeString(key: field, hash: h, slot: slot, value: value, encoding: .raw, expiry: .clear, lru: 0)
-            return slot == nil
+        if isPacked && (field.count > limits.maxPackedValue || value.count > limits.maxPackedValue) { convert() }
+        if !isPacked {
+            return table.pointee.mutateContainer(at: slot, as: HashTable.self) { $0.set(field, value) }
         }
-        if let offset = packed.find(field, stride: 2) {
-            packed.replace(at: packed.element(at: offset).next, with: value)
+        let p = packed
+        if let offset = p.find(field, stride: 2) {
+            let old = p.element(at: offset).next
+            table.pointee.splicePacked(at: slot, offset: old, removing: p.element(at: old).next - old, countDelta: 0, value)
             return false
         }
-        packed.append(field)
-        packed.append(value)
-        if packed.count / 2 > limits.maxPackedEntries { convert() }
+        table.pointee.splicePacked(at: slot, offset: p.used, removing: 0, countDelta: 2, field, value)
+        if count > limits.maxPackedEntries { convert() }
         return true
     }
 
     /// Removes `field`; returns whether it existed.
     @discardableResult
     public func remove(_ field: UnsafeRawBufferPointer) -> Bool {
-        if table != nil {
-            guard let slot = table!.find(field, hash: KeyHash.hash(field, seed: table!.seed)) else { return false }
-            table!.remove(at: slot)
-            return true
+        if !isPacked {
+            return table.pointee.mutateContainer(at: slot, as: HashTable.self) { $0.remove(field) }
         }
-        guard let offset = packed.find(field, stride: 2) else { return false }
-        packed.remove(at: offset, elements: 2)
+        let p = packed
+        guard let offset = p.find(field, stride: 2) else { return false }
+        let end = p.element(at: p.element(at: offset).next).next
+        table.pointee.splicePacked(at: slot, offset: offset, removing: end - offset, countDelta: -2)
         return true
     }
 
-    /// Packed → table (one way, as Redis).
+    /// Packed → table (one way, as in Redis).
     func convert() {
-        guard table == nil else { return }
-        var t = KeyTable(seed: 0x4A5E_D1C7_0BB5_2F11)
-        forEach { field, value in
-            t.storeString(key: field, hash: KeyHash.hash(field, seed: t.seed), slot: nil, value: value,
-                          encoding: .raw, expiry: .clear, lru: 0)
-        }
-        packed.deallocate()
-        packed = PackedList()
-        table = t
+        let t = HashTable()
+        forEach { field, value in _ = t.set(field, value) }
+        table.pointee.replacePacked(at: slot, with: t)
+    }
+}
+
+/// The table form of a large hash: a `KeyTable` whose entries hold a field
+/// as their key and its value as their string value.
+public final class HashTable: Container {
+    @usableFromInline var fields = KeyTable(seed: 0x4A5E_D1C7_0BB5_2F11)
+
+    public override init() {}
+    deinit { fields.removeAll() }
+
+    public override var count: Int { fields.count }
+    public override var encodingName: StaticString { "hashtable" }
+    /// The object itself, then the table's slots and field blocks.
+    public override var accountedBytes: Int { 64 + fields.bytes }
+
+    public override func deepCopy() -> Container {
+        let copy = HashTable()
+        forEach { field, value in _ = copy.set(field, value) }
+        return copy
+    }
+
+    func get(_ field: UnsafeRawBufferPointer) -> UnsafeRawBufferPointer? {
+        guard let slot = fields.find(field, hash: KeyHash.hash(field, seed: fields.seed)) else { return nil }
+        return fields.entry(at: slot).value
+    }
+
+    func forEach(_ body: (UnsafeRawBufferPointer, UnsafeRawBufferPointer) -> Void) {
+        fields.forEachSlot { slot in let e = fields.entry(at: slot); body(e.key, e.value) }
+    }
+
+    func set(_ field: UnsafeRawBufferPointer, _ value: UnsafeRawBufferPointer) -> Bool {
+        let h = KeyHash.hash(field, seed: fields.seed)
+        let slot = fields.find(field, hash: h)
+        fields.storeString(key: field, hash: h, slot: slot, value: value, encoding: .raw, expiry: .clear, lru: 0)
+        return slot == nil
+    }
+
+    func remove(_ field: UnsafeRawBufferPointer) -> Bool {
+        guard let slot = fields.find(field, hash: KeyHash.hash(field, seed: fields.seed)) else { return false }
+        fields.remove(at: slot)
+        return true
+    }
+}
+
+extension KeyTable {
+    /// One cursor step over the table in hash order (HSCAN, SSCAN, ZSCAN):
+    /// visits the entries whose hash lies in about `count` slots' worth of
+    /// hash space from `cursor`; returns the next cursor, 0 when done.
+    public func scanStep(cursor: UInt64, count: Int, _ body: (Entry) -> Void) -> UInt64 {
+        guard self.count > 0 else { return 0 }
+        let width: UInt64 = slotBits >= 64 ? 1 : UInt64(1) << UInt64(64 - slotBits)
+        let span = UInt64(max(1, min(count, 1 << 20))) &* width
+        let to = cursor &+ span
+        let wraps = to <= cursor
+        slots(inHashRange: cursor, wraps ? 0 : to) { slot, _ in body(entry(at: slot)) }
+        return wraps ? 0 : to
+    }
+}
+
+extension HashView: ValueView {
+    public static var valueType: ValueType { .hash }
+    public static func newEntry(key: UnsafeRawBufferPointer, lru: UInt32) -> Entry {
+        KeyTable.packedEntry(key: key, type: .hash, lru: lru)
     }
 }

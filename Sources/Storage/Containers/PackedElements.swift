@@ -1,0 +1,131 @@
+import CSystem
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Small hashes (and later lists, sets and sorted sets) are packed into
+/// their entry block, as Redis packs them into a listpack: one allocation
+/// holding the key and every element, 1-2 bytes of overhead per element.
+///
+/// The value area of such an entry is
+///
+///     0  UInt32  number of elements
+///     4  ...     elements, each a varint length then its bytes
+///
+/// Offsets below count from the first element; any offset is invalidated by
+/// the next change. Only with the entry's shard locked.
+public struct PackedElements {
+    public let base: UnsafeRawPointer
+    /// Bytes of elements.
+    public let used: Int
+    public let count: Int
+
+    @inlinable public init(_ e: Entry) {
+        base = UnsafeRawPointer(e.valueStart + 4)
+        used = e.valueLength - 4
+        count = Int(e.valueStart.loadUnaligned(as: UInt32.self))
+    }
+
+    /// The element at `offset`: its bytes and the offset of the next element.
+    @inlinable public func element(at offset: Int) -> (bytes: UnsafeRawBufferPointer, next: Int) {
+        var length = 0, shift = 0, i = offset
+        while true {
+            let b = Int(base.load(fromByteOffset: i, as: UInt8.self))
+            i += 1
+            length |= (b & 0x7F) << shift
+            if b < 0x80 { break }
+            shift += 7
+        }
+        return (UnsafeRawBufferPointer(start: base + i, count: length), i + length)
+    }
+
+    /// The offset of the first element equal to `needle`, looking at every
+    /// `stride`-th element (2: the fields of field/value pairs).
+    public func find(_ needle: UnsafeRawBufferPointer, stride: Int = 1) -> Int? {
+        var offset = 0
+        while offset < used {
+            let (bytes, next) = element(at: offset)
+            if bytes.count == needle.count
+                && (bytes.count == 0 || memcmp(bytes.baseAddress!, needle.baseAddress!, bytes.count) == 0) {
+                return offset
+            }
+            offset = next
+            for _ in 1..<stride { offset = element(at: offset).next }
+        }
+        return nil
+    }
+
+    /// The offset of element number `index` (linear).
+    public func offset(ofIndex index: Int) -> Int {
+        var offset = 0
+        for _ in 0..<index { offset = element(at: offset).next }
+        return offset
+    }
+
+    // MARK: building
+
+    @inlinable static func varintSize(_ n: Int) -> Int {
+        var size = 1, v = n >> 7
+        while v > 0 { size += 1; v >>= 7 }
+        return size
+    }
+
+    /// Bytes one element takes.
+    @inlinable public static func size(of bytes: UnsafeRawBufferPointer) -> Int { varintSize(bytes.count) + bytes.count }
+
+    @inlinable static func write(_ bytes: UnsafeRawBufferPointer, at p: UnsafeMutableRawPointer) {
+        var v = bytes.count, i = 0
+        while v >= 0x80 { p.storeBytes(of: UInt8(v & 0x7F) | 0x80, toByteOffset: i, as: UInt8.self); v >>= 7; i += 1 }
+        p.storeBytes(of: UInt8(v), toByteOffset: i, as: UInt8.self)
+        if bytes.count > 0 { (p + i + 1).copyMemory(from: bytes.baseAddress!, byteCount: bytes.count) }
+    }
+}
+
+extension KeyTable {
+    /// Allocates the block of a new, empty packed value of `type` for `key`.
+    public static func packedEntry(key: UnsafeRawBufferPointer, type: ValueType, lru: UInt32) -> Entry {
+        let e = Entry.allocate(key: key, valueLength: 4, valueCapacity: 4,
+                               meta: containerMeta(type, lru: lru, expires: false) | UInt32(ContainerLayout.packed) << 27)
+        e.valueStart.storeBytes(of: 0 as UInt32, as: UInt32.self)
+        return e
+    }
+
+    /// Replaces `removing` bytes of elements at `offset` (element-relative)
+    /// of the packed value at `slot` with `elements`, changing the element
+    /// count by `countDelta`. Grows the block geometrically, so that filling
+    /// a packed value stays linear, and shrinks it when mostly empty.
+    public mutating func splicePacked(at slot: Int, offset: Int, removing: Int, countDelta: Int,
+                                      _ first: UnsafeRawBufferPointer? = nil, _ second: UnsafeRawBufferPointer? = nil) {
+        var e = entry(at: slot)
+        let oldLength = e.valueLength
+        let adding = (first.map(PackedElements.size) ?? 0) + (second.map(PackedElements.size) ?? 0)
+        let newLength = oldLength - removing + adding
+        let start = 4 + offset
+        let tail = oldLength - start - removing
+        if newLength > e.valueCapacity {
+            e = relayout(at: slot, valueLength: oldLength, valueCapacity: newLength + newLength / 2, expiry: e.expiry)
+        }
+        if tail > 0 && adding != removing {
+            memmove(e.valueStart + start + adding, e.valueStart + start + removing, tail)
+        }
+        let p = e.valueStart + start
+        if let a = first { PackedElements.write(a, at: p) }
+        if let b = second { PackedElements.write(b, at: p + (first.map(PackedElements.size) ?? 0)) }
+        e.valueLength = newLength
+        let count = Int(e.valueStart.loadUnaligned(as: UInt32.self)) + countDelta
+        e.valueStart.storeBytes(of: UInt32(count), as: UInt32.self)
+        if newLength < oldLength && e.valueCapacity > 64 && newLength * 2 < e.valueCapacity {
+            _ = relayout(at: slot, valueLength: newLength, valueCapacity: newLength, expiry: e.expiry)
+        }
+    }
+
+    /// Turns the packed value at `slot` into `container` (its elements were
+    /// copied there by the caller).
+    public mutating func replacePacked(at slot: Int, with container: Container) {
+        let old = entry(at: slot)
+        let e = relayout(at: slot, valueLength: 8, valueCapacity: 8, expiry: old.expiry)
+        e.encodingBits = ContainerLayout.object
+        ValueStore.attach(container, to: e)
+        account(bytes: container.accountedBytes)
+    }
+}
