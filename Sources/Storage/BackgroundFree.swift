@@ -2,11 +2,16 @@
 import Glibc
 #endif
 
-/// A thread that frees detached tables (FLUSHALL ASYNC, big UNLINKs) so the
-/// event loops never pay for releasing millions of entries.
+/// A thread that frees detached tables (FLUSHALL ASYNC) and big containers
+/// (UNLINK) so the event loops never pay for releasing millions of elements.
 public final class BackgroundFree: @unchecked Sendable {
+    private enum Work {
+        case table(KeyTable)
+        /// A container no entry refers to any more (this reference is the last).
+        case container(Container)
+    }
     // Invariant: `queue` is only touched with `mutex` held.
-    private var queue: [KeyTable] = []
+    private var queue: [Work] = []
     private var mutex = pthread_mutex_t()
     private var condition = pthread_cond_t()
     private var thread: pthread_t? = nil
@@ -19,10 +24,20 @@ public final class BackgroundFree: @unchecked Sendable {
         pthread_cond_init(&condition, nil)
     }
 
+    /// Redis's `LAZYFREE_THRESHOLD`: containers with more elements than this
+    /// are freed in the background, smaller ones at once (cheaper than a
+    /// hand-off).
+    public static let threshold = 64
+
     /// Queues a table whose entries must be freed. Starts the thread on first use.
-    public func free(_ table: KeyTable) {
+    public func free(_ table: KeyTable) { enqueue(.table(table)) }
+
+    /// Queues a detached container for release.
+    public func free(_ container: Container) { enqueue(.container(container)) }
+
+    private func enqueue(_ work: Work) {
         pthread_mutex_lock(&mutex)
-        queue.append(table)
+        queue.append(work)
         pendingTables += 1
         if thread == nil {
             let box = Unmanaged.passRetained(self).toOpaque()
@@ -44,9 +59,10 @@ public final class BackgroundFree: @unchecked Sendable {
             pthread_mutex_lock(&mutex)
             while queue.isEmpty && !stopping { pthread_cond_wait(&condition, &mutex) }
             if queue.isEmpty && stopping { pthread_mutex_unlock(&mutex); return }
-            var table = queue.removeFirst()
+            var work: Work? = queue.removeFirst()
             pthread_mutex_unlock(&mutex)
-            table.removeAll()
+            if case .table(var table) = work { table.removeAll() }
+            work = nil  // a container's last reference goes here, off the loops
             pthread_mutex_lock(&mutex)
             pendingTables -= 1
             pthread_mutex_unlock(&mutex)

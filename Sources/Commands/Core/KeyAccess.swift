@@ -40,11 +40,16 @@ public struct LockedKey {
         if created { keyCreated() }
     }
 
-    /// Deletes the key if present; returns whether it existed.
+    /// Deletes the key if present; returns whether it existed. `lazily`:
+    /// a big container is freed on the background thread (UNLINK).
     @inlinable @discardableResult
-    public mutating func delete() -> Bool {
+    public mutating func delete(lazily: Bool = false) -> Bool {
         guard let s = slot else { return false }
-        table.pointee.remove(at: s)
+        if lazily {
+            ValueStore.freeLazily(table.pointee.detach(at: s), freer: server.backgroundFree)
+        } else {
+            table.pointee.remove(at: s)
+        }
         slot = nil
         return true
     }

@@ -4,9 +4,9 @@ import Storage
 /// `DEL key [key ...]` and `UNLINK key [key ...]`
 ///
 /// The number of keys removed (a repeated key counts once). An expired key
-/// is expired first, so it does not count. UNLINK replies the same; large
-/// values would be freed off the loop (strings are a single block, so freeing
-/// them is already O(1)).
+/// is expired first, so it does not count. UNLINK replies the same and frees
+/// big containers on the background thread (as DEL does with
+/// `lazyfree-lazy-user-del yes`); a string is one block, freed at once.
 enum DelCommand {
     static let del = CommandSpec(
         "del", arity: -2, flags: [.write], acl: ["@keyspace", "@write", "@slow"], keys: (1, -1, 1),
@@ -21,9 +21,10 @@ enum DelCommand {
         arguments: [ArgumentSpec("key", .key, multiple: true, keySpecIndex: 0)], handler: run)
 
     static func run(_ c: Client, _ args: Arguments) {
+        let lazily = args[0].equalsIgnoringCase("unlink") || c.server.config.lazyfreeLazyUserDel
         if args.count == 2 {
             c.withKey(args[1], touch: false) { k in
-                let removed = k.delete()
+                let removed = k.delete(lazily: lazily)
                 if removed { c.keyModified(k); c.keyspaceEvent(.generic, "del", args[1]); c.dirty() }
                 c.reply.integer(removed ? 1 : 0)
             }
@@ -33,7 +34,7 @@ enum DelCommand {
             var removed = 0
             for i in 0..<keys.count {
                 var k = keys.key(i, touch: false)
-                if k.delete() { removed += 1; c.keyModified(k); c.keyspaceEvent(.generic, "del", k.key) }
+                if k.delete(lazily: lazily) { removed += 1; c.keyModified(k); c.keyspaceEvent(.generic, "del", k.key) }
             }
             c.dirty(removed)
             c.reply.integer(removed)

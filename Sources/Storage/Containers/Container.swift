@@ -64,6 +64,15 @@ public enum ValueStore {
         if let p = UnsafeRawPointer(bitPattern: bits) { Unmanaged<Container>.fromOpaque(p).release() }
     }
 
+    /// Frees a detached entry, handing a container of more than
+    /// `BackgroundFree.threshold` elements to `freer` (UNLINK).
+    public static func freeLazily(_ e: Entry, freer: BackgroundFree) {
+        if let c = container(e), c.count > BackgroundFree.threshold {
+            freer.free(c)  // takes its own reference before the entry's goes
+        }
+        KeyTable.free(e)
+    }
+
     /// OBJECT ENCODING's name for a container entry's representation.
     public static func encodingName(_ e: Entry) -> StaticString {
         if let c = container(e) { return c.encodingName }
