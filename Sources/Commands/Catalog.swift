@@ -16,6 +16,12 @@ public enum CommandCatalog {
             HashGetCommand.hget, HashGetCommand.hmget, HashGetCommand.hexists, HashGetCommand.hstrlen, HashGetCommand.hlen,
             HashGetAllCommand.hgetall, HashGetAllCommand.hkeys, HashGetAllCommand.hvals, HashDelCommand.spec,
             HashIncrCommand.hincrby, HashIncrCommand.hincrbyfloat, HashRandomFieldCommand.spec, HashScanCommand.spec,
+            // Sets
+            SetAddCommand.sadd, SetAddCommand.srem, SetReadCommand.smembers, SetReadCommand.sismember,
+            SetReadCommand.smismember, SetReadCommand.scard, SetRandomCommand.spop, SetRandomCommand.srandmember,
+            SetMoveCommand.spec, SetAlgebraCommand.sinter, SetAlgebraCommand.sunion, SetAlgebraCommand.sdiff,
+            SetAlgebraCommand.sinterstore, SetAlgebraCommand.sunionstore, SetAlgebraCommand.sdiffstore,
+            SetAlgebraCommand.sintercard, SetScanCommand.spec,
             // Keys
             DelCommand.del, DelCommand.unlink, ExistsCommand.spec, TouchCommand.spec, TypeCommand.spec,
             KeysCommand.spec, ScanCommand.spec, RandomKeyCommand.spec, DBSizeCommand.spec,

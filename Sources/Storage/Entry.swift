@@ -36,24 +36,49 @@ public enum StringEncoding: UInt8 {
 
     /// True when the bytes are exactly how Redis would print a `long long`.
     @inlinable
-    public static func isCanonicalInteger(_ value: UnsafeRawBufferPointer) -> Bool {
+    public static func isCanonicalInteger(_ value: UnsafeRawBufferPointer) -> Bool { canonicalInteger(value) != nil }
+
+    /// The integer the bytes spell if they are exactly how Redis prints a
+    /// `long long` (what `string2ll` accepts: no sign but '-', no leading
+    /// zero, no spaces, no overflow).
+    @inlinable
+    public static func canonicalInteger(_ value: UnsafeRawBufferPointer) -> Int? {
         let n = value.count
-        if n == 0 || n > 20 { return false }
-        if n == 1 { return value[0] >= 0x30 && value[0] <= 0x39 }
+        if n == 0 || n > 20 { return nil }
+        if n == 1 { return value[0] >= 0x30 && value[0] <= 0x39 ? Int(value[0] - 0x30) : nil }
         var i = 0
-        if value[0] == 0x2D { i = 1 }
-        if value[i] < 0x31 || value[i] > 0x39 { return false }
+        let negative = value[0] == 0x2D
+        if negative { i = 1 }
+        if value[i] < 0x31 || value[i] > 0x39 { return nil }
         var magnitude: UInt64 = 0
         while i < n {
             let d = value[i] &- 0x30
-            if d > 9 { return false }
+            if d > 9 { return nil }
             let (m, o1) = magnitude.multipliedReportingOverflow(by: 10)
             let (s, o2) = m.addingReportingOverflow(UInt64(d))
-            if o1 || o2 { return false }
+            if o1 || o2 { return nil }
             magnitude = s
             i += 1
         }
-        return value[0] == 0x2D ? magnitude <= UInt64(Int.max) + 1 : magnitude <= UInt64(Int.max)
+        if negative { return magnitude <= UInt64(Int.max) + 1 ? Int(truncatingIfNeeded: 0 &- magnitude) : nil }
+        return magnitude <= UInt64(Int.max) ? Int(magnitude) : nil
+    }
+
+    /// Calls `body` with the decimal text of `v` (a stack buffer).
+    @inlinable
+    public static func withDecimalText<R>(_ v: Int, _ body: (UnsafeRawBufferPointer) -> R) -> R {
+        var text = (UInt64(0), UInt64(0), UInt64(0))
+        return withUnsafeMutableBytes(of: &text) { buffer in
+            var magnitude = v.magnitude
+            var start = buffer.count
+            repeat {
+                start -= 1
+                buffer[start] = UInt8(truncatingIfNeeded: magnitude % 10) &+ 0x30
+                magnitude /= 10
+            } while magnitude != 0
+            if v < 0 { start -= 1; buffer[start] = 0x2D }
+            return body(UnsafeRawBufferPointer(rebasing: buffer[start...]))
+        }
     }
 }
 

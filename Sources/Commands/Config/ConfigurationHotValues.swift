@@ -63,6 +63,7 @@ final class ConfigurationHotValues: Sendable {
     let latencyMonitorThreshold = Atomic<Int>(0)
     let hashMaxListpackEntries = Atomic<Int>(512)
     let hashMaxListpackValue = Atomic<Int>(64)
+    let setMaxIntsetEntries = Atomic<Int>(512)
 
     static let logLevels = ["debug", "verbose", "notice", "warning"]
 
@@ -108,6 +109,7 @@ final class ConfigurationHotValues: Sendable {
         case "latency-monitor-threshold": latencyMonitorThreshold.store(integer(), ordering: .relaxed)
         case "hash-max-listpack-entries": hashMaxListpackEntries.store(integer(), ordering: .relaxed)
         case "hash-max-listpack-value": hashMaxListpackValue.store(integer(), ordering: .relaxed)
+        case "set-max-intset-entries": setMaxIntsetEntries.store(integer(), ordering: .relaxed)
         default: break
         }
     }
@@ -124,6 +126,8 @@ extension Configuration {
         return value.isEmpty ? [] : value.split(separator: " ", omittingEmptySubsequences: false).map(String.init)
     }
     public var databases: Int { hot.databases.load(ordering: .relaxed) }
+    /// `set-max-intset-entries`: when a set of integers leaves its packed form.
+    public var setMaxIntsetEntries: Int { hot.setMaxIntsetEntries.load(ordering: .relaxed) }
     /// `hash-max-listpack-entries` / `-value`: when a hash leaves its packed form.
     public var hashLimits: HashView.Limits {
         HashView.Limits(maxPackedEntries: hot.hashMaxListpackEntries.load(ordering: .relaxed),

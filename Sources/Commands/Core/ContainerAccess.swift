@@ -50,3 +50,24 @@ extension Client {
         }
     }
 }
+
+extension Client {
+    /// HDEL, SREM: removes every element named by `args[2...]` from the
+    /// value at `args[1]` and replies with how many were there; fires
+    /// `event` when any was (and `del` when the value is left empty).
+    @inlinable
+    public func removeElements<V: ValueView>(_ args: Arguments, as _: V.Type, notify kind: NotifyClass, event: String,
+                                             _ remove: (V, UnsafeRawBufferPointer) -> Bool) {
+        let found = writeValue(args[1], as: V.self, create: false) { v, k in
+            var removed = 0
+            for i in 2..<args.count where remove(v, args[i]) { removed += 1 }
+            if removed > 0 {
+                dirty(removed)
+                keyModified(k)
+                keyspaceEvent(kind, event, args[1])
+            }
+            reply.integer(removed)
+        }
+        if found == .missing { reply.integer(0) }
+    }
+}

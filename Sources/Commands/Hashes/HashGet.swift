@@ -86,16 +86,6 @@ enum HashDelCommand {
         group: "hash", since: "2.0.0", summary: "Deletes one or more fields and their values from a hash. Deletes the hash if no fields remain.",
         arguments: [ArgumentSpec("key", .key, keySpecIndex: 0), ArgumentSpec("field", .string, multiple: true)],
         handler: { c, args in
-            let found = c.writeValue(args[1], as: HashView.self, create: false) { h, k in
-                var removed = 0
-                for i in 2..<args.count where h.remove(args[i]) { removed += 1 }
-                if removed > 0 {
-                    c.dirty(removed)
-                    c.keyModified(k)
-                    c.keyspaceEvent(.hash, "hdel", args[1])
-                }
-                c.reply.integer(removed)
-            }
-            if found == .missing { c.reply.integer(0) }
+            c.removeElements(args, as: HashView.self, notify: .hash, event: "hdel") { h, field in h.remove(field) }
         })
 }

@@ -79,9 +79,9 @@ enum HashScanCommand {
     static func run(_ c: Client, _ args: Arguments) {
         guard let options = ContainerScan.parse(c, args, from: 2) else { return }
         c.readValue(args[1], as: HashView.self) { h in
-            var found: [UnsafeRawBufferPointer] = []
+            var found: [[UInt8]] = []
             let next = h?.scan(cursor: options.cursor, count: options.count) { field, value in
-                if options.matches(field) { found.append(field); found.append(value) }
+                if options.matches(field) { found.append(Array(field)); found.append(Array(value)) }
             } ?? 0
             ContainerScan.reply(c, next: next, found)
         }
@@ -120,7 +120,7 @@ struct ContainerScan {
         return options
     }
 
-    static func reply(_ c: Client, next: UInt64, _ elements: [UnsafeRawBufferPointer]) {
+    static func reply(_ c: Client, next: UInt64, _ elements: [[UInt8]]) {
         c.reply.array(2)
         c.reply.bulk(String(next))
         c.reply.array(elements.count)

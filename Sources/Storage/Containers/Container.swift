@@ -1,3 +1,51 @@
+/// The table form shared by big hashes and sets (and later sorted sets'
+/// member index): a `KeyTable` of its own, whose entries hold an element as
+/// key and, for hashes, its value as string value.
+public class TableContainer: Container {
+    @usableFromInline final var elements = KeyTable(seed: 0x4A5E_D1C7_0BB5_2F11)
+
+    public override init() {}
+    deinit { elements.removeAll() }
+
+    public final override var count: Int { elements.count }
+    public final override var encodingName: StaticString { "hashtable" }
+    /// The object itself, then the table's slots and element blocks.
+    public final override var accountedBytes: Int { 64 + elements.bytes }
+
+    /// Copies every element into `copy` (deepCopy of the subclasses).
+    final func copyElements(into copy: TableContainer) -> TableContainer {
+        forEach { key, value in _ = copy.set(key, value) }
+        return copy
+    }
+
+    final func get(_ key: UnsafeRawBufferPointer) -> UnsafeRawBufferPointer? {
+        guard let slot = elements.find(key, hash: KeyHash.hash(key, seed: elements.seed)) else { return nil }
+        return elements.entry(at: slot).value
+    }
+
+    final func contains(_ key: UnsafeRawBufferPointer) -> Bool {
+        elements.find(key, hash: KeyHash.hash(key, seed: elements.seed)) != nil
+    }
+
+    final func forEach(_ body: (UnsafeRawBufferPointer, UnsafeRawBufferPointer) -> Void) {
+        elements.forEachSlot { slot in let e = elements.entry(at: slot); body(e.key, e.value) }
+    }
+
+    /// Sets `key`'s value; returns true if the key is new.
+    final func set(_ key: UnsafeRawBufferPointer, _ value: UnsafeRawBufferPointer) -> Bool {
+        let h = KeyHash.hash(key, seed: elements.seed)
+        let slot = elements.find(key, hash: h)
+        elements.storeString(key: key, hash: h, slot: slot, value: value, encoding: .raw, expiry: .clear, lru: 0)
+        return slot == nil
+    }
+
+    final func remove(_ key: UnsafeRawBufferPointer) -> Bool {
+        guard let slot = elements.find(key, hash: KeyHash.hash(key, seed: elements.seed)) else { return false }
+        elements.remove(at: slot)
+        return true
+    }
+}
+
 /// How a container entry holds its value (the entry's encoding bits).
 public enum ContainerLayout {
     /// The value area holds a retained `Container` reference (large values).
@@ -76,7 +124,7 @@ public enum ValueStore {
     /// OBJECT ENCODING's name for a container entry's representation.
     public static func encodingName(_ e: Entry) -> StaticString {
         if let c = container(e) { return c.encodingName }
-        return "listpack"
+        return e.type == .set ? "intset" : "listpack"
     }
 
     /// Gives a cloned block its own container (COPY must not share mutable state).

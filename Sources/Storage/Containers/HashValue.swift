@@ -28,7 +28,7 @@ public struct HashView {
     var packed: PackedElements { PackedElements(entry) }
     var object: HashTable { unsafeDowncast(ValueStore.container(entry)!, to: HashTable.self) }
 
-    public var count: Int { isPacked ? packed.count / 2 : object.fields.count }
+    public var count: Int { isPacked ? packed.count / 2 : object.elements.count }
     public var encodingName: StaticString { isPacked ? "listpack" : "hashtable" }
 
     // MARK: reading
@@ -57,7 +57,7 @@ public struct HashView {
     /// A random field and its value.
     public func pair(random: UInt64) -> (field: UnsafeRawBufferPointer, value: UnsafeRawBufferPointer) {
         if !isPacked {
-            let t = object.fields
+            let t = object.elements
             let e = t.entry(at: t.randomSlot(random)!)
             return (e.key, e.value)
         }
@@ -71,7 +71,7 @@ public struct HashView {
     /// Every field present for a whole iteration is visited at least once.
     public func scan(cursor: UInt64, count: Int, _ body: (UnsafeRawBufferPointer, UnsafeRawBufferPointer) -> Void) -> UInt64 {
         if isPacked { forEach(body); return 0 }
-        return object.fields.scanStep(cursor: cursor, count: count) { e in body(e.key, e.value) }
+        return object.elements.scanStep(cursor: cursor, count: count) { e in body(e.key, e.value) }
     }
 
     // MARK: writing
@@ -115,46 +115,10 @@ public struct HashView {
     }
 }
 
-/// The table form of a large hash: a `KeyTable` whose entries hold a field
-/// as their key and its value as their string value.
-public final class HashTable: Container {
-    @usableFromInline var fields = KeyTable(seed: 0x4A5E_D1C7_0BB5_2F11)
-
-    public override init() {}
-    deinit { fields.removeAll() }
-
-    public override var count: Int { fields.count }
-    public override var encodingName: StaticString { "hashtable" }
-    /// The object itself, then the table's slots and field blocks.
-    public override var accountedBytes: Int { 64 + fields.bytes }
-
-    public override func deepCopy() -> Container {
-        let copy = HashTable()
-        forEach { field, value in _ = copy.set(field, value) }
-        return copy
-    }
-
-    func get(_ field: UnsafeRawBufferPointer) -> UnsafeRawBufferPointer? {
-        guard let slot = fields.find(field, hash: KeyHash.hash(field, seed: fields.seed)) else { return nil }
-        return fields.entry(at: slot).value
-    }
-
-    func forEach(_ body: (UnsafeRawBufferPointer, UnsafeRawBufferPointer) -> Void) {
-        fields.forEachSlot { slot in let e = fields.entry(at: slot); body(e.key, e.value) }
-    }
-
-    func set(_ field: UnsafeRawBufferPointer, _ value: UnsafeRawBufferPointer) -> Bool {
-        let h = KeyHash.hash(field, seed: fields.seed)
-        let slot = fields.find(field, hash: h)
-        fields.storeString(key: field, hash: h, slot: slot, value: value, encoding: .raw, expiry: .clear, lru: 0)
-        return slot == nil
-    }
-
-    func remove(_ field: UnsafeRawBufferPointer) -> Bool {
-        guard let slot = fields.find(field, hash: KeyHash.hash(field, seed: fields.seed)) else { return false }
-        fields.remove(at: slot)
-        return true
-    }
+/// The table form of a large hash: fields are the table's keys, values
+/// their string values.
+public final class HashTable: TableContainer {
+    public override func deepCopy() -> Container { copyElements(into: HashTable()) }
 }
 
 extension KeyTable {
