@@ -1,0 +1,123 @@
+#!/usr/bin/env python3
+"""Hashes and sets: redis-server vs swiftlet-server, same machine, same run.
+
+    python3 Benchmarks/types.py            # repeat 3
+    python3 Benchmarks/types.py --quick    # smaller
+
+Throughput (redis-benchmark, 50 clients, pipeline 16, medians of interleaved
+runs): its built-in `hset`, `sadd` and `spop` tests (one big hash or set,
+1M-element space) and HSET/SADD on 100k small keys (custom commands).
+Memory (fresh server per figure, 16-byte elements): RSS and used_memory per
+element for 100k small hashes (3 fields) and sets (3 members), 100k intsets
+(10 integers), one hash of 1M fields and one set of 1M members.
+Writes Benchmarks/results/types.md. Lists, sorted sets and streams are not
+in Swiftlet yet.
+"""
+import argparse, os, statistics, subprocess, sys, time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from compare import ROOT, Server  # noqa: E402
+
+
+def bench(server, args, n, pipeline=16, keyspace=1_000_000):
+    cpu0 = server.cpu_seconds()
+    out = subprocess.run(["redis-benchmark", "-p", str(server.port), "-n", str(n), "-r", str(keyspace), "-c", "50",
+                          "-P", str(pipeline), "--csv"] + args, capture_output=True, text=True, check=True).stdout
+    cpu = server.cpu_seconds() - cpu0
+    rows = [l for l in out.splitlines() if l.startswith('"') and not l.startswith('"test"')]
+    fields = [x.strip('"') for x in rows[-1].split(",")]
+    return {"rps": float(fields[1]), "p99": float(fields[6]), "cpu_us": cpu * 1e6 / n}
+
+
+def load(server, commands):
+    server.cli("--pipe", stdin=b"".join(commands))
+
+
+def resp(*parts):
+    out = b"*%d\r\n" % len(parts)
+    for p in parts:
+        out += b"$%d\r\n%s\r\n" % (len(p), p)
+    return out
+
+
+SHAPES = {
+    "small hashes (3 fields)": (lambda n: [resp(b"HSET", b"hash:%011d" % k, b"field:%010d" % f, b"value:%010d" % f)
+                                           for k in range(n // 3) for f in range(3)], 3),
+    "small sets (3 members)": (lambda n: [resp(b"SADD", b"set:%012d" % k, b"member:%09d" % f)
+                                          for k in range(n // 3) for f in range(3)], 3),
+    "intsets (10 integers)": (lambda n: [resp(b"SADD", b"iset:%011d" % k, *[b"%d" % (f * 1000) for f in range(10)])
+                                         for k in range(n // 10)], 10),
+    "one big hash": (lambda n: [resp(b"HSET", b"bighash", b"field:%010d" % f, b"value:%010d" % f) for f in range(n)], 1),
+    "one big set": (lambda n: [resp(b"SADD", b"bigset", b"member:%09d" % f) for f in range(n)], 1),
+}
+
+
+def memory(binaries, shape, elements):
+    build, _ = SHAPES[shape]
+    commands = build(elements)
+    result = {}
+    for name, argv in binaries:
+        s = Server(name, argv)
+        try:
+            time.sleep(0.2)
+            rss0, used0 = s.rss(), s.info("used_memory")
+            load(s, commands)
+            time.sleep(0.5)
+            result[name] = {"rss": (s.rss() - rss0) / elements, "used": (s.info("used_memory") - used0) / elements}
+        finally:
+            s.stop()
+    return result
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--swiftlet", default=os.path.join(ROOT, ".build/release/swiftlet-server"))
+    ap.add_argument("--redis", default="redis-server")
+    ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--quick", action="store_true")
+    args = ap.parse_args()
+    if not os.path.exists(args.swiftlet):
+        subprocess.run(["swift", "build", "-c", "release", "--product", "swiftlet-server"], cwd=ROOT, check=True)
+    n = 200_000 if args.quick else 1_000_000
+    elements = 100_000 if args.quick else 300_000
+    binaries = [("redis", [args.redis]), ("swiftlet", [args.swiftlet])]
+    workloads = [
+        ("hset (one hash) P16", ["-t", "hset"]),
+        ("sadd (one set) P16", ["-t", "sadd"]),
+        ("spop (one set) P16", ["-t", "sadd,spop"]),
+        ("HSET small hashes P16", ["HSET", "h:__rand_int__", "f", "v"]),
+        ("SADD small sets P16", ["SADD", "s:__rand_int__", "m"]),
+    ]
+    samples = {(w, b): [] for w, _ in workloads for b, _ in binaries}
+    for rep in range(args.repeat):
+        for w, bargs in workloads:
+            for b, argv in binaries:
+                s = Server(b, argv)
+                try:
+                    r = bench(s, bargs, n, keyspace=100_000 if "small" in w else 1_000_000)
+                finally:
+                    s.stop()
+                samples[(w, b)].append(r)
+                print(f"  [{rep + 1}/{args.repeat}] {w} {b}: {r['rps']:.0f} req/s", file=sys.stderr)
+    lines = [f"Hashes and sets benchmark {time.strftime('%Y-%m-%d %H:%M')}, {os.cpu_count()} cores, "
+             f"redis-benchmark -c 50 -P 16 -n {n}, medians of {args.repeat} runs, fresh servers\n",
+             "| workload | redis | swiftlet | swiftlet/redis |", "|---|---:|---:|---:|"]
+    for w, _ in workloads:
+        for metric, label in [("rps", "req/s"), ("p99", "p99 ms"), ("cpu_us", "CPU us/req")]:
+            r = statistics.median(x[metric] for x in samples[(w, "redis")])
+            s = statistics.median(x[metric] for x in samples[(w, "swiftlet")])
+            lines.append(f"| {w} {label} | {r:,.3f} | {s:,.3f} | {s / r:.2f} |")
+    for shape in SHAPES:
+        m = memory(binaries, shape, elements)
+        for metric, label in [("rss", "RSS B/element"), ("used", "used_memory B/element")]:
+            r, s = m["redis"][metric], m["swiftlet"][metric]
+            lines.append(f"| {shape} {label} | {r:.1f} | {s:.1f} | {s / r:.2f} |")
+    text = "\n".join(lines) + "\n"
+    print(text)
+    os.makedirs(os.path.join(ROOT, "Benchmarks/results"), exist_ok=True)
+    with open(os.path.join(ROOT, "Benchmarks/results/types.md"), "w") as f:
+        f.write(text)
+
+
+if __name__ == "__main__":
+    main()
