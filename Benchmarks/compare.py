@@ -72,10 +72,13 @@ class Server:
             self.proc.kill()
 
 
-def redis_benchmark(server, test, n, pipeline, size, clients=50, keyspace=1_000_000):
+def redis_benchmark(server, test, n, pipeline, size, clients=50, keyspace=1_000_000, command=None):
+    """One redis-benchmark run: its `-t test` workload, or `command` (a list
+    of arguments, as redis-benchmark takes a custom command) when given."""
     cpu0 = server.cpu_seconds()
-    out = subprocess.run(["redis-benchmark", "-p", str(server.port), "-t", test, "-n", str(n), "-r", str(keyspace),
-                          "-c", str(clients), "-P", str(pipeline), "-d", str(size), "--csv"],
+    workload = command if command else ["-t", test, "-d", str(size)]
+    out = subprocess.run(["redis-benchmark", "-p", str(server.port), "-n", str(n), "-r", str(keyspace),
+                          "-c", str(clients), "-P", str(pipeline), "--csv"] + workload,
                          capture_output=True, text=True, check=True).stdout
     cpu = server.cpu_seconds() - cpu0
     rows = [l for l in out.splitlines() if l.startswith('"') and not l.startswith('"test"')]
@@ -97,21 +100,26 @@ def load_keys(server, count, ttl):
     server.cli("--pipe", stdin=b"".join(lines))
 
 
-def bench_memory(binaries, count, ttl):
-    """Fresh servers for each measurement: freed memory is not always given
-    back to the OS, so a reused process would understate the next RSS delta."""
+def measure_memory(binaries, count, load):
+    """RSS and used_memory growth per item while `load(server)` adds `count`
+    items. Fresh servers for each measurement: freed memory is not always
+    given back to the OS, so a reused process would understate the next RSS delta."""
     result = {}
     for name, argv in binaries:
         s = Server(name, argv)
         try:
             time.sleep(0.2)
             rss0, used0 = s.rss(), s.info("used_memory")
-            load_keys(s, count, ttl)
+            load(s)
             time.sleep(0.5)
             result[name] = {"rss": (s.rss() - rss0) / count, "used": (s.info("used_memory") - used0) / count}
         finally:
             s.stop()
     return result
+
+
+def bench_memory(binaries, count, ttl):
+    return measure_memory(binaries, count, lambda s: load_keys(s, count, ttl))
 
 
 def main():

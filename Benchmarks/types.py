@@ -16,21 +16,7 @@ in Swiftlet yet.
 import argparse, os, statistics, subprocess, sys, time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from compare import ROOT, Server  # noqa: E402
-
-
-def bench(server, args, n, pipeline=16, keyspace=1_000_000):
-    cpu0 = server.cpu_seconds()
-    out = subprocess.run(["redis-benchmark", "-p", str(server.port), "-n", str(n), "-r", str(keyspace), "-c", "50",
-                          "-P", str(pipeline), "--csv"] + args, capture_output=True, text=True, check=True).stdout
-    cpu = server.cpu_seconds() - cpu0
-    rows = [l for l in out.splitlines() if l.startswith('"') and not l.startswith('"test"')]
-    fields = [x.strip('"') for x in rows[-1].split(",")]
-    return {"rps": float(fields[1]), "p99": float(fields[6]), "cpu_us": cpu * 1e6 / n}
-
-
-def load(server, commands):
-    server.cli("--pipe", stdin=b"".join(commands))
+from compare import ROOT, Server, measure_memory, redis_benchmark  # noqa: E402
 
 
 def resp(*parts):
@@ -54,19 +40,8 @@ SHAPES = {
 
 def memory(binaries, shape, elements):
     build, _ = SHAPES[shape]
-    commands = build(elements)
-    result = {}
-    for name, argv in binaries:
-        s = Server(name, argv)
-        try:
-            time.sleep(0.2)
-            rss0, used0 = s.rss(), s.info("used_memory")
-            load(s, commands)
-            time.sleep(0.5)
-            result[name] = {"rss": (s.rss() - rss0) / elements, "used": (s.info("used_memory") - used0) / elements}
-        finally:
-            s.stop()
-    return result
+    stream = b"".join(build(elements))
+    return measure_memory(binaries, elements, lambda s: s.cli("--pipe", stdin=stream))
 
 
 def main():
@@ -94,7 +69,7 @@ def main():
             for b, argv in binaries:
                 s = Server(b, argv)
                 try:
-                    r = bench(s, bargs, n, keyspace=100_000 if "small" in w else 1_000_000)
+                    r = redis_benchmark(s, None, n, 16, 0, keyspace=100_000 if "small" in w else 1_000_000, command=bargs)
                 finally:
                     s.stop()
                 samples[(w, b)].append(r)
