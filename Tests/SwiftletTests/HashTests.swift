@@ -87,6 +87,20 @@ final class HashTests: XCTestCase {
         }
     }
 
+    /// Redis 7.0 hangs on these (it builds the whole reply); Swiftlet refuses them.
+    func testHugeNegativeRandomCountsAreRefusedNotHung() throws {
+        let server = try startServer()
+        defer { server.stop() }
+        let c = try TestConnection(port: server.port)
+        _ = try c.call("HSET", "h", "a", "1")
+        _ = try c.call("SADD", "s", "a")
+        for command in [["HRANDFIELD", "h"], ["SRANDMEMBER", "s"]] {
+            let refused = try c.call(command + ["-922337203342738794"])
+            XCTAssertEqual(refused.string, "ERR value is out of range, value must between -1000000 and 9223372036854775807")
+            XCTAssertEqual(try c.call(command + ["-3"]).elements?.count, 3)
+        }
+    }
+
     func testUsedMemoryFollowsHashesAndReturnsAfterDelete() throws {
         let server = try startServer()
         defer { server.stop() }

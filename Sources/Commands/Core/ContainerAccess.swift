@@ -71,3 +71,13 @@ extension Client {
         if found == .missing { reply.integer(0) }
     }
 }
+
+/// HRANDFIELD and SRANDMEMBER with a negative count (repetitions allowed)
+/// build the whole reply at once. Redis 7.0 accepts any count down to
+/// -LONG_MAX and then hangs filling memory; Swiftlet refuses more than this
+/// many repetitions with a range error instead (a deliberate difference:
+/// bad input must not hang the server).
+public enum RandomRepeats {
+    public static let limit = 1_000_000
+    public static let error = "ERR value is out of range, value must between -1000000 and 9223372036854775807"
+}

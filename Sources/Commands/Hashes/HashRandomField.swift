@@ -31,6 +31,7 @@ enum HashRandomFieldCommand {
         let withValues = args.count == 4
         // Redis refuses counts whose doubled reply length would overflow.
         if withValues && requested < -(Int.max / 2) { c.fail("ERR value is out of range"); return }
+        if requested < -RandomRepeats.limit { c.fail(RandomRepeats.error); return }
         c.readValue(args[1], as: HashView.self) { h in
             guard let h = h, requested != 0 else { c.reply.array(0); return }
             let size = h.count

@@ -56,6 +56,7 @@ enum SetRandomCommand {
         guard let requested = c.integerArgument(args[2], in: -Int.max...Int.max,
                                                 message: "ERR value is out of range, value must between -9223372036854775807 and 9223372036854775807")
         else { return }
+        if requested < -RandomRepeats.limit { c.fail(RandomRepeats.error); return }
         c.readValue(args[1], as: SetView.self) { s in
             guard let s = s, requested != 0 else { c.reply.array(0); return }
             let size = s.count
