@@ -9,10 +9,7 @@ import TestSupport
 final class HashTests: XCTestCase {
     /// Fills `key` with `fields` fields (`f0`… → `v0`…) in pipelined HSETs.
     func fill(_ c: TestConnection, _ key: String, _ fields: Range<Int>, prefix: String = "f") throws {
-        var batch: [UInt8] = []
-        for i in fields { batch += TestConnection.encode([Array("HSET".utf8), Array(key.utf8), Array("\(prefix)\(i)".utf8), Array("v\(i)".utf8)]) }
-        try c.send(batch)
-        for _ in fields { _ = try c.readFrame() }
+        try c.pipeline(fields.map { ["HSET", key, "\(prefix)\($0)", "v\($0)"] })
     }
 
     func testHscanFullIterationUnderChurnReturnsEveryStableField() throws {

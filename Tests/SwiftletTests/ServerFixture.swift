@@ -16,6 +16,12 @@ extension XCTestCase {
 }
 
 extension TestConnection {
+    /// Sends every command in one write and reads (and drops) their replies.
+    func pipeline(_ commands: [[String]]) throws {
+        try send(commands.flatMap { TestConnection.encode($0.map { Array($0.utf8) }) })
+        for _ in commands { _ = try readFrame() }
+    }
+
     /// One numeric field of an INFO section (`info("memory", "used_memory")`).
     func info(_ section: String, _ field: String) throws -> Int? {
         let text = try call("INFO", section).string ?? ""

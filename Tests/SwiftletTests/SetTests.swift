@@ -8,10 +8,7 @@ import TestSupport
 /// in Conformance/cases/sets.case.
 final class SetTests: XCTestCase {
     func add(_ c: TestConnection, _ key: String, _ members: [String]) throws {
-        var batch: [UInt8] = []
-        for m in members { batch += TestConnection.encode([Array("SADD".utf8), Array(key.utf8), Array(m.utf8)]) }
-        try c.send(batch)
-        for _ in members { _ = try c.readFrame() }
+        try c.pipeline(members.map { ["SADD", key, $0] })
     }
 
     func testSscanFullIterationUnderChurnReturnsEveryStableMember() throws {

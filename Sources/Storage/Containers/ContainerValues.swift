@@ -5,26 +5,6 @@ extension KeyTable {
         (lru & Entry.lruMask) | UInt32(type.rawValue) << 24 | (expires ? Entry.expiryFlag : 0)
     }
 
-    /// Makes `key` hold `container` (of `type`), replacing whatever it held;
-    /// `slot` is its current slot (nil when absent). Returns the key's slot.
-    @discardableResult
-    public mutating func storeContainer(key: UnsafeRawBufferPointer, hash: UInt64, slot: Int?, container: Container,
-                                        type: ValueType, expiry: ExpiryChange, lru: UInt32) -> Int {
-        var keptExpiry: Int64? = nil
-        if let slot = slot {
-            let old = entry(at: slot)
-            if case .keep = expiry { keptExpiry = old.expiry }
-            remove(at: slot)
-        }
-        var at: Int64? = keptExpiry
-        if case .at(let t) = expiry { at = t }
-        let e = Entry.allocate(key: key, valueLength: 8, valueCapacity: 8,
-                               meta: KeyTable.containerMeta(type, lru: lru, expires: at != nil))
-        if let t = at { e.expireAt = t }
-        ValueStore.attach(container, to: e)
-        return insert(e, hash: hash)
-    }
-
     /// Runs `body` on the container of the entry at `slot` and accounts the
     /// change in its size.
     @inlinable

@@ -82,11 +82,13 @@ public struct PackedElements {
 }
 
 extension KeyTable {
-    /// Allocates the block of a new, empty packed value of `type` for `key`.
-    public static func packedEntry(key: UnsafeRawBufferPointer, type: ValueType, lru: UInt32) -> Entry {
-        let e = Entry.allocate(key: key, valueLength: 4, valueCapacity: 4,
+    /// Allocates the block of a new, empty packed value of `type` for `key`,
+    /// its value area `header` zero bytes (4: the element count of
+    /// `PackedElements`; an intset's count and width take 8).
+    public static func packedEntry(key: UnsafeRawBufferPointer, type: ValueType, lru: UInt32, header: Int = 4) -> Entry {
+        let e = Entry.allocate(key: key, valueLength: header, valueCapacity: header,
                                meta: containerMeta(type, lru: lru, expires: false) | UInt32(ContainerLayout.packed) << 27)
-        e.valueStart.storeBytes(of: 0 as UInt32, as: UInt32.self)
+        e.valueStart.initializeMemory(as: UInt8.self, repeating: 0, count: header)
         return e
     }
 

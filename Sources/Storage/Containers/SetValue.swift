@@ -96,10 +96,8 @@ extension SetView: ValueView {
     public static var valueType: ValueType { .set }
     /// An empty intset; the first non-integer member converts it.
     public static func newEntry(key: UnsafeRawBufferPointer, lru: UInt32) -> Entry {
-        let e = Entry.allocate(key: key, valueLength: 8, valueCapacity: 8,
-                               meta: KeyTable.containerMeta(.set, lru: lru, expires: false) | UInt32(ContainerLayout.packed) << 27)
-        e.valueStart.storeBytes(of: 0 as UInt32, as: UInt32.self)
-        e.valueStart.storeBytes(of: 2 as UInt32, toByteOffset: 4, as: UInt32.self)
+        let e = KeyTable.packedEntry(key: key, type: .set, lru: lru, header: 8)
+        e.valueStart.storeBytes(of: 2 as UInt32, toByteOffset: 4, as: UInt32.self)  // width
         return e
     }
 }
