@@ -307,6 +307,7 @@ _KNOWN_MODIFIERS = {
     "approx": True,
     "sorted": False,  # takes no argument
     "type": False,
+    "delay": True,    # milliseconds to wait before the line runs
 }
 
 
@@ -626,6 +627,9 @@ def run_case(case, host, port):
     flushall(host, port)
     try:
         for cmd in case.commands:
+            if cmd.mods.get("delay"):
+                # Lets another connection's blocking command reach the server first.
+                time.sleep(cmd.mods["delay"] / 1000.0)
             k = cmd.conn
             if k not in conns or conns[k].closed:
                 # Connections open lazily; one that the server closed is

@@ -11,6 +11,8 @@ struct CaseFile {
         var sorted = false
         var typeOnly = false
         var approx: Int? = nil
+        /// `[delay MS]`: wait before the line runs (blocking-command cases).
+        var delayMs = 0
         var expected: [[UInt8]] = []
         var expectClosed = false
         var line: Int
@@ -60,6 +62,7 @@ struct CaseFile {
                     case "sorted": step.sorted = true
                     case "type": step.typeOnly = true
                     case "approx": step.approx = Int(modifier[1])!
+                    case "delay": step.delayMs = Int(modifier[1])!
                     default: throw Malformed(description: "\(name):\(number): unknown modifier")
                     }
                     rest = rest[rest.index(after: close)...]

@@ -45,6 +45,7 @@ struct CaseRunner {
                 return fresh
             }
             for step in c.steps {
+                if step.delayMs > 0 { usleep(UInt32(step.delayMs) * 1000) }
                 let conn = try connection(step.connection)
                 var received: [[UInt8]] = []
                 switch step.kind {

@@ -16,6 +16,14 @@ public enum CommandCatalog {
             HashGetCommand.hget, HashGetCommand.hmget, HashGetCommand.hexists, HashGetCommand.hstrlen, HashGetCommand.hlen,
             HashGetAllCommand.hgetall, HashGetAllCommand.hkeys, HashGetAllCommand.hvals, HashDelCommand.spec,
             HashIncrCommand.hincrby, HashIncrCommand.hincrbyfloat, HashRandomFieldCommand.spec, HashScanCommand.spec,
+            // Lists
+            ListPushCommand.lpush, ListPushCommand.rpush, ListPushCommand.lpushx, ListPushCommand.rpushx,
+            ListInsertCommand.spec, ListPopCommand.lpop, ListPopCommand.rpop, ListMultiPopCommand.lmpop,
+            ListReadCommand.llen, ListReadCommand.lindex, ListReadCommand.lrange, ListPositionCommand.spec,
+            ListEditCommand.lset, ListEditCommand.lrem, ListEditCommand.ltrim,
+            ListMoveCommand.lmove, ListMoveCommand.rpoplpush,
+            BlockingPopCommand.blpop, BlockingPopCommand.brpop, BlockingPopCommand.blmpop,
+            BlockingPopCommand.blmove, BlockingPopCommand.brpoplpush,
             // Sets
             SetAddCommand.sadd, SetAddCommand.srem, SetReadCommand.smembers, SetReadCommand.sismember,
             SetReadCommand.smismember, SetReadCommand.scard, SetRandomCommand.spop, SetRandomCommand.srandmember,

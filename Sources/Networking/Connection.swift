@@ -39,7 +39,9 @@ public final class Connection {
     @exclusivity(unchecked) var closed = false
     /// Already listed in the loop's `pendingFlush`.
     @exclusivity(unchecked) var flushScheduled = false
-    /// A request waiting for a condition (CLIENT PAUSE, blocking pops): retried each loop turn.
+    /// Ran a blocking command whose reply has not come: input accumulates unprocessed.
+    @exclusivity(unchecked) var blocked = false
+    /// A request waiting for a condition (CLIENT PAUSE): retried each loop turn.
     @exclusivity(unchecked) var waiting = false
     /// Whether the client may send large requests (see `RequestParser.authenticated`).
     @exclusivity(unchecked) @usableFromInline var _authenticated: Bool = true

@@ -4,8 +4,11 @@ import RESP
 public enum ExecutionResult {
     /// Done; parse the next request.
     case done
-    /// Not run yet (paused, blocked): keep the request and retry later.
+    /// Not run yet (paused): keep the request and retry later.
     case wait
+    /// Run, but its reply comes later (a blocking command): run nothing
+    /// more for this connection until `deliver` says so.
+    case blocked
     /// Done; write what is queued and close the connection.
     case close
 }
@@ -27,8 +30,10 @@ public protocol ConnectionHandler: AnyObject {
     /// request's first argument, `key` its second (which may not be a key).
     func prefetch(_ session: Session, command: UnsafeRawBufferPointer, key: UnsafeRawBufferPointer, stage: Int)
     /// Writes a message another client produced (a pub/sub message, an
-    /// invalidation) into this connection's output; runs on its own loop.
-    func deliver(_ session: Session, _ connection: Connection, _ payload: AnyObject)
+    /// invalidation, the end of a blocked command) into this connection's
+    /// output; runs on its own loop. Returns true when a blocked connection
+    /// may run its next requests.
+    func deliver(_ session: Session, _ connection: Connection, _ payload: AnyObject) -> Bool
     /// A protocol error is about to be answered and the connection closed.
     func protocolError(_ session: Session, _ error: ProtocolError)
     /// The connection is gone.

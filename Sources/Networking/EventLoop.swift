@@ -197,8 +197,13 @@ public final class EventLoop<Handler: ConnectionHandler>: @unchecked Sendable {
         // whole call: no retain per delivered message.
         slot._withUnsafeGuaranteedRef { connection in
             guard connection.id == id, !connection.closed, let session = connection.session else { return }
-            session._withUnsafeGuaranteedRef { object in
+            let resumes = session._withUnsafeGuaranteedRef { object in
                 handler.deliver(unsafeDowncast(object, to: Handler.Session.self), connection, payload)
+            }
+            if resumes && connection.blocked {
+                connection.blocked = false
+                process(connection, unsafeDowncast(session.takeUnretainedValue(), to: Handler.Session.self), bytesRead: 0)
+                return
             }
             if !connection.flushScheduled { connection.flushScheduled = true; pendingFlush.append(fd) }
         }
@@ -286,7 +291,7 @@ public final class EventLoop<Handler: ConnectionHandler>: @unchecked Sendable {
             return
         }
         c.inputEnd += n
-        if c.waiting { return }  // the pending request runs first, from retryWaiting
+        if c.waiting || c.blocked { return }  // the pending request runs first (retryWaiting, or the end of the wait)
         process(c, session, bytesRead: n)
     }
 
@@ -346,6 +351,10 @@ public final class EventLoop<Handler: ConnectionHandler>: @unchecked Sendable {
                     c.closeAfterReply = true
                 case .wait:
                     if !c.waiting { c.waiting = true; waiting.append(c.fd) }
+                    stop = true
+                case .blocked:
+                    c.inputStart += length
+                    c.blocked = true
                     stop = true
                 }
             case .skip(let length):

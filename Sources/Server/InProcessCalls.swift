@@ -22,6 +22,7 @@ final class InProcessClient: @unchecked Sendable {
                         address: "internal:0", localAddress: "internal:0", isLocal: true)
         client.authenticated = true
         dispatcher = Dispatcher(server: server)
+        client.denyBlocking = true  // nothing would ever answer a blocked in-process call
     }
 
     /// Runs one command and returns the raw RESP bytes of its reply.

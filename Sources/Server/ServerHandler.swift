@@ -64,6 +64,7 @@ final class ServerHandler: ConnectionHandler, @unchecked Sendable {
         }
         client.lastInteractionMs.store(loop.nowMs, ordering: .relaxed)
         dispatcher.execute(client, arguments)
+        if client.blockedWaiter != nil { return .blocked }
         // The parser's size caps for unauthenticated clients follow Redis's
         // authRequired, which a password set or removed meanwhile changes.
         connection.authenticated = client.authenticated || !server.access.authRequired
@@ -88,17 +89,22 @@ final class ServerHandler: ConnectionHandler, @unchecked Sendable {
     /// Appends a pub/sub frame to a subscriber's output (on its own loop),
     /// then applies `client-output-buffer-limit pubsub`: a subscriber that
     /// stops reading is disconnected instead of growing memory.
-    func deliver(_ client: Client, _ connection: Connection, _ payload: AnyObject) {
+    func deliver(_ client: Client, _ connection: Connection, _ payload: AnyObject) -> Bool {
         // Closing: whatever arrives now would never be read.
-        if client.killed.load(ordering: .relaxed) { return }
+        if client.killed.load(ordering: .relaxed) { return false }
         let frame = unsafeDowncast(payload, to: PushFrame.self)
         let out = connection.output
+        if frame.endsWait {
+            frame.bytes.withUnsafeBytes { out.append($0) }
+            client.finishBlocking()
+            return true
+        }
         if let invalidation = frame.invalidation {
             guard let bytes = invalidation.frame(protocolVersion: out.protocolVersion,
-                                                 subscribed: client.subscriptionCount > 0) else { return }
+                                                 subscribed: client.subscriptionCount > 0) else { return false }
             bytes.withUnsafeBytes { out.append($0) }
             enforceOutputLimit(client, connection)
-            return
+            return false
         }
         frame.bytes.withUnsafeBytes { bytes in
             if out.protocolVersion == 3 && bytes.first == 0x2A {
@@ -109,6 +115,7 @@ final class ServerHandler: ConnectionHandler, @unchecked Sendable {
             }
         }
         enforceOutputLimit(client, connection)
+        return false
     }
 
     /// Redis's output buffer limit check for the client's class.
@@ -205,6 +212,9 @@ final class ServerHandler: ConnectionHandler, @unchecked Sendable {
     }
 
     func beforeSleep(loop: Int) -> Int {
-        cron.beforeSleep(loop: loop, nowMs: server.clock.milliseconds)
+        let now = server.clock.milliseconds
+        let hint = cron.beforeSleep(loop: loop, nowMs: now)
+        let blocked = server.expireBlocked(loops[loop], nowMs: now)
+        return blocked < 0 ? hint : hint < 0 ? blocked : min(hint, blocked)
     }
 }

@@ -98,6 +98,10 @@ public final class SwiftletServer: @unchecked Sendable {
                 }
             }
         }
+        context.wakeBlocked = { waiter, bytes in
+            guard waiter.loopIndex >= 0 && waiter.loopIndex < eventLoops.count else { return }
+            eventLoops[waiter.loopIndex].post(fd: waiter.fd, id: waiter.clientId, payload: PushFrame(bytes, endsWait: true))
+        }
         handler.closeOnLoop = { loop, id in
             let target = network.loops[loop]
             target.submit { target.close(connectionId: id) }

@@ -64,6 +64,7 @@ final class ConfigurationHotValues: Sendable {
     let hashMaxListpackEntries = Atomic<Int>(512)
     let hashMaxListpackValue = Atomic<Int>(64)
     let setMaxIntsetEntries = Atomic<Int>(512)
+    let listMaxListpackSize = Atomic<Int>(-2)
 
     static let logLevels = ["debug", "verbose", "notice", "warning"]
 
@@ -110,6 +111,7 @@ final class ConfigurationHotValues: Sendable {
         case "hash-max-listpack-entries": hashMaxListpackEntries.store(integer(), ordering: .relaxed)
         case "hash-max-listpack-value": hashMaxListpackValue.store(integer(), ordering: .relaxed)
         case "set-max-intset-entries": setMaxIntsetEntries.store(integer(), ordering: .relaxed)
+        case "list-max-listpack-size": listMaxListpackSize.store(integer(), ordering: .relaxed)
         default: break
         }
     }
@@ -133,6 +135,8 @@ extension Configuration {
         HashView.Limits(maxPackedEntries: hot.hashMaxListpackEntries.load(ordering: .relaxed),
                          maxPackedValue: hot.hashMaxListpackValue.load(ordering: .relaxed))
     }
+    /// `list-max-listpack-size`: how big one packed run of a list may grow.
+    public var listLimits: ListLimits { ListLimits(fill: hot.listMaxListpackSize.load(ordering: .relaxed)) }
     /// Server cron frequency, already clamped to 1...500 like Redis.
     public var hz: Int { hot.hz.load(ordering: .relaxed) }
     public var ioThreads: Int { hot.ioThreads.load(ordering: .relaxed) }

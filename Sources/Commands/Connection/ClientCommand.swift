@@ -72,6 +72,24 @@ enum ClientCommand {
                 }
                 c.reply.ok()
             },
+            sub("unblock", arity: -3, flags: [.admin, .noscript, .loading, .stale],
+                summary: "Unblocks a client blocked by a blocking command from a different connection.", since: "5.0.0",
+                complexity: "O(log N) where N is the number of client connections",
+                arguments: [ArgumentSpec("client-id", .integer),
+                            ArgumentSpec("unblock-type", .oneof, optional: true,
+                                         children: [ArgumentSpec("timeout", .pureToken, token: "TIMEOUT"), ArgumentSpec("error", .pureToken, token: "ERROR")])]) { c, args in
+                if args.count > 4 {
+                    c.fail("ERR unknown subcommand or wrong number of arguments for 'unblock'. Try CLIENT HELP.")
+                    return
+                }
+                var error = false
+                if args.count == 4 {
+                    if args[3].equalsIgnoringCase("error") { error = true }
+                    else if !args[3].equalsIgnoringCase("timeout") { c.fail("ERR CLIENT UNBLOCK reason should be TIMEOUT or ERROR"); return }
+                }
+                guard let id = c.integerArgument(args[2]) else { return }
+                c.reply.integer(c.server.unblock(clientId: id, error: error) ? 1 : 0)
+            },
             sub("unpause", arity: 2, flags: [.admin, .noscript, .loading, .stale], summary: "Resumes processing commands from paused clients.", since: "6.2.0") { c, _ in
                 c.server.pausedUntilMs.store(0, ordering: .relaxed)
                 c.reply.ok()
@@ -168,6 +186,7 @@ enum ClientCommand {
         let tracking = TrackingOptions(rawValue: c.trackingOptions.load(ordering: .relaxed))
         if c.subscriptionCount > 0 { flags += "P" }
         if c.multiCount.load(ordering: .relaxed) >= 0 { flags += "x" }
+        if c.isBlocked.load(ordering: .relaxed) { flags += "b" }
         if tracking.contains(.on) { flags += "t" }
         if tracking.contains(.brokenRedirect) { flags += "R" }
         if tracking.contains(.broadcast) { flags += "B" }

@@ -101,6 +101,14 @@ public final class Client: @unchecked Sendable {
         @inline(__always) set { _noEvict = newValue }
     }
 
+    /// Set where a blocking command must time out at once instead of
+    /// blocking (EXEC, in-process calls, the serving proxy), Redis's CLIENT_DENY_BLOCKING.
+    @exclusivity(unchecked) public var denyBlocking = false
+    /// The wait of a blocking command in progress (see Blocking.swift).
+    @exclusivity(unchecked) public var blockedWaiter: BlockedWaiter? = nil
+    /// Published for CLIENT LIST (`b` flag) on other threads.
+    public let isBlocked = Atomic<Bool>(false)
+
     /// Guarded by `server.clients.lock`.
     @exclusivity(unchecked) public var name: String? = nil
     @exclusivity(unchecked) public var libName: String? = nil

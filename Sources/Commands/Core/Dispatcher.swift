@@ -29,6 +29,8 @@ public final class Dispatcher: @unchecked Sendable {
         } else {
             run(client, args)
         }
+        // Clients blocked on keys this command gave data to (after EXEC as a whole).
+        if !client.loop.readyKeys.isEmpty { client.serveReadyKeys() }
         if client.replyMode == .skipping {
             client.replyMode = .on
             reply.muted = false

@@ -87,6 +87,7 @@ extension ServerContext {
             c.disableTracking()
         }
         clientClosedHooks.append(cleanup)
+        clientClosedHooks.append { c in c.abandonBlocking() }
         clientResetHooks.append(cleanup)
         flushed = { [unowned self] _ in tracking.invalidateAll(server: self) }
         let applyLimit: (String) -> Void = { [unowned self] value in

@@ -81,6 +81,14 @@ public final class LoopContext: @unchecked Sendable {
     /// none): key lookups then record it in the tracking table.
     @exclusivity(unchecked) public var trackingReader = 0
 
+    /// Keys given data by the running command that clients block on
+    /// (served after the command, see Blocking.swift).
+    @exclusivity(unchecked) public var readyKeys: [BlockKey] = []
+    /// Waiters of this loop's clients, for their timeouts.
+    @exclusivity(unchecked) public var blockedWaiters: [BlockedWaiter] = []
+    @exclusivity(unchecked) public var nextBlockedDeadline: Int64 = .max
+    @exclusivity(unchecked) var proxy: Client? = nil
+
     /// Wall clock (ms) read once at the start of each batch of requests.
     @exclusivity(unchecked) @usableFromInline var _nowMs: Int64 = 0
     @inlinable public var nowMs: Int64 {

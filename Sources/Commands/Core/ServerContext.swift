@@ -114,6 +114,10 @@ public final class ServerContext: @unchecked Sendable {
     public let pauseWritesOnly = Atomic<Bool>(false)
     /// Path of the running executable (INFO executable).
     @exclusivity(unchecked) public var executablePath = ""
+    /// Blocked clients by key (BLPOP and friends).
+    public let blocking = BlockingRegistry()
+    /// Posts the reply that ends a wait to the waiter's loop; installed by the server module.
+    @exclusivity(unchecked) public var wakeBlocked: (BlockedWaiter, [UInt8]) -> Void = { _, _ in }
     /// Clients waiting in a blocking command or a pause (INFO blocked_clients).
     public let blockedClients = Atomic<Int>(0)
     /// Ops/sec over the last second, sampled by the server cron.
@@ -194,8 +198,11 @@ public final class PushFrame: @unchecked Sendable {
     /// Set for client-side caching invalidations, whose bytes depend on the
     /// receiver (`bytes` is then empty).
     public let invalidation: Invalidation?
-    public init(_ bytes: [UInt8]) { self.bytes = bytes; self.invalidation = nil }
-    public init(invalidation: Invalidation) { self.bytes = []; self.invalidation = invalidation }
+    /// Set for the reply that ends a blocked client's wait (bytes already
+    /// in the receiver's protocol): the connection then resumes its input.
+    public let endsWait: Bool
+    public init(_ bytes: [UInt8], endsWait: Bool = false) { self.bytes = bytes; self.invalidation = nil; self.endsWait = endsWait }
+    public init(invalidation: Invalidation) { self.bytes = []; self.invalidation = invalidation; self.endsWait = false }
 }
 
 /// One class's output limit in atomics: read by every delivery, written by CONFIG SET.

@@ -55,6 +55,10 @@ enum MultiCommand {
             }
             c.discardTransaction()
             c.reply.array(transaction.commands.count)
+            // Blocking commands inside a transaction time out at once.
+            let couldBlock = !c.denyBlocking
+            c.denyBlocking = true
+            defer { if couldBlock { c.denyBlocking = false } }
             for i in transaction.commands.indices {
                 let spec = transaction.commands[i].spec
                 transaction.commands[i].arguments.withArguments { Dispatcher.call(spec, c, $0) }

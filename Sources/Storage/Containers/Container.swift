@@ -124,7 +124,7 @@ public enum ValueStore {
     /// OBJECT ENCODING's name for a container entry's representation.
     public static func encodingName(_ e: Entry) -> StaticString {
         if let c = container(e) { return c.encodingName }
-        return e.type == .set ? "intset" : "listpack"
+        switch e.type { case .set: return "intset"; case .list: return "quicklist"; default: return "listpack" }
     }
 
     /// Gives a cloned block its own container (COPY must not share mutable state).

@@ -94,13 +94,26 @@ extension KeyTable {
 
     /// Replaces `removing` bytes of elements at `offset` (element-relative)
     /// of the packed value at `slot` with `elements`, changing the element
-    /// count by `countDelta`. Grows the block geometrically, so that filling
-    /// a packed value stays linear, and shrinks it when mostly empty.
+    /// count by `countDelta`.
     public mutating func splicePacked(at slot: Int, offset: Int, removing: Int, countDelta: Int,
                                       _ first: UnsafeRawBufferPointer? = nil, _ second: UnsafeRawBufferPointer? = nil) {
+        let firstSize = first.map(PackedElements.size) ?? 0
+        let adding = firstSize + (second.map(PackedElements.size) ?? 0)
+        splicePacked(at: slot, offset: offset, removing: removing, adding: adding, countDelta: countDelta) { p in
+            if let a = first { PackedElements.write(a, at: p) }
+            if let b = second { PackedElements.write(b, at: p + firstSize) }
+        }
+    }
+
+    /// The general form: `adding` bytes written by `write` (lists write
+    /// their own two-sided element encoding). Grows the block
+    /// geometrically, so that filling a packed value stays linear, and
+    /// shrinks it when mostly empty.
+    @inlinable
+    public mutating func splicePacked(at slot: Int, offset: Int, removing: Int, adding: Int, countDelta: Int,
+                                      write: (UnsafeMutableRawPointer) -> Void) {
         var e = entry(at: slot)
         let oldLength = e.valueLength
-        let adding = (first.map(PackedElements.size) ?? 0) + (second.map(PackedElements.size) ?? 0)
         let newLength = oldLength - removing + adding
         let start = 4 + offset
         let tail = oldLength - start - removing
@@ -110,9 +123,7 @@ extension KeyTable {
         if tail > 0 && adding != removing {
             memmove(e.valueStart + start + adding, e.valueStart + start + removing, tail)
         }
-        let p = e.valueStart + start
-        if let a = first { PackedElements.write(a, at: p) }
-        if let b = second { PackedElements.write(b, at: p + (first.map(PackedElements.size) ?? 0)) }
+        if adding > 0 { write(e.valueStart + start) }
         e.valueLength = newLength
         let count = Int(e.valueStart.loadUnaligned(as: UInt32.self)) + countDelta
         e.valueStart.storeBytes(of: UInt32(count), as: UInt32.self)

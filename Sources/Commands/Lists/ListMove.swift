@@ -1,0 +1,79 @@
+import RESP
+import Storage
+
+/// What moving one element between lists found.
+enum ListMoveResult { case moved, sourceMissing, sourceWrongType, destinationWrongType }
+
+extension Client {
+    /// Pops from one end of `source` and pushes onto one end of
+    /// `destination` (the same key rotates it), replying with the element.
+    /// Errors are left to the caller to reply.
+    func moveListElement(_ source: UnsafeRawBufferPointer, _ destination: UnsafeRawBufferPointer,
+                         fromFront: Bool, toFront: Bool) -> ListMoveResult {
+        withKeys([source, destination]) { keys -> ListMoveResult in
+            var src = keys.key(0)
+            guard let sourceSlot = src.slot else { return .sourceMissing }
+            if src.table.pointee.entry(at: sourceSlot).type != .list { return .sourceWrongType }
+            var dst = keys.key(1)
+            if let d = dst.slot, dst.table.pointee.entry(at: d).type != .list { return .destinationWrongType }
+            let limits = server.config.listLimits
+            let popped = ListView(table: src.table, slot: sourceSlot)
+            let element = Array(popped.element(at: fromFront ? 0 : -1)!)
+            popped.remove(1, fromFront: fromFront)
+            if dst.slot == nil {
+                // May move other slots of the table: the source is found again below.
+                dst.slot = dst.table.pointee.insert(ListView.newEntry(key: destination, lru: lruClock), hash: dst.hash)
+                dst.keyCreated()
+            }
+            element.withUnsafeBytes { ListView(table: dst.table, slot: dst.slot!).push($0, atFront: toFront, limits: limits) }
+            keyModified(dst)
+            keyspaceEvent(.list, toFront ? "lpush" : "rpush", destination)
+            signalKeyReady(destination)
+            reply.bulk(element)
+            keyspaceEvent(.list, fromFront ? "lpop" : "rpop", source)
+            src.slot = src.table.pointee.find(source, hash: src.hash)
+            if let s = src.slot, ListView(table: src.table, slot: s).count == 0 {
+                src.delete()
+                keyspaceEvent(.generic, "del", source)
+            }
+            keyModified(src)
+            dirty()
+            return .moved
+        }
+    }
+
+    /// Replies with the error of a failed move (nothing for a missing source).
+    func replyMoveFailure(_ result: ListMoveResult) {
+        if result == .sourceWrongType || result == .destinationWrongType { fail(Errors.wrongType) }
+    }
+}
+
+/// `LMOVE source destination <LEFT | RIGHT> <LEFT | RIGHT>`, `RPOPLPUSH source destination`
+///
+/// Moves one element and replies with it; null when the source is missing.
+enum ListMoveCommand {
+    static let lmove = CommandSpec(
+        "lmove", arity: 5, flags: [.write, .denyoom], acl: ["@write", "@list", "@slow"], keys: (1, 2, 1),
+        group: "list", since: "6.2.0", summary: "Returns an element after popping it from one list and pushing it to another. Deletes the list if the last element was moved.",
+        arguments: [ArgumentSpec("source", .key, keySpecIndex: 0), ArgumentSpec("destination", .key, keySpecIndex: 1),
+                    sideArgument("wherefrom"), sideArgument("whereto")],
+        handler: { c, args in
+            guard let from = c.listSide(args[3]), let to = c.listSide(args[4]) else { return }
+            run(c, args, fromFront: from, toFront: to)
+        })
+
+    static let rpoplpush = CommandSpec(
+        "rpoplpush", arity: 3, flags: [.write, .denyoom], acl: ["@write", "@list", "@slow"], keys: (1, 2, 1),
+        group: "list", since: "1.2.0", summary: "Returns the last element of a list after removing and pushing it to another list. Deletes the list if the last element was popped.",
+        arguments: [ArgumentSpec("source", .key, keySpecIndex: 0), ArgumentSpec("destination", .key, keySpecIndex: 1)],
+        handler: { c, args in run(c, args, fromFront: false, toFront: true) })
+
+    static func sideArgument(_ name: String) -> ArgumentSpec {
+        ArgumentSpec(name, .oneof, children: [ArgumentSpec("left", .pureToken, token: "LEFT"), ArgumentSpec("right", .pureToken, token: "RIGHT")])
+    }
+
+    static func run(_ c: Client, _ args: Arguments, fromFront: Bool, toFront: Bool) {
+        let result = c.moveListElement(args[1], args[2], fromFront: fromFront, toFront: toFront)
+        if result == .sourceMissing { c.reply.null() } else { c.replyMoveFailure(result) }
+    }
+}

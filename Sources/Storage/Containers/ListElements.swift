@@ -1,0 +1,310 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// How list elements are laid out in a packed run (the value area of a
+/// small list, or one node of a big one): each element is
+///
+///     varint length | bytes | the same length as a backward varint
+///
+/// so a run can be walked from either end, as Redis's listpack entries
+/// carry a back-length for RPOP and reverse ranges. Two bytes of overhead
+/// for elements under 128 bytes (listpack: 2 as well).
+///
+/// The backward varint stores the length's 7-bit groups highest first; every
+/// group but the highest has the 0x80 bit set, so reading backwards from the
+/// end of the element yields the lowest group first.
+public enum ListElements {
+    @inlinable static func groups(_ n: Int) -> Int {
+        var size = 1, v = n >> 7
+        while v > 0 { size += 1; v >>= 7 }
+        return size
+    }
+
+    /// Bytes one element of `length` bytes takes.
+    @inlinable public static func size(_ length: Int) -> Int { 2 * groups(length) + length }
+
+    /// Writes `bytes` as one element at `p` (which has `size(bytes.count)` bytes).
+    @inlinable public static func write(_ bytes: UnsafeRawBufferPointer, at p: UnsafeMutableRawPointer) {
+        let n = bytes.count
+        let g = groups(n)
+        var v = n
+        for i in 0..<g {
+            let more: UInt8 = i < g - 1 ? 0x80 : 0
+            p.storeBytes(of: UInt8(v & 0x7F) | more, toByteOffset: i, as: UInt8.self)
+            // The backward copy: group i at distance i from the element's end.
+            p.storeBytes(of: UInt8(v & 0x7F) | more, toByteOffset: g + n + (g - 1 - i), as: UInt8.self)
+            v >>= 7
+        }
+        if n > 0 { (p + g).copyMemory(from: bytes.baseAddress!, byteCount: n) }
+    }
+
+    /// The element starting at `offset` of `base`, and where the next starts.
+    @inlinable public static func forward(_ base: UnsafeRawPointer, _ offset: Int) -> (bytes: UnsafeRawBufferPointer, next: Int) {
+        var length = 0, shift = 0, i = offset
+        while true {
+            let b = Int(base.load(fromByteOffset: i, as: UInt8.self))
+            i += 1
+            length |= (b & 0x7F) << shift
+            if b < 0x80 { break }
+            shift += 7
+        }
+        let g = i - offset
+        return (UnsafeRawBufferPointer(start: base + i, count: length), i + length + g)
+    }
+
+    /// The element ending at `end` of `base`, and where it starts.
+    @inlinable public static func backward(_ base: UnsafeRawPointer, _ end: Int) -> (bytes: UnsafeRawBufferPointer, start: Int) {
+        var length = 0, shift = 0, i = end
+        while true {
+            i -= 1
+            let b = Int(base.load(fromByteOffset: i, as: UInt8.self))
+            length |= (b & 0x7F) << shift
+            if b < 0x80 { break }
+            shift += 7
+        }
+        let g = end - i
+        let dataStart = i - length
+        return (UnsafeRawBufferPointer(start: base + dataStart, count: length), dataStart - g)
+    }
+}
+
+/// `list-max-listpack-size`: how large one packed run may grow. Negative
+/// values -1…-5 cap its bytes at 4, 8, 16, 32 or 64 KB; a positive value
+/// caps its element count (with Redis's 8 KB safety limit on bytes).
+public struct ListLimits: Sendable {
+    public var maxBytes: Int
+    /// 0: no count limit.
+    public var maxCount: Int
+
+    public init(fill: Int) {
+        if fill >= 0 {
+            maxBytes = 8192
+            maxCount = max(1, fill)
+        } else {
+            maxBytes = 4096 << min(4, -fill - 1)
+            maxCount = 0
+        }
+    }
+
+    /// Whether a run of `count` elements in `bytes` bytes is within the limits.
+    @inlinable public func allows(bytes: Int, count: Int) -> Bool {
+        bytes <= maxBytes && (maxCount == 0 || count <= maxCount)
+    }
+}
+
+/// One node of a big list: a malloc'd buffer holding a run of elements in
+/// `start..<end`, with free room on both sides so that pushes at either
+/// end are amortised O(1).
+public struct ListNode {
+    public var buffer: UnsafeMutableRawPointer
+    public var capacity: Int
+    public var start: Int
+    public var end: Int
+    public var count: Int
+    @inlinable public var used: Int { end - start }
+}
+
+/// A big list (Redis's quicklist): a ring of `ListNode`s, each a packed run
+/// of at most `limits` size. Nodes that empty are freed; a node grown past
+/// the limits by an insertion in the middle is split in two.
+public final class ListChunks: Container {
+    @usableFromInline var ring: UnsafeMutablePointer<ListNode>
+    @usableFromInline var ringCapacity: Int
+    @usableFromInline var head = 0
+    public private(set) var nodeCount = 0
+    @usableFromInline var total = 0
+    /// Sum of the node buffers' capacities.
+    @usableFromInline var bufferBytes = 0
+    public let limits: ListLimits
+
+    public init(limits: ListLimits) {
+        self.limits = limits
+        ringCapacity = 4
+        ring = .allocate(capacity: 4)
+    }
+
+    deinit {
+        for i in 0..<nodeCount { free(node(i).pointee.buffer) }
+        ring.deallocate()
+    }
+
+    public override var count: Int { total }
+    public override var encodingName: StaticString { "quicklist" }
+    /// The object, the node ring, each buffer and its malloc header.
+    public override var accountedBytes: Int { 64 + ringCapacity * MemoryLayout<ListNode>.stride + bufferBytes + 16 * nodeCount }
+
+    public override func deepCopy() -> Container {
+        let copy = ListChunks(limits: limits)
+        for i in 0..<nodeCount {
+            let n = node(i).pointee
+            let buffer = malloc(max(n.used, 1))!
+            buffer.copyMemory(from: n.buffer + n.start, byteCount: n.used)
+            copy.insertNode(at: i, ListNode(buffer: buffer, capacity: max(n.used, 1), start: 0, end: n.used, count: n.count))
+        }
+        copy.total = total
+        return copy
+    }
+
+    @inlinable func node(_ i: Int) -> UnsafeMutablePointer<ListNode> { ring + ((head + i) & (ringCapacity - 1)) }
+
+    // MARK: the node ring
+
+    func insertNode(at i: Int, _ n: ListNode) {
+        if nodeCount == ringCapacity {
+            let bigger = UnsafeMutablePointer<ListNode>.allocate(capacity: ringCapacity * 2)
+            for j in 0..<nodeCount { (bigger + j).initialize(to: node(j).pointee) }
+            ring.deallocate()
+            ring = bigger
+            head = 0
+            ringCapacity *= 2
+        }
+        if i == 0 {
+            head = (head - 1) & (ringCapacity - 1)
+        } else {
+            var j = nodeCount
+            while j > i { node(j).pointee = node(j - 1).pointee; j -= 1 }
+        }
+        node(i).pointee = n
+        nodeCount += 1
+        bufferBytes += n.capacity
+    }
+
+    func removeNode(at i: Int) {
+        let n = node(i).pointee
+        free(n.buffer)
+        bufferBytes -= n.capacity
+        if i == 0 {
+            head = (head + 1) & (ringCapacity - 1)
+        } else {
+            for j in i..<(nodeCount - 1) { node(j).pointee = node(j + 1).pointee }
+        }
+        nodeCount -= 1
+    }
+
+    func newNode(at i: Int, room: Int, atFront: Bool) {
+        let capacity = max(room, min(limits.maxBytes, 256))
+        let start = atFront ? capacity : 0
+        insertNode(at: i, ListNode(buffer: malloc(capacity)!, capacity: capacity, start: start, end: start, count: 0))
+    }
+
+    /// Makes `room` free bytes before (`atFront`) or after the node's run,
+    /// growing its buffer geometrically up to the node limit.
+    func makeRoom(_ i: Int, _ room: Int, atFront: Bool) {
+        let p = node(i)
+        var n = p.pointee
+        if atFront ? n.start >= room : n.capacity - n.end >= room { return }
+        let needed = n.used + room
+        var capacity = n.capacity
+        if needed > capacity { capacity = max(needed, min(capacity * 2, max(limits.maxBytes, needed))) }
+        let newStart = atFront ? capacity - n.used : 0
+        if capacity != n.capacity {
+            let buffer = malloc(capacity)!
+            buffer.advanced(by: newStart).copyMemory(from: n.buffer + n.start, byteCount: n.used)
+            free(n.buffer)
+            bufferBytes += capacity - n.capacity
+            n.buffer = buffer
+            n.capacity = capacity
+        } else {
+            memmove(n.buffer + newStart, n.buffer + n.start, n.used)
+        }
+        n.end = newStart + n.used
+        n.start = newStart
+        p.pointee = n
+    }
+
+    // MARK: element operations
+
+    /// Adds an element at the front or back.
+    public func push(_ bytes: UnsafeRawBufferPointer, atFront: Bool) {
+        let size = ListElements.size(bytes.count)
+        let i = atFront ? 0 : nodeCount - 1
+        if nodeCount == 0 || !limits.allows(bytes: node(i).pointee.used + size, count: node(i).pointee.count + 1) {
+            newNode(at: atFront ? 0 : nodeCount, room: size, atFront: atFront)
+        }
+        let at = atFront ? 0 : nodeCount - 1
+        makeRoom(at, size, atFront: atFront)
+        let p = node(at)
+        if atFront {
+            p.pointee.start -= size
+            ListElements.write(bytes, at: p.pointee.buffer + p.pointee.start)
+        } else {
+            ListElements.write(bytes, at: p.pointee.buffer + p.pointee.end)
+            p.pointee.end += size
+        }
+        p.pointee.count += 1
+        total += 1
+    }
+
+    /// Replaces `removing` bytes at `offset` of node `i` with `adding`
+    /// bytes written by `write`; splits the node when it outgrew the
+    /// limits and frees it when it emptied.
+    public func splice(node i: Int, offset: Int, removing: Int, adding: Int, countDelta: Int,
+                       write: (UnsafeMutableRawPointer) -> Void) {
+        let p = node(i)
+        let growth = adding - removing
+        if growth > 0 && p.pointee.capacity - p.pointee.end < growth {
+            let relative = offset - p.pointee.start
+            makeRoom(i, growth, atFront: false)
+            splice(node: i, offset: p.pointee.start + relative, removing: removing, adding: adding, countDelta: countDelta, write: write)
+            return
+        }
+        let n = p.pointee
+        let tail = n.end - offset - removing
+        if tail > 0 && growth != 0 { memmove(n.buffer + offset + adding, n.buffer + offset + removing, tail) }
+        if adding > 0 { write(n.buffer + offset) }
+        p.pointee.end += growth
+        p.pointee.count += countDelta
+        total += countDelta
+        if p.pointee.count == 0 {
+            removeNode(at: i)
+        } else if p.pointee.count > 1 && !limits.allows(bytes: p.pointee.used, count: p.pointee.count) {
+            split(i)
+        }
+    }
+
+    /// Moves the second half of node `i`'s elements into a new node after it.
+    func split(_ i: Int) {
+        let p = node(i)
+        let n = p.pointee
+        let keep = n.count / 2
+        var offset = n.start
+        for _ in 0..<keep { offset = ListElements.forward(UnsafeRawPointer(n.buffer), offset).next }
+        let moved = n.end - offset
+        let buffer = malloc(max(moved, 1))!
+        buffer.copyMemory(from: n.buffer + offset, byteCount: moved)
+        p.pointee.end = offset
+        p.pointee.count = keep
+        insertNode(at: i + 1, ListNode(buffer: buffer, capacity: max(moved, 1), start: 0, end: moved, count: n.count - keep))
+    }
+}
+
+extension ListChunks {
+    /// Drops `n` elements from the front (or the back), whole nodes at a time where possible.
+    public func remove(_ n: Int, fromFront: Bool) {
+        var left = min(n, total)
+        while left > 0 {
+            let i = fromFront ? 0 : nodeCount - 1
+            let p = node(i)
+            if p.pointee.count <= left {
+                left -= p.pointee.count
+                total -= p.pointee.count
+                removeNode(at: i)
+                continue
+            }
+            let base = UnsafeRawPointer(p.pointee.buffer)
+            if fromFront {
+                var offset = p.pointee.start
+                for _ in 0..<left { offset = ListElements.forward(base, offset).next }
+                p.pointee.start = offset
+            } else {
+                var end = p.pointee.end
+                for _ in 0..<left { end = ListElements.backward(base, end).start }
+                p.pointee.end = end
+            }
+            p.pointee.count -= left
+            total -= left
+            left = 0
+        }
+    }
+}
