@@ -79,7 +79,9 @@ enum ClientCommand {
                             ArgumentSpec("unblock-type", .oneof, optional: true,
                                          children: [ArgumentSpec("timeout", .pureToken, token: "TIMEOUT"), ArgumentSpec("error", .pureToken, token: "ERROR")])]) { c, args in
                 if args.count > 4 {
-                    c.fail("ERR unknown subcommand or wrong number of arguments for 'unblock'. Try CLIENT HELP.")
+                    // Redis echoes the subcommand as typed.
+                    c.fail(bytes: Array("ERR unknown subcommand or wrong number of arguments for '".utf8) + Array(args[1])
+                        + Array("'. Try CLIENT HELP.".utf8))
                     return
                 }
                 var error = false

@@ -139,10 +139,12 @@ extension Client {
     public func blockingDeadline(_ bytes: UnsafeRawBufferPointer) -> Int64? {
         guard let seconds = DoubleFormat.parseLongDouble(bytes) else { fail("ERR timeout is not a float or out of range"); return nil }
         let ms = (seconds * 1000).rounded(.up)
-        if ms < 0 || ms.isNaN { fail("ERR timeout is negative"); return nil }
+        // Redis converts to long long: beyond its range (infinity included)
+        // x86 yields LLONG_MIN, hence "negative".
+        if ms < 0 || ms >= 9.223372036854775807e18 { fail("ERR timeout is negative"); return nil }
         if ms == 0 { return 0 }
-        if ms >= 9.2e18 { return Int64.max / 2 }
-        return server.clock.milliseconds + Int64(ms)
+        let now = server.clock.milliseconds
+        return Int64(ms) > Int64.max - now ? Int64.max : now + Int64(ms)
     }
 
     /// Blocks this client on `keys` until `serve` succeeds for one of them,

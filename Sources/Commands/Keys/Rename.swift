@@ -36,6 +36,7 @@ enum RenameCommand {
             c.keyModified(destination)
             c.keyspaceEvent(.generic, "rename_from", args[1])
             c.keyspaceEvent(.generic, "rename_to", args[2])
+            c.signalKeyReady(args[2])
             c.dirty()
             if onlyIfAbsent { c.reply.integer(1) } else { c.reply.ok() }
         }
@@ -76,6 +77,7 @@ enum MoveCommand {
             c.keyModified(destination)
             c.keyspaceEvent(.generic, "move_from", args[1])
             c.server.keyspaceEvent(.generic, "move_to", args[1], db: target)
+            c.signalKeyReady(args[1], db: target)
             c.dirty()
             c.reply.integer(1)
         }
@@ -126,6 +128,7 @@ enum CopyCommand {
             destination.keyCreated()
             c.keyModified(destination)
             c.server.keyspaceEvent(.generic, "copy_to", args[2], db: targetDb)
+            c.signalKeyReady(args[2], db: targetDb)
             c.dirty()
             c.reply.integer(1)
         }
