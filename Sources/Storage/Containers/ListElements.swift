@@ -258,24 +258,43 @@ public final class ListChunks: Container {
         total += countDelta
         if p.pointee.count == 0 {
             removeNode(at: i)
-        } else if p.pointee.count > 1 && !limits.allows(bytes: p.pointee.used, count: p.pointee.count) {
+        } else if growth > 0 && p.pointee.count > 1 && !limits.allows(bytes: p.pointee.used, count: p.pointee.count) {
             split(i)
         }
     }
 
-    /// Moves the second half of node `i`'s elements into a new node after it.
+    /// Cuts node `i` into runs within the limits (greedily, in order): the
+    /// first stays in place, the others become new nodes after it. Only
+    /// after growth, never after a removal: positions in the node's later
+    /// elements would move to another node.
     func split(_ i: Int) {
         let p = node(i)
         let n = p.pointee
-        let keep = n.count / 2
-        var offset = n.start
-        for _ in 0..<keep { offset = ListElements.forward(UnsafeRawPointer(n.buffer), offset).next }
-        let moved = n.end - offset
-        let buffer = malloc(max(moved, 1))!
-        buffer.copyMemory(from: n.buffer + offset, byteCount: moved)
-        p.pointee.end = offset
-        p.pointee.count = keep
-        insertNode(at: i + 1, ListNode(buffer: buffer, capacity: max(moved, 1), start: 0, end: moved, count: n.count - keep))
+        let base = UnsafeRawPointer(n.buffer)
+        var cuts: [(start: Int, count: Int)] = []
+        var runStart = n.start, runCount = 0, offset = n.start
+        while offset < n.end {
+            let next = ListElements.forward(base, offset).next
+            if runCount > 0 && !limits.allows(bytes: next - runStart, count: runCount + 1) {
+                cuts.append((runStart, runCount))
+                runStart = offset
+                runCount = 0
+            }
+            runCount += 1
+            offset = next
+        }
+        cuts.append((runStart, runCount))
+        if cuts.count == 1 { return }
+        for (k, cut) in cuts.enumerated().dropFirst().reversed() {
+            let end = k + 1 < cuts.count ? cuts[k + 1].start : n.end
+            let length = end - cut.start
+            let buffer = malloc(max(length, 1))!
+            buffer.copyMemory(from: n.buffer + cut.start, byteCount: length)
+            insertNode(at: i + 1, ListNode(buffer: buffer, capacity: max(length, 1), start: 0, end: length, count: cut.count))
+        }
+        let first = node(i)
+        first.pointee.end = cuts[1].start
+        first.pointee.count = cuts[0].count
     }
 }
 
