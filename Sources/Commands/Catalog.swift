@@ -24,6 +24,15 @@ public enum CommandCatalog {
             ListMoveCommand.lmove, ListMoveCommand.rpoplpush,
             BlockingPopCommand.blpop, BlockingPopCommand.brpop, BlockingPopCommand.blmpop,
             BlockingPopCommand.blmove, BlockingPopCommand.brpoplpush,
+            // Sorted sets
+            SortedSetAddCommand.zadd, SortedSetAddCommand.zincrby, SortedSetReadCommand.zscore, SortedSetReadCommand.zmscore,
+            SortedSetReadCommand.zcard, SortedSetReadCommand.zrank, SortedSetReadCommand.zrevrank, SortedSetReadCommand.zcount,
+            SortedSetReadCommand.zlexcount, SortedSetRangeCommand.zrange, SortedSetRangeCommand.zrangestore,
+            SortedSetRangeCommand.zrevrange, SortedSetRangeCommand.zrangebyscore, SortedSetRangeCommand.zrevrangebyscore,
+            SortedSetRangeCommand.zrangebylex, SortedSetRangeCommand.zrevrangebylex, SortedSetRemoveCommand.zrem,
+            SortedSetRemoveCommand.zremrangebyrank, SortedSetRemoveCommand.zremrangebyscore, SortedSetRemoveCommand.zremrangebylex,
+            SortedSetPopCommand.zpopmin, SortedSetPopCommand.zpopmax, SortedSetPopCommand.zmpop,
+            SortedSetPopCommand.bzpopmin, SortedSetPopCommand.bzpopmax, SortedSetPopCommand.bzmpop,
             // Sets
             SetAddCommand.sadd, SetAddCommand.srem, SetReadCommand.smembers, SetReadCommand.sismember,
             SetReadCommand.smismember, SetReadCommand.scard, SetRandomCommand.spop, SetRandomCommand.srandmember,

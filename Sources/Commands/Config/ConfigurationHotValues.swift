@@ -65,6 +65,8 @@ final class ConfigurationHotValues: Sendable {
     let hashMaxListpackValue = Atomic<Int>(64)
     let setMaxIntsetEntries = Atomic<Int>(512)
     let listMaxListpackSize = Atomic<Int>(-2)
+    let zsetMaxListpackEntries = Atomic<Int>(128)
+    let zsetMaxListpackValue = Atomic<Int>(64)
 
     static let logLevels = ["debug", "verbose", "notice", "warning"]
 
@@ -112,6 +114,8 @@ final class ConfigurationHotValues: Sendable {
         case "hash-max-listpack-value": hashMaxListpackValue.store(integer(), ordering: .relaxed)
         case "set-max-intset-entries": setMaxIntsetEntries.store(integer(), ordering: .relaxed)
         case "list-max-listpack-size": listMaxListpackSize.store(integer(), ordering: .relaxed)
+        case "zset-max-listpack-entries": zsetMaxListpackEntries.store(integer(), ordering: .relaxed)
+        case "zset-max-listpack-value": zsetMaxListpackValue.store(integer(), ordering: .relaxed)
         default: break
         }
     }
@@ -137,6 +141,11 @@ extension Configuration {
     }
     /// `list-max-listpack-size`: how big one packed run of a list may grow.
     public var listLimits: ListLimits { ListLimits(fill: hot.listMaxListpackSize.load(ordering: .relaxed)) }
+    /// `zset-max-listpack-entries` / `-value`: when a sorted set leaves its packed form.
+    public var sortedSetLimits: SortedSetView.Limits {
+        SortedSetView.Limits(maxPackedEntries: hot.zsetMaxListpackEntries.load(ordering: .relaxed),
+                             maxPackedValue: hot.zsetMaxListpackValue.load(ordering: .relaxed))
+    }
     /// Server cron frequency, already clamped to 1...500 like Redis.
     public var hz: Int { hot.hz.load(ordering: .relaxed) }
     public var ioThreads: Int { hot.ioThreads.load(ordering: .relaxed) }

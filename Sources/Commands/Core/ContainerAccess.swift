@@ -14,12 +14,14 @@ public enum ContainerAccess {
 extension Client {
     /// Locks `key` and reads its value of `V`'s type (nil when the key is
     /// missing). For another type, replies WRONGTYPE without calling `body`.
-    @inlinable
-    public func readValue<V: ValueView>(_ key: UnsafeRawBufferPointer, as _: V.Type, _ body: (V?) -> Void) {
+    /// Returns false when it replied WRONGTYPE.
+    @inlinable @discardableResult
+    public func readValue<V: ValueView>(_ key: UnsafeRawBufferPointer, as _: V.Type, _ body: (V?) -> Void) -> Bool {
         withKey(key, read: true) { k in
-            guard let slot = k.slot else { body(nil); return }
-            guard k.table.pointee.entry(at: slot).type == V.valueType else { fail(Errors.wrongType); return }
+            guard let slot = k.slot else { body(nil); return true }
+            guard k.table.pointee.entry(at: slot).type == V.valueType else { fail(Errors.wrongType); return false }
             body(V(table: k.table, slot: slot))
+            return true
         }
     }
 

@@ -108,7 +108,7 @@ public struct ListNode {
 /// A big list (Redis's quicklist): a ring of `ListNode`s, each a packed run
 /// of at most `limits` size. Nodes that empty are freed; a node grown past
 /// the limits by an insertion in the middle is split in two.
-public final class ListChunks: Container {
+public class ListChunks: Container {
     @usableFromInline var ring: UnsafeMutablePointer<ListNode>
     @usableFromInline var ringCapacity: Int
     @usableFromInline var head = 0
@@ -129,13 +129,15 @@ public final class ListChunks: Container {
         ring.deallocate()
     }
 
-    public override var count: Int { total }
+    public final override var count: Int { total }
     public override var encodingName: StaticString { "quicklist" }
     /// The object, the node ring, each buffer and its malloc header.
     public override var accountedBytes: Int { 64 + ringCapacity * MemoryLayout<ListNode>.stride + bufferBytes + 16 * nodeCount }
 
-    public override func deepCopy() -> Container {
-        let copy = ListChunks(limits: limits)
+    public override func deepCopy() -> Container { copyNodes(into: ListChunks(limits: limits)) }
+
+    /// Copies every node into the empty `copy` (deepCopy of this class and its subclasses).
+    final func copyNodes<C: ListChunks>(into copy: C) -> C {
         for i in 0..<nodeCount {
             let n = node(i).pointee
             let buffer = malloc(max(n.used, 1))!
@@ -144,6 +146,12 @@ public final class ListChunks: Container {
         }
         copy.total = total
         return copy
+    }
+
+    /// The first element of node `i` (binary searches over the nodes).
+    @inlinable final func firstElement(ofNode i: Int) -> UnsafeRawBufferPointer {
+        let n = node(i).pointee
+        return ListElements.forward(UnsafeRawPointer(n.buffer), n.start).bytes
     }
 
     @inlinable func node(_ i: Int) -> UnsafeMutablePointer<ListNode> { ring + ((head + i) & (ringCapacity - 1)) }

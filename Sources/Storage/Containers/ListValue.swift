@@ -19,7 +19,7 @@ public struct ListView {
 
     @inlinable var entry: Entry { table.pointee.entry(at: slot) }
     @inlinable public var isPacked: Bool { entry.encodingBits == ContainerLayout.packed }
-    @inlinable var chunks: ListChunks { unsafeDowncast(ValueStore.container(entry)!, to: ListChunks.self) }
+    @inlinable public var chunks: ListChunks { unsafeDowncast(ValueStore.container(entry)!, to: ListChunks.self) }
 
     @inlinable public var count: Int {
         let e = entry
@@ -111,8 +111,8 @@ public struct ListView {
 
     // MARK: writing
 
-    /// Adds `element` at the head (`atFront`) or the tail.
-    public func push(_ element: UnsafeRawBufferPointer, atFront: Bool, limits: ListLimits) {
+    /// Adds `element` at the head (`atFront`) or the tail (`limits` as for `insert`).
+    public func push(_ element: UnsafeRawBufferPointer, atFront: Bool, limits: ListLimits?) {
         if !isPacked {
             table.pointee.mutateContainer(at: slot, as: ListChunks.self) { $0.push(element, atFront: atFront) }
             return
@@ -146,8 +146,9 @@ public struct ListView {
         splice(p, removing: old, inserting: element, countDelta: 0, limits: limits)
     }
 
-    /// Inserts `element` before the one at `p` (or after it).
-    public func insert(_ element: UnsafeRawBufferPointer, at p: Position, after: Bool, limits: ListLimits) {
+    /// Inserts `element` before the one at `p` (or after it). `limits` nil:
+    /// a packed run is never converted here (sorted sets convert themselves).
+    public func insert(_ element: UnsafeRawBufferPointer, at p: Position, after: Bool, limits: ListLimits?) {
         let offset = after ? ListElements.forward(run(p.node).base, p.offset).next : p.offset
         splice(Position(node: p.node, offset: offset), removing: 0, inserting: element, limits: limits)
     }
@@ -164,7 +165,7 @@ public struct ListView {
         }
     }
 
-    func splice(_ p: Position, removing: Int, inserting element: UnsafeRawBufferPointer, countDelta: Int = 1, limits: ListLimits) {
+    func splice(_ p: Position, removing: Int, inserting element: UnsafeRawBufferPointer, countDelta: Int = 1, limits: ListLimits?) {
         let size = ListElements.size(element.count)
         if !isPacked {
             table.pointee.mutateContainer(at: slot, as: ListChunks.self) {
@@ -175,6 +176,7 @@ public struct ListView {
         table.pointee.splicePacked(at: slot, offset: p.offset, removing: removing, adding: size, countDelta: countDelta) {
             ListElements.write(element, at: $0)
         }
+        guard let limits = limits else { return }
         let r = run(0)
         if !limits.allows(bytes: r.end, count: r.count) { convert(limits) }
     }

@@ -1,0 +1,101 @@
+import RESP
+import Storage
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A score bound of ZRANGEBYSCORE and friends: `1.5`, `(1.5` (exclusive),
+/// `-inf`, `+inf`. Parsed with strtod as Redis's `zslParseRange` does (so
+/// leading blanks and an empty string, 0, pass).
+struct ScoreBound {
+    let value: Double
+    let exclusive: Bool
+
+    init?(_ bytes: UnsafeRawBufferPointer) {
+        var text = Array(bytes)
+        var exclusive = false
+        if text.first == 0x28 { exclusive = true; text.removeFirst() }
+        if text.contains(0) { return nil }
+        text.append(0)
+        let parsed: Double? = text.withUnsafeBufferPointer { p in
+            p.baseAddress!.withMemoryRebound(to: CChar.self, capacity: p.count) { s in
+                var end: UnsafeMutablePointer<CChar>? = nil
+                let v = strtod(s, &end)
+                return end!.pointee == 0 && !v.isNaN ? v : nil
+            }
+        }
+        guard let v = parsed else { return nil }
+        value = v
+        self.exclusive = exclusive
+    }
+
+    /// Whether `score` lies above this bound taken as a minimum.
+    func admitsAsMin(_ score: Double) -> Bool { exclusive ? score > value : score >= value }
+    /// Whether `score` lies below this bound taken as a maximum.
+    func admitsAsMax(_ score: Double) -> Bool { exclusive ? score < value : score <= value }
+
+    static let error = "ERR min or max is not a float"
+}
+
+/// A lex bound of ZRANGEBYLEX and friends: `-`, `+`, `[member`, `(member`.
+enum LexBound {
+    case minusInfinity, plusInfinity
+    case member([UInt8], exclusive: Bool)
+
+    init?(_ bytes: UnsafeRawBufferPointer) {
+        guard let first = bytes.first else { return nil }
+        switch first {
+        case 0x2B where bytes.count == 1: self = .plusInfinity
+        case 0x2D where bytes.count == 1: self = .minusInfinity
+        case 0x28: self = .member(Array(bytes.dropFirst()), exclusive: true)
+        case 0x5B: self = .member(Array(bytes.dropFirst()), exclusive: false)
+        default: return nil
+        }
+    }
+
+    /// Rank of the first member inside this bound taken as a minimum.
+    func firstRank(in z: SortedSetView) -> Int {
+        switch self {
+        case .minusInfinity: return 0
+        case .plusInfinity: return z.count
+        case .member(let m, let exclusive): return m.withUnsafeBytes { z.rank(ofMember: $0, exclusive: exclusive) }
+        }
+    }
+
+    /// Rank just past the last member inside this bound taken as a maximum.
+    func endRank(in z: SortedSetView) -> Int {
+        switch self {
+        case .minusInfinity: return 0
+        case .plusInfinity: return z.count
+        case .member(let m, let exclusive): return m.withUnsafeBytes { z.rank(ofMember: $0, exclusive: !exclusive) }
+        }
+    }
+
+    static let error = "ERR min or max not valid string range item"
+}
+
+extension SortedSetView {
+    /// The ranks `[first, end)` of the members scored within `min`…`max`.
+    func ranks(_ min: ScoreBound, _ max: ScoreBound) -> Range<Int> {
+        let first = rank(ofScore: min.value, exclusive: min.exclusive)
+        let end = rank(ofScore: max.value, exclusive: !max.exclusive)
+        return first..<Swift.max(first, end)
+    }
+
+    /// The ranks `[first, end)` of the members within `min`…`max` in byte order.
+    func ranks(_ min: LexBound, _ max: LexBound) -> Range<Int> {
+        let first = min.firstRank(in: self)
+        let end = max.endRank(in: self)
+        return first..<Swift.max(first, end)
+    }
+}
+
+extension Client {
+    /// One member and (`withScores`) its score, as Redis's range replies
+    /// write them: flat in RESP2, a [member, score] pair in RESP3 (`nested`).
+    func replyMember(_ member: UnsafeRawBufferPointer, _ score: Double, withScores: Bool, nested: Bool) {
+        if withScores && nested { reply.array(2) }
+        reply.bulk(member)
+        if withScores { reply.double(score) }
+    }
+}

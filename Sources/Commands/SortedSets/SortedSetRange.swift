@@ -1,0 +1,162 @@
+import RESP
+import Storage
+
+/// `ZRANGE key start stop [BYSCORE | BYLEX] [REV] [LIMIT offset count] [WITHSCORES]`,
+/// `ZRANGESTORE dst src min max [BYSCORE | BYLEX] [REV] [LIMIT offset count]`,
+/// and the older `ZREVRANGE`, `ZRANGEBYSCORE`, `ZREVRANGEBYSCORE`,
+/// `ZRANGEBYLEX`, `ZREVRANGEBYLEX`: one parser and one range walk, as in
+/// Redis's `zrangeGenericCommand` (same option checks in the same order).
+enum SortedSetRangeCommand {
+    enum Kind { case rank, score, lex }
+
+    struct Request {
+        var kind: Kind
+        var reverse: Bool
+        var withScores = false
+        var offset = 0
+        var limit = -1
+    }
+
+    static let rangeArguments: [ArgumentSpec] = [
+        ArgumentSpec("start", .string), ArgumentSpec("stop", .string),
+        ArgumentSpec("sortby", .oneof, optional: true, since: "6.2.0",
+                     children: [ArgumentSpec("byscore", .pureToken, token: "BYSCORE"), ArgumentSpec("bylex", .pureToken, token: "BYLEX")]),
+        ArgumentSpec("rev", .pureToken, token: "REV", optional: true, since: "6.2.0"),
+        ArgumentSpec("limit", .block, token: "LIMIT", optional: true, since: "6.2.0",
+                     children: [ArgumentSpec("offset", .integer), ArgumentSpec("count", .integer)]),
+    ]
+
+    static let zrange = CommandSpec(
+        "zrange", arity: -4, flags: [.readonly], acl: ["@read", "@sortedset", "@slow"], keys: (1, 1, 1),
+        group: "sorted_set", since: "1.2.0", summary: "Returns members in a sorted set within a range of indexes.",
+        complexity: "O(log(N)+M) with N being the number of elements in the sorted set and M the number of elements returned.",
+        arguments: [ArgumentSpec("key", .key, keySpecIndex: 0)] + rangeArguments + [ArgumentSpec("withscores", .pureToken, token: "WITHSCORES", optional: true)],
+        handler: { c, args in run(c, args, keyAt: 1, store: false, kind: nil, reverse: nil) })
+
+    static let zrangestore = CommandSpec(
+        "zrangestore", arity: -5, flags: [.write, .denyoom], acl: ["@write", "@sortedset", "@slow"], keys: (1, 2, 1),
+        group: "sorted_set", since: "6.2.0", summary: "Stores a range of members from sorted set in a key.",
+        complexity: "O(log(N)+M) with N being the number of elements in the sorted set and M the number of elements stored into the destination key.",
+        arguments: [ArgumentSpec("dst", .key, keySpecIndex: 0), ArgumentSpec("src", .key, keySpecIndex: 1)] + rangeArguments,
+        handler: { c, args in run(c, args, keyAt: 2, store: true, kind: nil, reverse: nil) })
+
+    static func legacy(_ name: String, since: String, summary: String, kind: Kind, reverse: Bool) -> CommandSpec {
+        CommandSpec(name, arity: -4, flags: [.readonly], acl: ["@read", "@sortedset", "@slow"], keys: (1, 1, 1),
+                    group: "sorted_set", since: since, summary: summary,
+                    complexity: "O(log(N)+M) with N being the number of elements in the sorted set and M the number of elements being returned.",
+                    arguments: [ArgumentSpec("key", .key, keySpecIndex: 0), ArgumentSpec(kind == .rank ? "start" : (reverse ? "max" : "min"), .string),
+                                ArgumentSpec(kind == .rank ? "stop" : (reverse ? "min" : "max"), .string)]
+                        + (kind == .lex ? [] : [ArgumentSpec("withscores", .pureToken, token: "WITHSCORES", optional: true)])
+                        + (kind == .rank ? [] : [ArgumentSpec("limit", .block, token: "LIMIT", optional: true,
+                                                              children: [ArgumentSpec("offset", .integer), ArgumentSpec("count", .integer)])]),
+                    handler: { c, args in run(c, args, keyAt: 1, store: false, kind: kind, reverse: reverse) })
+    }
+
+    static let zrevrange = legacy("zrevrange", since: "1.2.0", summary: "Returns members in a sorted set within a range of indexes in reverse order.", kind: .rank, reverse: true)
+    static let zrangebyscore = legacy("zrangebyscore", since: "1.0.5", summary: "Returns members in a sorted set within a range of scores.", kind: .score, reverse: false)
+    static let zrevrangebyscore = legacy("zrevrangebyscore", since: "2.2.0", summary: "Returns members in a sorted set within a range of scores in reverse order.", kind: .score, reverse: true)
+    static let zrangebylex = legacy("zrangebylex", since: "2.8.9", summary: "Returns members in a sorted set within a lexicographical range.", kind: .lex, reverse: false)
+    static let zrevrangebylex = legacy("zrevrangebylex", since: "2.8.9", summary: "Returns members in a sorted set within a lexicographical range in reverse order.", kind: .lex, reverse: true)
+
+    static func run(_ c: Client, _ args: Arguments, keyAt k: Int, store: Bool, kind fixedKind: Kind?, reverse fixedReverse: Bool?) {
+        var kind = fixedKind, reverse = fixedReverse
+        var withScores = false, offset = 0, limit = -1
+        var j = k + 3
+        while j < args.count {
+            let left = args.count - j - 1
+            if !store && args[j].equalsIgnoringCase("withscores") {
+                withScores = true
+            } else if args[j].equalsIgnoringCase("limit") && left >= 2 {
+                guard let o = c.integerArgument(args[j + 1]), let l = c.integerArgument(args[j + 2]) else { return }
+                offset = o; limit = l
+                j += 2
+            } else if fixedReverse == nil && reverse == nil && args[j].equalsIgnoringCase("rev") {
+                reverse = true
+            } else if fixedKind == nil && kind == nil && args[j].equalsIgnoringCase("bylex") {
+                kind = .lex
+            } else if fixedKind == nil && kind == nil && args[j].equalsIgnoringCase("byscore") {
+                kind = .score
+            } else {
+                c.fail(Errors.syntax)
+                return
+            }
+            j += 1
+        }
+        let range = kind ?? .rank, rev = reverse ?? false
+        if limit != -1 && range == .rank {
+            c.fail("ERR syntax error, LIMIT is only supported in combination with either BYSCORE or BYLEX"); return
+        }
+        if withScores && range == .lex { c.fail("ERR syntax error, WITHSCORES not supported in combination with BYLEX"); return }
+        // Score and lex ranges are given as max, min when reversed.
+        let (minAt, maxAt) = rev && range != .rank ? (k + 2, k + 1) : (k + 1, k + 2)
+        var rankStart = 0, rankStop = 0
+        var scoreMin: ScoreBound? = nil, scoreMax: ScoreBound? = nil
+        var lexMin: LexBound? = nil, lexMax: LexBound? = nil
+        switch range {
+        case .rank:
+            guard let s = c.integerArgument(args[minAt]), let e = c.integerArgument(args[maxAt]) else { return }
+            rankStart = s; rankStop = e
+        case .score:
+            scoreMin = ScoreBound(args[minAt]); scoreMax = ScoreBound(args[maxAt])
+            if scoreMin == nil || scoreMax == nil { c.fail(ScoreBound.error); return }
+        case .lex:
+            lexMin = LexBound(args[minAt]); lexMax = LexBound(args[maxAt])
+            if lexMin == nil || lexMax == nil { c.fail(LexBound.error); return }
+        }
+        // The selected members, as (member, score) copies when storing.
+        var selected: [([UInt8], Double)] = []
+        let nested = c.protocolVersion == 3
+        let found = c.readValue(args[k], as: SortedSetView.self) { z in
+            guard let z = z else { if !store { c.reply.array(0) }; return }
+            // Ranks [first, end) in ascending order, then the walk.
+            var ranks: Range<Int>
+            switch range {
+            case .rank:
+                guard let r = ListRange(start: rankStart, stop: rankStop, length: z.count) else { ranks = 0..<0; break }
+                // A reversed rank range counts from the top.
+                ranks = rev ? (z.count - 1 - r.last)..<(z.count - r.first) : r.first..<(r.last + 1)
+            case .score: ranks = z.ranks(scoreMin!, scoreMax!)
+            case .lex: ranks = z.ranks(lexMin!, lexMax!)
+            }
+            if range != .rank {
+                // LIMIT: a negative offset selects nothing, a negative count everything.
+                if offset < 0 { ranks = ranks.lowerBound..<ranks.lowerBound }
+                else if rev { ranks = ranks.lowerBound..<max(ranks.lowerBound, ranks.upperBound - offset) }
+                else { ranks = min(ranks.upperBound, ranks.lowerBound + offset)..<ranks.upperBound }
+                if limit >= 0 && ranks.count > limit {
+                    ranks = rev ? (ranks.upperBound - limit)..<ranks.upperBound : ranks.lowerBound..<(ranks.lowerBound + limit)
+                }
+            }
+            let n = ranks.count
+            if !store { c.reply.array(withScores && !nested ? 2 * n : n) }
+            if n == 0 { return }
+            var left = n
+            z.scan(from: rev ? ranks.upperBound - 1 : ranks.lowerBound, reverse: rev) { member, score in
+                if store { selected.append((Array(member), score)) } else { c.replyMember(member, score, withScores: withScores, nested: nested) }
+                left -= 1
+                return left > 0
+            }
+        }
+        if store && found { storeRange(c, args[1], selected) }
+    }
+
+    /// ZRANGESTORE's destination: replaced by the selection (deleted when empty).
+    static func storeRange(_ c: Client, _ destination: UnsafeRawBufferPointer, _ selected: [([UInt8], Double)]) {
+        let limits = c.server.config.sortedSetLimits
+        c.withKey(destination) { k in
+            let existed = k.delete()
+            if !selected.isEmpty {
+                k.slot = k.table.pointee.insert(SortedSetView.newEntry(key: destination, lru: c.lruClock), hash: k.hash)
+                k.keyCreated()
+                let z = SortedSetView(table: k.table, slot: k.slot!)
+                for (member, score) in selected { member.withUnsafeBytes { _ = z.set($0, score: score, old: nil, limits: limits) } }
+                c.keyspaceEvent(.zset, "zrangestore", destination)
+                c.signalKeyReady(destination)
+            } else if existed {
+                c.keyspaceEvent(.generic, "del", destination)
+            }
+            if existed || !selected.isEmpty { c.keyModified(k); c.dirty() }
+        }
+        c.reply.integer(selected.count)
+    }
+}

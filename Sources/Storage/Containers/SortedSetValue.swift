@@ -1,0 +1,271 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Sorted-set elements in score order are stored as list elements (see
+/// `ListElements`) whose bytes are an 8-byte order key followed by the
+/// member: comparing two elements' bytes (memcmp, then length) orders them
+/// by score, then member, exactly as Redis orders a sorted set. So the
+/// packed form is a `ListView` run and the big form a `ListChunks` of runs,
+/// searched by bisecting the nodes' first elements.
+///
+/// The order key is the score's bits made sortable as a big-endian unsigned
+/// number (sign bit flipped for positives, all bits for negatives); -0 is
+/// stored as 0, the two being equal in Redis's order.
+public enum ScoreKey {
+    @inlinable public static func encode(_ score: Double) -> UInt64 {
+        let bits = (score == 0 ? 0.0 : score).bitPattern
+        let sortable = bits & (1 << 63) != 0 ? ~bits : bits | (1 << 63)
+        return sortable.bigEndian
+    }
+
+    @inlinable public static func decode(_ key: UInt64) -> Double {
+        let sortable = UInt64(bigEndian: key)
+        return Double(bitPattern: sortable & (1 << 63) != 0 ? sortable & ~(1 << 63) : ~sortable)
+    }
+
+    /// The score of an element.
+    @inlinable public static func score(_ element: UnsafeRawBufferPointer) -> Double {
+        decode(element.loadUnaligned(as: UInt64.self))
+    }
+
+    /// The member of an element.
+    @inlinable public static func member(_ element: UnsafeRawBufferPointer) -> UnsafeRawBufferPointer {
+        UnsafeRawBufferPointer(rebasing: element[8...])
+    }
+
+    /// Builds the element for (score, member) and passes it to `body`.
+    @inlinable public static func withElement<R>(_ score: Double, _ member: UnsafeRawBufferPointer,
+                                                  _ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
+        let size = 8 + member.count
+        if size <= 256 {
+            return try withUnsafeTemporaryAllocation(byteCount: size, alignment: 8) { buffer in
+                buffer.storeBytes(of: encode(score), as: UInt64.self)
+                if member.count > 0 { (buffer.baseAddress! + 8).copyMemory(from: member.baseAddress!, byteCount: member.count) }
+                return try body(UnsafeRawBufferPointer(buffer))
+            }
+        }
+        var bytes = [UInt8](repeating: 0, count: size)
+        return try bytes.withUnsafeMutableBytes { buffer in
+            buffer.storeBytes(of: encode(score), as: UInt64.self)
+            (buffer.baseAddress! + 8).copyMemory(from: member.baseAddress!, byteCount: member.count)
+            return try body(UnsafeRawBufferPointer(buffer))
+        }
+    }
+
+    /// Byte order of two elements (or members): Redis's sdscmp.
+    @inlinable public static func compare(_ a: UnsafeRawBufferPointer, _ b: UnsafeRawBufferPointer) -> Int {
+        let n = min(a.count, b.count)
+        if n > 0 {
+            let c = memcmp(a.baseAddress!, b.baseAddress!, n)
+            if c != 0 { return Int(c) }
+        }
+        return a.count - b.count
+    }
+}
+
+/// The big form of a sorted set (OBJECT ENCODING "skiplist" in Redis): the
+/// ordered runs of `ListChunks`, plus an index member → score for O(1)
+/// lookups (a `KeyTable` whose values are the 8 score bytes).
+public final class SortedSetTable: ListChunks {
+    @usableFromInline var index = KeyTable(seed: 0x2C51_F00D_7A3B_9E41)
+
+    public init() { super.init(limits: ListLimits(fill: 128)) }
+    deinit { index.removeAll() }
+
+    public override var encodingName: StaticString { "skiplist" }
+    public override var accountedBytes: Int { super.accountedBytes + index.bytes }
+    public override func deepCopy() -> Container {
+        let copy = copyNodes(into: SortedSetTable())
+        index.forEachSlot { slot in
+            let e = index.entry(at: slot)
+            copy.setIndex(e.key, e.value.loadUnaligned(as: Double.self))
+        }
+        return copy
+    }
+
+    func score(of member: UnsafeRawBufferPointer) -> Double? {
+        guard let slot = index.find(member, hash: KeyHash.hash(member, seed: index.seed)) else { return nil }
+        return index.entry(at: slot).value.loadUnaligned(as: Double.self)
+    }
+
+    func setIndex(_ member: UnsafeRawBufferPointer, _ score: Double) {
+        let h = KeyHash.hash(member, seed: index.seed)
+        let slot = index.find(member, hash: h)
+        withUnsafeBytes(of: score) { bytes in
+            _ = index.storeString(key: member, hash: h, slot: slot, value: bytes, encoding: .raw, expiry: .clear, lru: 0)
+        }
+    }
+
+    func removeIndex(_ member: UnsafeRawBufferPointer) {
+        if let slot = index.find(member, hash: KeyHash.hash(member, seed: index.seed)) { index.remove(at: slot) }
+    }
+}
+
+/// A sorted set seen through its entry (shard locked): packed (OBJECT
+/// ENCODING "listpack") up to `zset-max-listpack-entries` members of at
+/// most `zset-max-listpack-value` bytes, then a `SortedSetTable` for good.
+public struct SortedSetView {
+    public let table: UnsafeMutablePointer<KeyTable>
+    public let slot: Int
+
+    public struct Limits: Sendable {
+        public var maxPackedEntries: Int
+        public var maxPackedValue: Int
+        public init(maxPackedEntries: Int, maxPackedValue: Int) {
+            self.maxPackedEntries = maxPackedEntries; self.maxPackedValue = maxPackedValue
+        }
+    }
+
+    public init(table: UnsafeMutablePointer<KeyTable>, slot: Int) { self.table = table; self.slot = slot }
+
+    @inlinable public var list: ListView { ListView(table: table, slot: slot) }
+    @inlinable public var isPacked: Bool { list.isPacked }
+    @inlinable var object: SortedSetTable { unsafeDowncast(list.chunks, to: SortedSetTable.self) }
+    @inlinable public var count: Int { list.count }
+    public var encodingName: StaticString { isPacked ? "listpack" : "skiplist" }
+
+    // MARK: lookups
+
+    /// The score of `member`, or nil.
+    public func score(of member: UnsafeRawBufferPointer) -> Double? {
+        if !isPacked { return object.score(of: member) }
+        var found: Double? = nil
+        list.scan(from: 0, reverse: false) { e, _ in
+            if ScoreKey.compare(ScoreKey.member(e), member) == 0 { found = ScoreKey.score(e); return false }
+            return true
+        }
+        return found
+    }
+
+    /// The rank and position of the first element for which `before` is
+    /// false (`before` must hold for a prefix of the order).
+    public func lowerBound(_ before: (UnsafeRawBufferPointer) -> Bool) -> (rank: Int, position: ListView.Position?) {
+        var rank = 0
+        var node = 0
+        let l = list
+        if !isPacked {
+            let c = object
+            // The last node whose first element is before the target.
+            var lo = 0, hi = c.nodeCount - 1
+            if hi < 0 || !before(c.firstElement(ofNode: 0)) { return (0, c.nodeCount > 0 ? position(node: 0, offset: nil) : nil) }
+            while lo < hi {
+                let mid = (lo + hi + 1) / 2
+                if before(c.firstElement(ofNode: mid)) { lo = mid } else { hi = mid - 1 }
+            }
+            node = lo
+            for i in 0..<node { rank += c.node(i).pointee.count }
+        }
+        let r = l.run(node)
+        var offset = r.start
+        while offset < r.end {
+            let (e, next) = ListElements.forward(r.base, offset)
+            if !before(e) { return (rank, ListView.Position(node: node, offset: offset)) }
+            rank += 1
+            offset = next
+        }
+        // Past the node: the next node's first element, or the end.
+        if node + 1 < l.runCount { return (rank, position(node: node + 1, offset: nil)) }
+        return (rank, nil)
+    }
+
+    func position(node: Int, offset: Int?) -> ListView.Position {
+        ListView.Position(node: node, offset: offset ?? list.run(node).start)
+    }
+
+    /// Rank of the first element with score ≥ `score` (> with `exclusive`).
+    public func rank(ofScore score: Double, exclusive: Bool) -> Int {
+        lowerBound { e in let s = ScoreKey.score(e); return exclusive ? s <= score : s < score }.rank
+    }
+
+    /// Rank of the first member ≥ `member` (> with `exclusive`) in byte order (lex ranges).
+    public func rank(ofMember member: UnsafeRawBufferPointer, exclusive: Bool) -> Int {
+        lowerBound { e in let c = ScoreKey.compare(ScoreKey.member(e), member); return exclusive ? c <= 0 : c < 0 }.rank
+    }
+
+    /// The rank of `member` (from the lowest score), or nil.
+    public func rank(of member: UnsafeRawBufferPointer) -> Int? {
+        guard let score = score(of: member) else { return nil }
+        return ScoreKey.withElement(score, member) { target in lowerBound { ScoreKey.compare($0, target) < 0 }.rank }
+    }
+
+    /// Elements from rank `from` up (or down, `reverse`) while `body` returns true.
+    public func scan(from rank: Int, reverse: Bool, _ body: (_ member: UnsafeRawBufferPointer, _ score: Double) -> Bool) {
+        list.scan(from: rank, reverse: reverse) { e, _ in body(ScoreKey.member(e), ScoreKey.score(e)) }
+    }
+
+    // MARK: changes
+
+    /// Sets `member`'s score, adding it if new. Returns whether it was new.
+    @discardableResult
+    public func set(_ member: UnsafeRawBufferPointer, score: Double, old: Double?, limits: Limits) -> Bool {
+        if let old = old {
+            if old == score && (old != 0 || old.sign == score.sign) { return false }
+            removeElement(member, score: old)
+        }
+        if isPacked && member.count > limits.maxPackedValue { convert() }
+        ScoreKey.withElement(score, member) { element in
+            let (_, p) = lowerBound { ScoreKey.compare($0, element) < 0 }
+            if let p = p { list.insert(element, at: p, after: false, limits: nil) } else { list.push(element, atFront: false, limits: nil) }
+        }
+        if !isPacked {
+            table.pointee.mutateContainer(at: slot, as: SortedSetTable.self) { $0.setIndex(member, score) }
+        } else if count > limits.maxPackedEntries {
+            convert()
+        }
+        return old == nil
+    }
+
+    /// Removes `member`; returns whether it was there.
+    @discardableResult
+    public func remove(_ member: UnsafeRawBufferPointer) -> Bool {
+        guard let score = score(of: member) else { return false }
+        removeElement(member, score: score)
+        return true
+    }
+
+    func removeElement(_ member: UnsafeRawBufferPointer, score: Double) {
+        ScoreKey.withElement(score, member) { element in
+            let (_, p) = lowerBound { ScoreKey.compare($0, element) < 0 }
+            list.delete(at: p!)
+        }
+        if !isPacked { table.pointee.mutateContainer(at: slot, as: SortedSetTable.self) { $0.removeIndex(member) } }
+    }
+
+    /// Removes `n` elements from rank `from` (ZREMRANGEBY*, ZPOP*).
+    public func removeRange(from rank: Int, count n: Int) {
+        if n <= 0 { return }
+        if rank == 0 || rank + n == count {
+            if !isPacked {
+                var members: [[UInt8]] = []
+                scan(from: rank, reverse: false) { m, _ in members.append(Array(m)); return members.count < n }
+                table.pointee.mutateContainer(at: slot, as: SortedSetTable.self) { t in
+                    for m in members { m.withUnsafeBytes { t.removeIndex($0) } }
+                }
+            }
+            list.remove(n, fromFront: rank == 0)
+            return
+        }
+        var doomed: [(member: [UInt8], score: Double)] = []
+        scan(from: rank, reverse: false) { m, s in doomed.append((Array(m), s)); return doomed.count < n }
+        for d in doomed.reversed() { d.member.withUnsafeBytes { removeElement($0, score: d.score) } }
+    }
+
+    /// Packed → table (one way, as in Redis).
+    func convert() {
+        let t = SortedSetTable()
+        list.scan(from: 0, reverse: false) { e, _ in
+            t.push(e, atFront: false)
+            t.setIndex(ScoreKey.member(e), ScoreKey.score(e))
+            return true
+        }
+        table.pointee.replacePacked(at: slot, with: t)
+    }
+}
+
+extension SortedSetView: ValueView {
+    public static var valueType: ValueType { .zset }
+    public static func newEntry(key: UnsafeRawBufferPointer, lru: UInt32) -> Entry {
+        KeyTable.packedEntry(key: key, type: .zset, lru: lru)
+    }
+}
