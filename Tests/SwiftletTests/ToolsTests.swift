@@ -309,6 +309,9 @@ final class ToolsTests: XCTestCase {
         let runs: [[String]] = [
             ["-t", "ping,set,get,incr,mset", "-n", "20000", "-q"],
             ["-t", "ping_inline,set,get,incr,mset", "-n", "20000", "-P", "16", "-q"],
+            // The default test list (lists, sets, hashes, sorted sets, LRANGE_*).
+            ["-n", "2000", "-q"],
+            ["-n", "2000", "-P", "16", "-q"],
         ]
         for arguments in runs {
             let what = "redis-benchmark \(arguments.joined(separator: " "))"
@@ -327,9 +330,11 @@ final class ToolsTests: XCTestCase {
             // benchmark raised about the server (e.g. its CONFIG GET preamble).
             XCTAssertEqual(swiftlet.error, redis.error, "\(what): stderr")
         }
-        // Both runs INCRed counter:__rand_int__ 20000 times each; -r is not
-        // given, so the key name is literal.
-        let probe = [["GET", "counter:__rand_int__"], ["GET", "key:__rand_int__"], ["EXISTS", "key:__rand_int__"]]
+        // Both first runs INCRed counter:__rand_int__ 20000 times each, the
+        // default runs 2000 times; -r is not given, so key names are literal.
+        let probe = [["GET", "counter:__rand_int__"], ["GET", "key:__rand_int__"], ["EXISTS", "key:__rand_int__"],
+                     ["LLEN", "mylist"], ["LRANGE", "mylist", "0", "2"], ["SCARD", "myset"], ["HLEN", "myhash"],
+                     ["ZRANGE", "myzset", "0", "-1", "WITHSCORES"]]
         XCTAssertEqual(try DifferentialPair.pipeline(probe, port: pair.swiftlet.port),
                        try DifferentialPair.pipeline(probe, port: pair.redis.port), "keys written by redis-benchmark")
     }
