@@ -1,17 +1,19 @@
 #!/usr/bin/env python3
-"""Hashes and sets: redis-server vs swiftlet-server, same machine, same run.
+"""Hashes, sets, lists and sorted sets: redis-server vs swiftlet-server, same machine, same run.
 
     python3 Benchmarks/types.py            # repeat 3
     python3 Benchmarks/types.py --quick    # smaller
 
 Throughput (redis-benchmark, 50 clients, pipeline 16, medians of interleaved
-runs): its built-in `hset`, `sadd` and `spop` tests (one big hash or set,
-1M-element space) and HSET/SADD on 100k small keys (custom commands).
+runs): its built-in `hset`, `sadd`, `spop`, `lpush`, `lpop`, `lrange_100`,
+`zadd` and `zpopmin` tests (one big key, 1M-element space; a two-test run
+such as `lpush,lpop` reports the second test, its CPU figure covers both)
+and HSET/SADD/ZADD on 100k small keys (custom commands).
 Memory (fresh server per figure, 16-byte elements): RSS and used_memory per
-element for 100k small hashes (3 fields) and sets (3 members), 100k intsets
-(10 integers), one hash of 1M fields and one set of 1M members.
-Writes Benchmarks/results/types.md. Lists, sorted sets and streams are not
-in Swiftlet yet.
+element for small hashes (3 fields), sets (3 members), intsets (10
+integers), lists (3 elements) and sorted sets (3 members), and one big key
+of each type. Writes Benchmarks/results/types.md. Streams are not in
+Swiftlet yet.
 """
 import argparse, os, statistics, subprocess, sys, time
 
@@ -35,6 +37,12 @@ SHAPES = {
                                          for k in range(n // 10)], 10),
     "one big hash": (lambda n: [resp(b"HSET", b"bighash", b"field:%010d" % f, b"value:%010d" % f) for f in range(n)], 1),
     "one big set": (lambda n: [resp(b"SADD", b"bigset", b"member:%09d" % f) for f in range(n)], 1),
+    "small lists (3 elements)": (lambda n: [resp(b"RPUSH", b"list:%011d" % k, b"element:%08d" % f)
+                                            for k in range(n // 3) for f in range(3)], 3),
+    "one big list": (lambda n: [resp(b"RPUSH", b"biglist", b"element:%08d" % f) for f in range(n)], 1),
+    "small sorted sets (3 members)": (lambda n: [resp(b"ZADD", b"zset:%011d" % k, b"%d" % f, b"member:%09d" % f)
+                                                 for k in range(n // 3) for f in range(3)], 3),
+    "one big sorted set": (lambda n: [resp(b"ZADD", b"bigzset", b"%d" % f, b"member:%09d" % f) for f in range(n)], 1),
 }
 
 
@@ -62,6 +70,12 @@ def main():
         ("spop (one set) P16", ["-t", "sadd,spop"]),
         ("HSET small hashes P16", ["HSET", "h:__rand_int__", "f", "v"]),
         ("SADD small sets P16", ["SADD", "s:__rand_int__", "m"]),
+        ("lpush (one list) P16", ["-t", "lpush"]),
+        ("lpop (one list) P16", ["-t", "lpush,lpop"]),
+        ("lrange_100 P16", ["-t", "lrange_100"]),
+        ("zadd (one sorted set) P16", ["-t", "zadd"]),
+        ("zpopmin (one sorted set) P16", ["-t", "zadd,zpopmin"]),
+        ("ZADD small sorted sets P16", ["ZADD", "z:__rand_int__", "1", "m"]),
     ]
     samples = {(w, b): [] for w, _ in workloads for b, _ in binaries}
     for rep in range(args.repeat):
@@ -74,7 +88,7 @@ def main():
                     s.stop()
                 samples[(w, b)].append(r)
                 print(f"  [{rep + 1}/{args.repeat}] {w} {b}: {r['rps']:.0f} req/s", file=sys.stderr)
-    lines = [f"Hashes and sets benchmark {time.strftime('%Y-%m-%d %H:%M')}, {os.cpu_count()} cores, "
+    lines = [f"Data types benchmark {time.strftime('%Y-%m-%d %H:%M')}, {os.cpu_count()} cores, "
              f"redis-benchmark -c 50 -P 16 -n {n}, medians of {args.repeat} runs, fresh servers\n",
              "| workload | redis | swiftlet | swiftlet/redis |", "|---|---:|---:|---:|"]
     for w, _ in workloads:

@@ -77,6 +77,8 @@ public struct ListLimits: Sendable {
     /// 0: no count limit.
     public var maxCount: Int
 
+    public init(maxBytes: Int, maxCount: Int) { self.maxBytes = maxBytes; self.maxCount = maxCount }
+
     public init(fill: Int) {
         if fill >= 0 {
             maxBytes = 8192
@@ -105,9 +107,13 @@ public struct ListNode {
     @inlinable public var used: Int { end - start }
 }
 
-/// A big list (Redis's quicklist): a ring of `ListNode`s, each a packed run
+/// A big list (Redis's quicklist): a deque of `ListNode`s, each a packed run
 /// of at most `limits` size. Nodes that empty are freed; a node grown past
-/// the limits by an insertion in the middle is split in two.
+/// the limits by an insertion in the middle is split.
+///
+/// The node array is contiguous with free room at both ends, so adding or
+/// removing a node moves the shorter side with one memmove (a ring moved
+/// node by node: 19% of ZADD's time on a 200k-member sorted set).
 public class ListChunks: Container {
     @usableFromInline var ring: UnsafeMutablePointer<ListNode>
     @usableFromInline var ringCapacity: Int
@@ -122,6 +128,7 @@ public class ListChunks: Container {
         self.limits = limits
         ringCapacity = 4
         ring = .allocate(capacity: 4)
+        head = 2
     }
 
     deinit {
@@ -154,24 +161,35 @@ public class ListChunks: Container {
         return ListElements.forward(UnsafeRawPointer(n.buffer), n.start).bytes
     }
 
-    @inlinable func node(_ i: Int) -> UnsafeMutablePointer<ListNode> { ring + ((head + i) & (ringCapacity - 1)) }
+    @inlinable func node(_ i: Int) -> UnsafeMutablePointer<ListNode> { ring + head + i }
 
-    // MARK: the node ring
+    // MARK: the node array
+
+    static let nodeSize = MemoryLayout<ListNode>.stride
+
+    /// Moves nodes `from..<from+count` (array indexes) by `by` slots.
+    func shiftNodes(_ from: Int, _ count: Int, by: Int) {
+        if count > 0 { memmove(ring + from + by, ring + from, count * ListChunks.nodeSize) }
+    }
 
     func insertNode(at i: Int, _ n: ListNode) {
-        if nodeCount == ringCapacity {
-            let bigger = UnsafeMutablePointer<ListNode>.allocate(capacity: ringCapacity * 2)
-            for j in 0..<nodeCount { (bigger + j).initialize(to: node(j).pointee) }
+        let roomFront = head, roomBack = ringCapacity - head - nodeCount
+        if roomFront == 0 && roomBack == 0 {
+            // Grow, the nodes centred so both ends have room.
+            let capacity = ringCapacity * 2
+            let bigger = UnsafeMutablePointer<ListNode>.allocate(capacity: capacity)
+            let newHead = (capacity - nodeCount) / 2
+            (bigger + newHead).moveInitialize(from: ring + head, count: nodeCount)
             ring.deallocate()
             ring = bigger
-            head = 0
-            ringCapacity *= 2
+            head = newHead
+            ringCapacity = capacity
         }
-        if i == 0 {
-            head = (head - 1) & (ringCapacity - 1)
+        if head > 0 && (i < nodeCount / 2 || ringCapacity - head - nodeCount == 0) {
+            shiftNodes(head, i, by: -1)
+            head -= 1
         } else {
-            var j = nodeCount
-            while j > i { node(j).pointee = node(j - 1).pointee; j -= 1 }
+            shiftNodes(head + i, nodeCount - i, by: 1)
         }
         node(i).pointee = n
         nodeCount += 1
@@ -182,12 +200,14 @@ public class ListChunks: Container {
         let n = node(i).pointee
         free(n.buffer)
         bufferBytes -= n.capacity
-        if i == 0 {
-            head = (head + 1) & (ringCapacity - 1)
+        if i < nodeCount / 2 {
+            shiftNodes(head, i, by: 1)
+            head += 1
         } else {
-            for j in i..<(nodeCount - 1) { node(j).pointee = node(j + 1).pointee }
+            shiftNodes(head + i + 1, nodeCount - i - 1, by: -1)
         }
         nodeCount -= 1
+        if nodeCount == 0 { head = ringCapacity / 2 }
     }
 
     func newNode(at i: Int, room: Int, atFront: Bool) {
@@ -271,19 +291,24 @@ public class ListChunks: Container {
         }
     }
 
-    /// Cuts node `i` into runs within the limits (greedily, in order): the
-    /// first stays in place, the others become new nodes after it. Only
-    /// after growth, never after a removal: positions in the node's later
-    /// elements would move to another node.
+    /// Cuts node `i` into about equal runs within the limits: the first
+    /// stays in place, the others become new nodes after it. Equal halves,
+    /// not full runs and a remainder: a node left full would split again on
+    /// the next insertion. Only after growth, never after a removal:
+    /// positions in the node's later elements would move to another node.
     func split(_ i: Int) {
         let p = node(i)
         let n = p.pointee
         let base = UnsafeRawPointer(n.buffer)
+        let byBytes = (n.used + limits.maxBytes - 1) / limits.maxBytes
+        let byCount = limits.maxCount == 0 ? 1 : (n.count + limits.maxCount - 1) / limits.maxCount
+        let pieces = max(2, byBytes, byCount)
+        let target = ListLimits(maxBytes: (n.used + pieces - 1) / pieces, maxCount: (n.count + pieces - 1) / pieces)
         var cuts: [(start: Int, count: Int)] = []
         var runStart = n.start, runCount = 0, offset = n.start
         while offset < n.end {
             let next = ListElements.forward(base, offset).next
-            if runCount > 0 && !limits.allows(bytes: next - runStart, count: runCount + 1) {
+            if runCount > 0 && !target.allows(bytes: next - runStart, count: runCount + 1) {
                 cuts.append((runStart, runCount))
                 runStart = offset
                 runCount = 0
