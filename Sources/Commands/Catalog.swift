@@ -33,6 +33,9 @@ public enum CommandCatalog {
             SortedSetRemoveCommand.zremrangebyrank, SortedSetRemoveCommand.zremrangebyscore, SortedSetRemoveCommand.zremrangebylex,
             SortedSetPopCommand.zpopmin, SortedSetPopCommand.zpopmax, SortedSetPopCommand.zmpop,
             SortedSetPopCommand.bzpopmin, SortedSetPopCommand.bzpopmax, SortedSetPopCommand.bzmpop,
+            SortedSetAlgebraCommand.zunion, SortedSetAlgebraCommand.zinter, SortedSetAlgebraCommand.zdiff,
+            SortedSetAlgebraCommand.zunionstore, SortedSetAlgebraCommand.zinterstore, SortedSetAlgebraCommand.zdiffstore,
+            SortedSetAlgebraCommand.zintercard, SortedSetRandomCommand.spec, SortedSetScanCommand.spec,
             // Sets
             SetAddCommand.sadd, SetAddCommand.srem, SetReadCommand.smembers, SetReadCommand.sismember,
             SetReadCommand.smismember, SetReadCommand.scard, SetRandomCommand.spop, SetRandomCommand.srandmember,

@@ -40,7 +40,13 @@ final class SortedSetTests: XCTestCase {
                 case 11: commands.append(["ZREVRANGEBYSCORE", "z", bound(), bound(), "LIMIT", String(g.next() % 5), "10"])
                 case 12: commands.append(["ZREMRANGEBYRANK", "z", index(), String(Int(g.next() % 3))])
                 case 13: commands.append([g.next() % 2 == 0 ? "ZPOPMIN" : "ZPOPMAX", "z", String(g.next() % 3)])
-                case 14: commands.append(["ZRANGESTORE", "d", "z", bound(), bound(), "BYSCORE"])
+                case 14:
+                    switch g.next() % 4 {
+                    case 0: commands.append(["ZRANGESTORE", "d", "z", bound(), bound(), "BYSCORE"])
+                    case 1: commands.append(["ZUNION", "2", "z", "d", "WEIGHTS", score(), "1", "AGGREGATE", ["SUM", "MIN", "MAX"][Int(g.next() % 3)], "WITHSCORES"])
+                    case 2: commands.append(["ZINTER", "2", "d", "z", "WITHSCORES"])
+                    default: commands.append(["ZDIFF", "2", "z", "d", "WITHSCORES"])
+                    }
                 default: let s = score(); commands.append(["ZREMRANGEBYSCORE", "z", s, s])
                 }
             }

@@ -83,3 +83,19 @@ public enum RandomRepeats {
     public static let limit = 1_000_000
     public static let error = "ERR value is out of range, value must between -1000000 and 9223372036854775807"
 }
+
+extension Client {
+    /// HRANDFIELD/ZRANDMEMBER's `count [WITH…]` (`flag`: the lowercase
+    /// WITHVALUES/WITHSCORES token), with Redis's checks in its order.
+    func randomCount(_ args: Arguments, flag: StaticString) -> (count: Int, withFlag: Bool)? {
+        guard let requested = integerArgument(args[2], in: -Int.max...Int.max,
+                                              message: "ERR value is out of range, value must between -9223372036854775807 and 9223372036854775807")
+        else { return nil }
+        if args.count > 4 || (args.count == 4 && !args[3].equalsIgnoringCase(flag)) { fail(Errors.syntax); return nil }
+        let withFlag = args.count == 4
+        // Redis refuses counts whose doubled reply length would overflow.
+        if withFlag && requested < -(Int.max / 2) { fail("ERR value is out of range"); return nil }
+        if requested < -RandomRepeats.limit { fail(RandomRepeats.error); return nil }
+        return (requested, withFlag)
+    }
+}

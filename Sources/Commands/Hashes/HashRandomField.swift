@@ -24,14 +24,7 @@ enum HashRandomFieldCommand {
             }
             return
         }
-        guard let requested = c.integerArgument(args[2], in: -Int.max...Int.max,
-                                                message: "ERR value is out of range, value must between -9223372036854775807 and 9223372036854775807")
-        else { return }
-        if args.count > 4 || (args.count == 4 && !args[3].equalsIgnoringCase("withvalues")) { c.fail(Errors.syntax); return }
-        let withValues = args.count == 4
-        // Redis refuses counts whose doubled reply length would overflow.
-        if withValues && requested < -(Int.max / 2) { c.fail("ERR value is out of range"); return }
-        if requested < -RandomRepeats.limit { c.fail(RandomRepeats.error); return }
+        guard let (requested, withValues) = c.randomCount(args, flag: "withvalues") else { return }
         c.readValue(args[1], as: HashView.self) { h in
             guard let h = h, requested != 0 else { c.reply.array(0); return }
             let size = h.count

@@ -106,7 +106,7 @@ enum SortedSetRangeCommand {
         // The selected members, as (member, score) copies when storing.
         var selected: [([UInt8], Double)] = []
         let nested = c.protocolVersion == 3
-        let found = c.readValue(args[k], as: SortedSetView.self) { z in
+        func walk(_ z: SortedSetView?) {
             guard let z = z else { if !store { c.reply.array(0) }; return }
             // Ranks [first, end) in ascending order, then the walk.
             var ranks: Range<Int>
@@ -137,13 +137,26 @@ enum SortedSetRangeCommand {
                 return left > 0
             }
         }
-        if store && found { storeRange(c, args[1], selected) }
+        if !store { c.readValue(args[k], as: SortedSetView.self, walk); return }
+        // Source and destination locked together: the copy is atomic.
+        c.withKeys([args[1], args[2]]) { keys in
+            let source = keys.key(1, read: true)
+            if let slot = source.slot {
+                guard source.table.pointee.entry(at: slot).type == .zset else { c.fail(Errors.wrongType); return }
+                walk(SortedSetView(table: source.table, slot: slot))
+            } else {
+                walk(nil)
+            }
+            var destination = keys.key(0, touch: false)
+            storeRange(c, &destination, selected)
+        }
     }
 
     /// ZRANGESTORE's destination: replaced by the selection (deleted when empty).
-    static func storeRange(_ c: Client, _ destination: UnsafeRawBufferPointer, _ selected: [([UInt8], Double)]) {
+    static func storeRange(_ c: Client, _ k: inout LockedKey, _ selected: [([UInt8], Double)]) {
         let limits = c.server.config.sortedSetLimits
-        c.withKey(destination) { k in
+        let destination = k.key
+        do {
             let existed = k.delete()
             if !selected.isEmpty {
                 k.slot = k.table.pointee.insert(SortedSetView.newEntry(key: destination, lru: c.lruClock), hash: k.hash)

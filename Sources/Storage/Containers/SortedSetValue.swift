@@ -207,6 +207,13 @@ public struct SortedSetView {
         list.scan(from: rank, reverse: reverse) { e, _ in body(ScoreKey.member(e), ScoreKey.score(e)) }
     }
 
+    /// One ZSCAN step: a packed set whole (returns 0), a table over its
+    /// member index in hash order (see `KeyTable.scanStep`).
+    public func scan(cursor: UInt64, count: Int, _ body: (_ member: UnsafeRawBufferPointer, _ score: Double) -> Void) -> UInt64 {
+        if isPacked { scan(from: 0, reverse: false) { m, s in body(m, s); return true }; return 0 }
+        return object.index.scanStep(cursor: cursor, count: count) { e in body(e.key, e.value.loadUnaligned(as: Double.self)) }
+    }
+
     // MARK: changes
 
     /// Sets `member`'s score, adding it if new. Returns whether it was new.
