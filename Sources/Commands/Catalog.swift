@@ -36,6 +36,9 @@ public enum CommandCatalog {
             SortedSetAlgebraCommand.zunion, SortedSetAlgebraCommand.zinter, SortedSetAlgebraCommand.zdiff,
             SortedSetAlgebraCommand.zunionstore, SortedSetAlgebraCommand.zinterstore, SortedSetAlgebraCommand.zdiffstore,
             SortedSetAlgebraCommand.zintercard, SortedSetRandomCommand.spec, SortedSetScanCommand.spec,
+            // Streams
+            StreamAddCommand.xadd, StreamAddCommand.xtrim, StreamReadCommand.xlen, StreamReadCommand.xrange,
+            StreamReadCommand.xrevrange, StreamReadCommand.xdel, StreamReadCommand.xsetid, StreamXReadCommand.spec,
             // Sets
             SetAddCommand.sadd, SetAddCommand.srem, SetReadCommand.smembers, SetReadCommand.sismember,
             SetReadCommand.smismember, SetReadCommand.scard, SetRandomCommand.spop, SetRandomCommand.srandmember,

@@ -44,7 +44,7 @@ extension Client {
             }
             let view = V(table: k.table, slot: k.slot!)
             body(view, &k)
-            if k.slot != nil && view.count == 0 {
+            if V.deletesWhenEmpty && k.slot != nil && view.count == 0 {
                 k.delete()
                 if !created { keyspaceEvent(.generic, "del", key) }
             }

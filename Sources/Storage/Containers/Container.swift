@@ -134,6 +134,10 @@ public enum ValueStore {
     }
 }
 
+extension ValueView {
+    public static var deletesWhenEmpty: Bool { true }
+}
+
 /// A typed view of a container entry (hash, list, set, …) while its shard is
 /// locked: the one protocol the command layer's generic access helpers
 /// need, implemented by each type's view struct (generics, specialised:
@@ -141,8 +145,10 @@ public enum ValueStore {
 public protocol ValueView {
     static var valueType: ValueType { get }
     init(table: UnsafeMutablePointer<KeyTable>, slot: Int)
-    /// Elements; a value left with none is deleted with its key.
+    /// Elements; a value left with none is deleted with its key (unless
+    /// `deletesWhenEmpty` is false: streams).
     var count: Int { get }
+    static var deletesWhenEmpty: Bool { get }
     /// The block of a new key holding an empty value of this type.
     static func newEntry(key: UnsafeRawBufferPointer, lru: UInt32) -> Entry
 }

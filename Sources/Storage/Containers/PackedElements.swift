@@ -92,6 +92,15 @@ extension KeyTable {
         return e
     }
 
+    /// Allocates the block of a new key whose value is `container` from the
+    /// start (streams have no packed form).
+    public static func containerEntry(key: UnsafeRawBufferPointer, type: ValueType, lru: UInt32, _ container: Container) -> Entry {
+        let e = Entry.allocate(key: key, valueLength: 8, valueCapacity: 8,
+                               meta: containerMeta(type, lru: lru, expires: false) | UInt32(ContainerLayout.object) << 27)
+        ValueStore.attach(container, to: e)
+        return e
+    }
+
     /// Replaces `removing` bytes of elements at `offset` (element-relative)
     /// of the packed value at `slot` with `elements`, changing the element
     /// count by `countDelta`.

@@ -1,0 +1,320 @@
+/// A stream entry ID: milliseconds and a sequence number, ordered as a pair.
+public struct StreamID: Comparable, Hashable, Sendable {
+    public var ms: UInt64
+    public var seq: UInt64
+    public init(ms: UInt64, seq: UInt64) { self.ms = ms; self.seq = seq }
+
+    public static let zero = StreamID(ms: 0, seq: 0)
+    public static let max = StreamID(ms: .max, seq: .max)
+
+    public static func < (a: StreamID, b: StreamID) -> Bool { a.ms != b.ms ? a.ms < b.ms : a.seq < b.seq }
+
+    /// The next ID (nil past the last possible one).
+    public var successor: StreamID? {
+        if seq < .max { return StreamID(ms: ms, seq: seq + 1) }
+        return ms < .max ? StreamID(ms: ms + 1, seq: 0) : nil
+    }
+
+    /// The previous ID (nil before 0-0).
+    public var predecessor: StreamID? {
+        if seq > 0 { return StreamID(ms: ms, seq: seq - 1) }
+        return ms > 0 ? StreamID(ms: ms - 1, seq: .max) : nil
+    }
+
+    /// `ms-seq`, as Redis prints it.
+    public var text: String { "\(ms)-\(seq)" }
+}
+
+/// One run of a stream's entries, as Redis keeps them in one listpack of
+/// its radix tree: up to `stream-node-max-entries` entries inserted (or
+/// `stream-node-max-bytes`), deleted ones flagged in place until the whole
+/// node goes. The node boundaries matter to users: `MAXLEN ~`/`MINID ~`
+/// trim whole nodes only, as in Redis.
+///
+/// Entry layout in `bytes`: ms and seq (8 bytes each, big-endian), a flag
+/// byte (1: deleted), a varint field+value count, then each string as a
+/// varint length and its bytes (`PackedElements` encoding).
+struct StreamNode {
+    var firstID: StreamID
+    var bytes: [UInt8] = []
+    var inserted = 0
+    var live = 0
+}
+
+/// A stream (OBJECT ENCODING "stream"): its nodes in ID order plus the
+/// counters XINFO and XADD need. Unlike other types, an empty stream stays
+/// (Redis keeps the key after XDEL/XTRIM removes every entry).
+public final class StreamValue: Container {
+    var nodes: [StreamNode] = []
+    public private(set) var length = 0
+    public var lastID = StreamID.zero
+    public var maxDeletedID = StreamID.zero
+    public var entriesAdded: UInt64 = 0
+    /// Bytes of node storage (capacity), for memory accounting.
+    var storedBytes = 0
+
+    public override init() {}
+
+    public override var count: Int { length }
+    public override var encodingName: StaticString { "stream" }
+    public override var accountedBytes: Int { 96 + nodes.capacity * MemoryLayout<StreamNode>.stride + storedBytes + 32 * nodes.count }
+
+    public override func deepCopy() -> Container {
+        let copy = StreamValue()
+        copy.nodes = nodes
+        copy.length = length
+        copy.lastID = lastID
+        copy.maxDeletedID = maxDeletedID
+        copy.entriesAdded = entriesAdded
+        copy.storedBytes = storedBytes
+        return copy
+    }
+
+    /// The first live entry's ID (0-0 when empty).
+    public var firstID: StreamID {
+        var found = StreamID.zero
+        forEach(from: .zero, to: .max, reverse: false) { id, _ in found = id; return false }
+        return found
+    }
+
+    // MARK: entries
+
+    /// Appends an entry (the caller checked `id > lastID`).
+    public func append(_ id: StreamID, fields: [UnsafeRawBufferPointer], maxEntries: Int, maxBytes: Int) {
+        if let last = nodes.last, (maxEntries == 0 || last.inserted < maxEntries) && (maxBytes == 0 || last.bytes.count < maxBytes) {
+        } else {
+            nodes.append(StreamNode(firstID: id))
+        }
+        let i = nodes.count - 1
+        let before = nodes[i].bytes.capacity
+        withUnsafeBytes(of: id.ms.bigEndian) { nodes[i].bytes.append(contentsOf: $0) }
+        withUnsafeBytes(of: id.seq.bigEndian) { nodes[i].bytes.append(contentsOf: $0) }
+        nodes[i].bytes.append(0)
+        StreamValue.appendVarint(fields.count, to: &nodes[i].bytes)
+        for f in fields {
+            StreamValue.appendVarint(f.count, to: &nodes[i].bytes)
+            nodes[i].bytes.append(contentsOf: f)
+        }
+        storedBytes += nodes[i].bytes.capacity - before
+        nodes[i].inserted += 1
+        nodes[i].live += 1
+        length += 1
+        lastID = id
+        entriesAdded += 1
+    }
+
+    static func appendVarint(_ n: Int, to bytes: inout [UInt8]) {
+        var v = n
+        while v >= 0x80 { bytes.append(UInt8(v & 0x7F) | 0x80); v >>= 7 }
+        bytes.append(UInt8(v))
+    }
+
+    /// The entry at `offset` of `node`: its ID, whether deleted, where its
+    /// fields start, and where the next entry starts.
+    static func entry(_ p: UnsafeRawBufferPointer, at offset: Int) -> (id: StreamID, deleted: Bool, fields: Int, count: Int, next: Int) {
+        let ms = UInt64(bigEndian: p.loadUnaligned(fromByteOffset: offset, as: UInt64.self))
+        let seq = UInt64(bigEndian: p.loadUnaligned(fromByteOffset: offset + 8, as: UInt64.self))
+        let deleted = p[offset + 16] != 0
+        var i = offset + 17
+        let n = readVarint(p, &i)
+        let fieldsStart = i
+        for _ in 0..<n { let len = readVarint(p, &i); i += len }
+        return (StreamID(ms: ms, seq: seq), deleted, fieldsStart, n, i)
+    }
+
+    static func readVarint(_ p: UnsafeRawBufferPointer, _ i: inout Int) -> Int {
+        var value = 0, shift = 0
+        while true {
+            let b = Int(p[i]); i += 1
+            value |= (b & 0x7F) << shift
+            if b < 0x80 { return value }
+            shift += 7
+        }
+    }
+
+    /// The node that may hold `id`: the last whose first ID is ≤ id.
+    func nodeIndex(for id: StreamID) -> Int {
+        var lo = 0, hi = nodes.count - 1
+        if hi < 0 || id < nodes[0].firstID { return 0 }
+        while lo < hi {
+            let mid = (lo + hi + 1) / 2
+            if nodes[mid].firstID <= id { lo = mid } else { hi = mid - 1 }
+        }
+        return lo
+    }
+
+    /// Live entries with `from ≤ id ≤ to`, ascending (or descending), while
+    /// `body` returns true. `body` gets the ID and the entry's strings.
+    public func forEach(from: StreamID, to: StreamID, reverse: Bool, _ body: (StreamID, StreamFields) -> Bool) {
+        if from > to || nodes.isEmpty { return }
+        if !reverse {
+            var n = nodeIndex(for: from)
+            while n < nodes.count {
+                if nodes[n].firstID > to { return }
+                let stop: Bool = nodes[n].bytes.withUnsafeBytes { p in
+                    var offset = 0
+                    while offset < p.count {
+                        let e = StreamValue.entry(p, at: offset)
+                        offset = e.next
+                        if e.id < from || e.deleted { continue }
+                        if e.id > to { return true }
+                        if !body(e.id, StreamFields(bytes: p, start: e.fields, count: e.count)) { return true }
+                    }
+                    return false
+                }
+                if stop { return }
+                n += 1
+            }
+        } else {
+            var n = nodeIndex(for: to)
+            while n >= 0 {
+                // A node is walked forwards; its entries are collected, then visited backwards.
+                let stop: Bool = nodes[n].bytes.withUnsafeBytes { p in
+                    var offsets: [Int] = []
+                    var offset = 0
+                    while offset < p.count {
+                        let e = StreamValue.entry(p, at: offset)
+                        if !e.deleted && e.id >= from && e.id <= to { offsets.append(offset) }
+                        offset = e.next
+                    }
+                    for o in offsets.reversed() {
+                        let e = StreamValue.entry(p, at: o)
+                        if !body(e.id, StreamFields(bytes: p, start: e.fields, count: e.count)) { return true }
+                    }
+                    return false
+                }
+                if stop || nodes[n].firstID <= from { return }
+                n -= 1
+            }
+        }
+    }
+
+    /// Flags entry `id` deleted; returns whether it was there.
+    @discardableResult
+    public func delete(_ id: StreamID) -> Bool {
+        guard !nodes.isEmpty else { return false }
+        let n = nodeIndex(for: id)
+        let found: Bool = nodes[n].bytes.withUnsafeMutableBytes { p in
+            var offset = 0
+            while offset < p.count {
+                let e = StreamValue.entry(UnsafeRawBufferPointer(p), at: offset)
+                if e.id == id {
+                    if e.deleted { return false }
+                    p[offset + 16] = 1
+                    return true
+                }
+                if e.id > id { return false }
+                offset = e.next
+            }
+            return false
+        }
+        guard found else { return false }
+        nodes[n].live -= 1
+        length -= 1
+        if id > maxDeletedID { maxDeletedID = id }
+        if nodes[n].live == 0 { removeNode(n) }
+        return true
+    }
+
+    func removeNode(_ n: Int) {
+        storedBytes -= nodes[n].bytes.capacity
+        nodes.remove(at: n)
+    }
+
+    /// How XADD/XTRIM trim: keep at most `maxLength` entries, or drop those
+    /// below `minID`; `approximate` removes whole nodes only, at most
+    /// `limit` entries (0: no limit). Returns the entries removed.
+    public enum Trim { case maxLength(Int), minID(StreamID) }
+
+    public func trim(_ strategy: Trim, approximate: Bool, limit: Int) -> Int {
+        var removed = 0
+        while let first = nodes.first {
+            if case .maxLength(let m) = strategy, length <= m { break }
+            if limit > 0 && removed + first.live > limit { break }
+            let wholeNode: Bool
+            switch strategy {
+            case .maxLength(let m): wholeNode = length - first.live >= m
+            case .minID(let id): wholeNode = lastEntryID(ofNode: 0) < id
+            }
+            if wholeNode {
+                removed += first.live
+                length -= first.live
+                removeNode(0)
+                continue
+            }
+            if approximate { break }
+            // Exact: flag entries of the first node until the condition
+            // holds (the whole node would have gone above otherwise).
+            var flagged = 0
+            let remaining = length
+            nodes[0].bytes.withUnsafeMutableBytes { p in
+                var offset = 0
+                while offset < p.count {
+                    let e = StreamValue.entry(UnsafeRawBufferPointer(p), at: offset)
+                    defer { offset = e.next }
+                    if e.deleted { continue }
+                    switch strategy {
+                    case .maxLength(let m): if remaining - flagged <= m { return }
+                    case .minID(let id): if e.id >= id { return }
+                    }
+                    p[offset + 16] = 1
+                    flagged += 1
+                }
+            }
+            nodes[0].live -= flagged
+            length -= flagged
+            removed += flagged
+            break
+        }
+        return removed
+    }
+
+    /// The ID of the last entry (deleted or not) of node `n`.
+    func lastEntryID(ofNode n: Int) -> StreamID {
+        nodes[n].bytes.withUnsafeBytes { p in
+            var offset = 0, last = nodes[n].firstID
+            while offset < p.count { let e = StreamValue.entry(p, at: offset); last = e.id; offset = e.next }
+            return last
+        }
+    }
+}
+
+/// The strings of one stream entry (field, value, field, value…), valid
+/// while its node is not changed.
+public struct StreamFields {
+    let bytes: UnsafeRawBufferPointer
+    let start: Int
+    public let count: Int
+
+    public func forEach(_ body: (UnsafeRawBufferPointer) -> Void) {
+        var i = start
+        for _ in 0..<count {
+            let len = StreamValue.readVarint(bytes, &i)
+            body(UnsafeRawBufferPointer(rebasing: bytes[i..<(i + len)]))
+            i += len
+        }
+    }
+}
+
+/// A stream seen through its entry (shard locked).
+public struct StreamView {
+    public let table: UnsafeMutablePointer<KeyTable>
+    public let slot: Int
+    public init(table: UnsafeMutablePointer<KeyTable>, slot: Int) { self.table = table; self.slot = slot }
+
+    @inlinable public var stream: StreamValue { unsafeDowncast(ValueStore.container(table.pointee.entry(at: slot))!, to: StreamValue.self) }
+    public var count: Int { stream.length }
+
+    /// Runs a change and accounts its memory.
+    public func change<R>(_ body: (StreamValue) -> R) -> R {
+        table.pointee.mutateContainer(at: slot, as: StreamValue.self, body)
+    }
+}
+
+extension StreamView: ValueView {
+    public static var valueType: ValueType { .stream }
+    public static var deletesWhenEmpty: Bool { false }
+    public static func newEntry(key: UnsafeRawBufferPointer, lru: UInt32) -> Entry {
+        KeyTable.containerEntry(key: key, type: .stream, lru: lru, StreamValue())
+    }
+}
