@@ -20,39 +20,58 @@ enum StreamXReadCommand {
                         ArgumentSpec("key", .key, multiple: true, keySpecIndex: 0), ArgumentSpec("id", .string, multiple: true)])],
         handler: run)
 
-    static func run(_ c: Client, _ args: Arguments) {
+    /// The options XREAD and XREADGROUP share, parsed in Redis's order
+    /// (`group`: XREADGROUP, which also takes GROUP and NOACK).
+    struct Options {
         var block: Int64? = nil
         var count = 0
         var streamsAt = 0
+        var noAck = false
+        var group: [UInt8]? = nil
+        var consumer: [UInt8] = []
+    }
+
+    static func parseOptions(_ c: Client, _ args: Arguments, group: Bool) -> Options? {
+        var o = Options()
         var i = 1
         while i < args.count {
             let more = args.count - i - 1
-            let o = args[i]
-            if o.equalsIgnoringCase("block") && more > 0 {
-                guard let ms = Decimal.parse(args[i + 1]) else { c.fail("ERR timeout is not an integer or out of range"); return }
-                if ms < 0 { c.fail("ERR timeout is negative"); return }
-                block = ms == 0 ? 0 : c.server.clock.milliseconds &+ Int64(ms)
+            let a = args[i]
+            if a.equalsIgnoringCase("block") && more > 0 {
+                guard let ms = Decimal.parse(args[i + 1]) else { c.fail("ERR timeout is not an integer or out of range"); return nil }
+                if ms < 0 { c.fail("ERR timeout is negative"); return nil }
+                o.block = ms == 0 ? 0 : c.server.clock.milliseconds &+ Int64(ms)
                 i += 2
-            } else if o.equalsIgnoringCase("count") && more > 0 {
-                guard let n = c.integerArgument(args[i + 1]) else { return }
-                count = max(0, n)
+            } else if a.equalsIgnoringCase("count") && more > 0 {
+                guard let n = c.integerArgument(args[i + 1]) else { return nil }
+                o.count = max(0, n)
                 i += 2
-            } else if o.equalsIgnoringCase("streams") && more > 0 {
-                streamsAt = i + 1
-                if (args.count - streamsAt) % 2 != 0 {
+            } else if a.equalsIgnoringCase("streams") && more > 0 {
+                o.streamsAt = i + 1
+                if (args.count - o.streamsAt) % 2 != 0 {
                     c.fail("ERR Unbalanced XREAD list of streams: for each stream key an ID or '$' must be specified.")
-                    return
+                    return nil
                 }
                 break
-            } else if o.equalsIgnoringCase("group") && more >= 2 {
-                c.fail("ERR The GROUP option is only supported by XREADGROUP. You called XREAD instead."); return
-            } else if o.equalsIgnoringCase("noack") {
-                c.fail("ERR The NOACK option is only supported by XREADGROUP. You called XREAD instead."); return
+            } else if a.equalsIgnoringCase("group") && more >= 2 {
+                if !group { c.fail("ERR The GROUP option is only supported by XREADGROUP. You called XREAD instead."); return nil }
+                o.group = Array(args[i + 1]); o.consumer = Array(args[i + 2])
+                i += 3
+            } else if a.equalsIgnoringCase("noack") {
+                if !group { c.fail("ERR The NOACK option is only supported by XREADGROUP. You called XREAD instead."); return nil }
+                o.noAck = true
+                i += 1
             } else {
-                c.fail(Errors.syntax); return
+                c.fail(Errors.syntax); return nil
             }
         }
-        if streamsAt == 0 { c.fail(Errors.syntax); return }
+        if o.streamsAt == 0 { c.fail(Errors.syntax); return nil }
+        return o
+    }
+
+    static func run(_ c: Client, _ args: Arguments) {
+        guard let options = parseOptions(c, args, group: false) else { return }
+        let (block, count, streamsAt) = (options.block, options.count, options.streamsAt)
         let n = (args.count - streamsAt) / 2
         let keys = c.keyArguments(args, from: streamsAt, to: streamsAt + n)
         // Each ID, resolved per key in order (types checked as they come).

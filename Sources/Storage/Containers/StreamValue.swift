@@ -52,12 +52,23 @@ public final class StreamValue: Container {
     public var entriesAdded: UInt64 = 0
     /// Bytes of node storage (capacity), for memory accounting.
     var storedBytes = 0
+    /// Consumer groups by name.
+    public var groups: [[UInt8]: StreamGroup] = [:]
+    /// Groups in name order (XINFO lists them so).
+    public var groupsByName: [(name: [UInt8], group: StreamGroup)] {
+        groups.sorted { $0.key.lexicographicallyPrecedes($1.key) }.map { ($0.key, $0.value) }
+    }
 
     public override init() {}
 
     public override var count: Int { length }
     public override var encodingName: StaticString { "stream" }
-    public override var accountedBytes: Int { 96 + nodes.capacity * MemoryLayout<StreamNode>.stride + storedBytes + 32 * nodes.count }
+    public override var accountedBytes: Int {
+        var bytes = 96 + nodes.capacity * MemoryLayout<StreamNode>.stride + storedBytes + 32 * nodes.count
+        // Groups: an estimate per group, consumer and pending entry.
+        for (name, g) in groups { bytes += 128 + name.count + 64 * g.pending.count + 80 * g.consumers.count }
+        return bytes
+    }
 
     public override func deepCopy() -> Container {
         let copy = StreamValue()
@@ -67,6 +78,7 @@ public final class StreamValue: Container {
         copy.maxDeletedID = maxDeletedID
         copy.entriesAdded = entriesAdded
         copy.storedBytes = storedBytes
+        for (name, g) in groups { copy.groups[name] = g.copy() }
         return copy
     }
 
