@@ -40,6 +40,7 @@ public enum CommandCatalog {
             StreamAddCommand.xadd, StreamAddCommand.xtrim, StreamReadCommand.xlen, StreamReadCommand.xrange,
             StreamReadCommand.xrevrange, StreamReadCommand.xdel, StreamReadCommand.xsetid, StreamXReadCommand.spec,
             StreamGroupCommand.spec, StreamReadGroupCommand.spec, StreamAckCommand.spec, StreamPendingCommand.spec,
+            StreamClaimCommand.xclaim, StreamClaimCommand.xautoclaim, StreamInfoCommand.spec,
             // Sets
             SetAddCommand.sadd, SetAddCommand.srem, SetReadCommand.smembers, SetReadCommand.sismember,
             SetReadCommand.smismember, SetReadCommand.scard, SetRandomCommand.spop, SetRandomCommand.srandmember,

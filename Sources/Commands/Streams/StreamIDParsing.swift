@@ -73,9 +73,10 @@ extension StreamValue {
 }
 
 extension Client {
-    /// Replies with entries, each `[id, [field, value, ...]]`.
-    func replyStreamEntries(_ entries: StreamEntries) {
-        reply.array(entries.count)
+    /// Replies with entries, each `[id, [field, value, ...]]` (`counted`:
+    /// preceded by the array header).
+    func replyStreamEntries(_ entries: StreamEntries, counted: Bool = true) {
+        if counted { reply.array(entries.count) }
         for (id, strings) in entries {
             reply.array(2)
             reply.bulk(id.text)

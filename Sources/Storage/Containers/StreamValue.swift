@@ -63,6 +63,8 @@ public final class StreamValue: Container {
 
     public override var count: Int { length }
     public override var encodingName: StaticString { "stream" }
+    /// Nodes (Redis: listpacks in the radix tree, XINFO radix-tree-keys).
+    public var nodeCount: Int { nodes.count }
     public override var accountedBytes: Int {
         var bytes = 96 + nodes.capacity * MemoryLayout<StreamNode>.stride + storedBytes + 32 * nodes.count
         // Groups: an estimate per group, consumer and pending entry.
