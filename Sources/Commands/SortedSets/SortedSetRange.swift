@@ -120,9 +120,9 @@ enum SortedSetRangeCommand {
             }
             if range != .rank {
                 // LIMIT: a negative offset selects nothing, a negative count everything.
-                if offset < 0 { ranks = ranks.lowerBound..<ranks.lowerBound }
-                else if rev { ranks = ranks.lowerBound..<max(ranks.lowerBound, ranks.upperBound - offset) }
-                else { ranks = min(ranks.upperBound, ranks.lowerBound + offset)..<ranks.upperBound }
+                if offset < 0 || offset >= ranks.count { ranks = ranks.lowerBound..<ranks.lowerBound }
+                else if rev { ranks = ranks.lowerBound..<(ranks.upperBound - offset) }
+                else { ranks = (ranks.lowerBound + offset)..<ranks.upperBound }
                 if limit >= 0 && ranks.count > limit {
                     ranks = rev ? (ranks.upperBound - limit)..<ranks.upperBound : ranks.lowerBound..<(ranks.lowerBound + limit)
                 }

@@ -68,7 +68,7 @@ public struct ListView {
 
     /// The element at `index`; negative indexes count from the end.
     public func element(at index: Int) -> UnsafeRawBufferPointer? {
-        let i = index < 0 ? count + index : index
+        let i = index < 0 ? count &+ index : index
         guard i >= 0 && i < count else { return nil }
         return element(at: position(ofIndex: i))
     }
