@@ -1,7 +1,7 @@
 """The API server: items from SQLite, cached in Redis/Swiftlet.
 
     GET  /item/<id>                      cache-aside read (L1 -> shared cache -> SQLite)
-    PUT  /item/<id>?invalidate=sync|event  update the row, then invalidate
+    PUT  /item/<id>?invalidate=sync|event|stream  update the row, then invalidate
     GET  /stats                          counters (hits, misses, db_loads, ...)
     GET  /l1/<key>                       whether L1 holds a key, e.g. /l1/item:42
     GET  /health
@@ -45,7 +45,7 @@ class ItemService:
         self._counts_lock = threading.Lock()
         self.counts = dict.fromkeys(
             ["requests", "hits", "l1_hits", "misses", "db_loads", "lock_waits",
-             "updates", "invalidations_sync", "invalidations_event"], 0)
+             "updates", "invalidations_sync", "invalidations_event", "invalidations_stream"], 0)
 
     def count(self, name, amount=1):
         with self._counts_lock:
@@ -125,6 +125,14 @@ class ItemService:
             return None, {}
         self.count("updates")
         key = f"item:{item_id}"
+        if mode == "stream":
+            # Appended to a stream: kept until the stream worker's group
+            # acknowledges it, so it survives a worker that is down.
+            event = {"keys": [key], "table": "items", "id": item_id, "version": row["version"]}
+            entry = self.redis.xadd(self.args.stream, {"event": json.dumps(event)}, maxlen=100_000, approximate=True)
+            self.count("invalidations_stream")
+            return row, {"invalidate": "stream", "stream": self.args.stream,
+                         "entry": entry.decode() if isinstance(entry, bytes) else entry}
         if mode == "event":
             event = {"keys": [key], "table": "items", "id": item_id, "version": row["version"]}
             receivers = self.redis.publish(self.args.channel, json.dumps(event))
@@ -169,8 +177,8 @@ class Handler(BaseHTTPRequestHandler):
         if item_id is None:
             return self._reply(404, {"error": "not found"})
         mode = query.get("invalidate", [self.server.default_invalidation])[0]
-        if mode not in ("sync", "event"):
-            return self._reply(400, {"error": "invalidate must be sync or event"})
+        if mode not in ("sync", "event", "stream"):
+            return self._reply(400, {"error": "invalidate must be sync, event or stream"})
         try:
             length = int(self.headers.get("Content-Length", 0))
             changes = json.loads(self.rfile.read(length) or b"{}")
@@ -228,8 +236,9 @@ def parse_args(argv=None):
     parser.add_argument("--ttl", type=int, default=300, help="cache TTL in seconds (SET ... EX ttl)")
     parser.add_argument("--lock-ttl", type=int, default=5, help="stampede lock TTL in seconds")
     parser.add_argument("--db-delay", type=float, default=0.0, help="make every database read this many seconds slow")
-    parser.add_argument("--invalidate", choices=["sync", "event"], default="sync", help="default for PUT")
+    parser.add_argument("--invalidate", choices=["sync", "event", "stream"], default="sync", help="default for PUT")
     parser.add_argument("--channel", default="invalidate:item", help="pub/sub channel of invalidation events")
+    parser.add_argument("--stream", default="invalidate:item:log", help="stream of invalidation entries (invalidate=stream)")
     parser.add_argument("--no-l1", dest="l1", action="store_false", help="no in-process L1 cache")
     parser.add_argument("--quiet", action="store_true", help="do not log each request")
     return parser.parse_args(argv)

@@ -2,9 +2,11 @@
 
 Starts the worker and two API processes (on free ports) against a running
 Redis-protocol server, then checks: miss, hit, L1 hit, update with
-synchronous invalidation, update with invalidation by event, L1 freshness
-after another client's write (client tracking), stampede, TTL expiry and
-unknown ids. Prints PASS/FAIL per path; exits 1 if anything failed.
+synchronous invalidation, update with invalidation by event, update with
+invalidation through a stream and a consumer group (including entries
+written while the worker is down and entries a crashed consumer never
+acknowledged), L1 freshness after another client's write (client
+tracking), stampede, TTL expiry and unknown ids. Prints PASS/FAIL per path; exits 1 if anything failed.
 
     python3 scenario.py --redis-port 6379
     python3 scenario.py --redis-url redis://localhost:6380/0 --verbose
@@ -26,9 +28,10 @@ import urllib.request
 import redis
 
 import db
-from start import start_api, start_worker, stop
+from start import start_api, start_stream_worker, start_worker, stop
 
-IDS = {"miss": 42, "event": 43, "tracking": 44, "stampede": 45, "expiry": 46, "unknown": 100000}
+IDS = {"miss": 42, "event": 43, "tracking": 44, "stampede": 45, "expiry": 46, "stream": 47,
+       "recover-a": 48, "recover-b": 49, "unknown": 100000}
 STAMPEDE_REQUESTS = 20
 DB_DELAY = 0.4  # seconds per database read in API "a", so the stampede overlaps
 
@@ -182,6 +185,41 @@ class Scenario:
         extra = ", tracking dropped the API's L1 copy" if l1 else " (L1 off)"
         return f"PUT published {{keys:[item:{item_id}]}}; the worker UNLINKed it{extra}; next read is fresh"
 
+    def pending(self):
+        return self.cache.xpending(self.stream, self.group)["pending"]
+
+    def check_update_stream(self):
+        item_id = IDS["stream"]
+        self.a.item(item_id)
+        expect(self.cache.exists(f"item:{item_id}") == 1, "the read did not cache the item")
+        status, body = self.a.call("PUT", f"/item/{item_id}?invalidate=stream", {"name": "renamed via stream"})
+        expect(status == 200 and body.get("invalidate") == "stream" and body.get("entry"), f"PUT reply {status} {body}")
+        expect(wait_until(lambda: self.cache.exists(f"item:{item_id}") == 0, 5),
+               f"the stream worker did not UNLINK item:{item_id} within 5 s")
+        expect(wait_until(lambda: self.pending() == 0, 5), "the stream worker did not XACK the entry")
+        item, source = self.a.item(item_id)
+        expect(item["name"] == "renamed via stream" and source == "db", f"read after the stream entry: {item} from {source}")
+        return f"PUT added entry {body['entry']} to {self.stream}; the group's worker UNLINKed item:{item_id} and XACKed it"
+
+    def check_stream_recovery(self):
+        a, b = IDS["recover-a"], IDS["recover-b"]
+        self.stop_stream_worker()
+        for item_id in (a, b):
+            self.a.item(item_id)
+            status, body = self.a.call("PUT", f"/item/{item_id}?invalidate=stream", {"name": f"renamed {item_id}"})
+            expect(status == 200, f"PUT: HTTP {status} {body}")
+        expect(self.cache.exists(f"item:{a}", f"item:{b}") == 2, "keys went away with no worker running")
+        # A consumer that reads an entry and dies before XACK: it stays pending.
+        crashed = self.cache.xreadgroup(self.group, "crashed-worker", {self.stream: ">"}, count=1)
+        expect(crashed and len(crashed[0][1]) == 1, f"the crashed consumer read {crashed}")
+        expect(self.pending() == 1, "the crashed consumer's entry is not pending")
+        self.start_stream_worker()
+        expect(wait_until(lambda: self.cache.exists(f"item:{a}", f"item:{b}") == 0, 10),
+               "the restarted worker did not process the waiting and the abandoned entries")
+        expect(wait_until(lambda: self.pending() == 0, 5), "entries are still pending after the restart")
+        return ("entries written while the worker was down, and one a crashed consumer never acknowledged "
+                "(taken over with XAUTOCLAIM), were all processed after the restart: nothing lost")
+
     def check_tracking(self):
         self.a.require_l1()
         item_id = IDS["tracking"]
@@ -249,6 +287,7 @@ class Scenario:
     CHECKS = [
         ("miss", check_miss), ("hit", check_hit), ("l1-hit", check_l1_hit),
         ("update-sync", check_update_sync), ("update-event", check_update_event),
+        ("update-stream", check_update_stream), ("stream-recovery", check_stream_recovery),
         ("l1-tracking", check_tracking), ("stampede", check_stampede),
         ("expiry", check_expiry), ("not-found", check_unknown),
     ]
@@ -268,7 +307,8 @@ def run(args):
     db_path = os.path.join(workdir, "demo.db")
     db.init(db_path)
     channel = f"invalidate:item:scenario-{os.getpid()}"
-    cache.unlink(*[f"{prefix}item:{i}" for i in IDS.values() for prefix in ("", "lock:")])
+    stream = f"invalidate:item:log:scenario-{os.getpid()}"
+    cache.unlink(stream, *[f"{prefix}item:{i}" for i in IDS.values() for prefix in ("", "lock:")])
 
     log = sys.stdout if args.verbose else open(os.path.join(workdir, "processes.log"), "w")
     processes = []
@@ -278,7 +318,10 @@ def run(args):
         expect(wait_until(lambda: cache.pubsub_numsub(channel)[0][1] >= 1, 5), "the worker did not subscribe")
         l1 = [] if args.l1 else ["--no-l1"]
         quiet = [] if args.verbose else ["--quiet"]
-        common = ["--port", "0", "--db", db_path, "--channel", channel, *l1, *quiet]
+        common = ["--port", "0", "--db", db_path, "--channel", channel, "--stream", stream, *l1, *quiet]
+        stream_worker = [start_stream_worker(args.redis_url, stream, "invalidators",
+                                             ["--claim-idle-ms", "200", "--consumer", "scenario-worker"], log=log)]
+        processes.append(stream_worker[0])
         proc_a, url_a = start_api(args.redis_url, [*common, "--ttl", "300", "--db-delay", str(DB_DELAY)], log=log)
         processes.append(proc_a)
         proc_b, url_b = start_api(args.redis_url, [*common, "--ttl", "1"], log=log)
@@ -286,6 +329,16 @@ def run(args):
         a, b = Api("a", url_a), Api("b", url_b)
         print(f"worker on {channel}; API a {url_a} (ttl 300 s, slow database); API b {url_b} (ttl 1 s)", flush=True)
         scenario = Scenario(cache, a, b, db_path)
+        scenario.stream, scenario.group = stream, "invalidators"
+
+        def stop_stream_worker():
+            stop([stream_worker[0]])
+
+        def restart_stream_worker():
+            stream_worker[0] = start_stream_worker(args.redis_url, stream, "invalidators",
+                                                   ["--claim-idle-ms", "200", "--consumer", "scenario-worker"], log=log)
+            processes.append(stream_worker[0])
+        scenario.stop_stream_worker, scenario.start_stream_worker = stop_stream_worker, restart_stream_worker
         passed = skipped = 0
         for name, check in Scenario.CHECKS:
             try:
@@ -309,7 +362,7 @@ def run(args):
         failed += 1
     finally:
         stop(processes)
-        cache.unlink(*[f"{prefix}item:{i}" for i in IDS.values() for prefix in ("", "lock:")])
+        cache.unlink(stream, *[f"{prefix}item:{i}" for i in IDS.values() for prefix in ("", "lock:")])
         if log is not sys.stdout:
             log.close()
             if failed:

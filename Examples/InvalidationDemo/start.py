@@ -35,6 +35,20 @@ def start_worker(redis_url, channel="invalidate:item", log=None):
     return process
 
 
+def start_stream_worker(redis_url, stream="invalidate:item:log", group="invalidators", extra_args=(), log=None):
+    """Starts stream_worker.py and waits until it has joined its group."""
+    process = subprocess.Popen(
+        [sys.executable, "-u", os.path.join(HERE, "stream_worker.py"), "--redis-url", redis_url,
+         "--stream", stream, "--group", group, *extra_args],
+        stdout=subprocess.PIPE, stderr=log, text=True)
+    line = process.stdout.readline()
+    if "consumer" not in line:
+        process.kill()
+        raise RuntimeError(f"stream worker did not start: {line.strip() or 'exited with ' + str(process.wait())}")
+    _forward(line, process.stdout, log)
+    return process
+
+
 def start_api(redis_url, extra_args=(), log=None):
     """Starts app.py and returns (process, base URL) once it is listening."""
     process = subprocess.Popen(
@@ -86,6 +100,7 @@ def main():
     parser.add_argument("--port", default="8000")
     parser.add_argument("--db", default=os.path.join(HERE, "demo.db"))
     parser.add_argument("--channel", default="invalidate:item")
+    parser.add_argument("--stream", default="invalidate:item:log")
     args, api_args = parser.parse_known_args()
 
     db.init(args.db)
@@ -93,15 +108,18 @@ def main():
     processes = []
     try:
         processes.append(start_worker(args.redis_url, args.channel))
-        api, url = start_api(args.redis_url, ["--port", args.port, "--db", args.db, "--channel", args.channel, *api_args])
+        processes.append(start_stream_worker(args.redis_url, args.stream))
+        api, url = start_api(args.redis_url, ["--port", args.port, "--db", args.db, "--channel", args.channel,
+                                              "--stream", args.stream, *api_args])
         processes.append(api)
         print(f"""
 Ready. Try:
   curl -s {url}/item/42                                  # miss, then hit
   curl -s -X PUT {url}/item/42 -d '{{"price_cents": 999}}'   # update + UNLINK
   curl -s -X PUT '{url}/item/42?invalidate=event' -d '{{"name": "new"}}'
+  curl -s -X PUT '{url}/item/42?invalidate=stream' -d '{{"name": "newer"}}'
   curl -s {url}/stats
-Ctrl-C stops the API and the worker.
+Ctrl-C stops the API and the workers.
 """, flush=True)
         while all(process.poll() is None for process in processes):
             time.sleep(0.5)
