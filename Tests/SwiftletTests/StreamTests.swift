@@ -1,0 +1,51 @@
+import XCTest
+import Swiftlet
+import Commands
+import TestSupport
+
+/// Stream behaviour beyond Conformance/cases/streams.case and
+/// stream-groups.case: long random sequences (explicit IDs, deletions,
+/// exact and node-granular trims, group reads and acknowledgements)
+/// replayed on real Redis and on Swiftlet, every reply compared.
+final class StreamTests: XCTestCase {
+    func testRandomOperationsMatchRedis() throws {
+        let pair = try DifferentialPair.start()
+        defer { pair.stop() }
+        var g = SplitMix(seed: 0x57_2EA4)
+        for nodeEntries in ["100", "7"] {
+            var commands: [[String]] = [["CONFIG", "SET", "stream-node-max-entries", nodeEntries], ["DEL", "s"],
+                                        ["XGROUP", "CREATE", "s", "g", "0", "MKSTREAM"]]
+            var ms = 1
+            func existing() -> String { "\(1 + Int(g.next() % UInt64(ms)))-\(g.next() % 3)" }
+            for _ in 0..<2500 {
+                switch g.next() % 16 {
+                case 0, 1, 2, 3, 4:
+                    ms += Int(g.next() % 3)
+                    commands.append(["XADD", "s", "\(ms)-*", "f", "v\(g.next() % 100)", "n", "\(ms)"])
+                case 5: commands.append(["XDEL", "s", existing(), existing()])
+                case 6: commands.append(["XRANGE", "s", existing(), "+", "COUNT", "\(g.next() % 8)"])
+                case 7: commands.append(["XREVRANGE", "s", "+", "(" + existing(), "COUNT", "5"])
+                case 8: commands.append(["XLEN", "s"])
+                case 9: commands.append(["XTRIM", "s", "MAXLEN", g.next() % 2 == 0 ? "~" : "=", "\(150 + Int(g.next() % 100))"])
+                case 10: commands.append(["XTRIM", "s", "MINID", "~", "\(max(1, ms - 400))"])
+                case 11: commands.append(["XREADGROUP", "GROUP", "g", "c\(g.next() % 3)", "COUNT", "3", "STREAMS", "s", ">"])
+                case 12: commands.append(["XACK", "s", "g", existing(), existing()])
+                case 13: commands.append(["XREADGROUP", "GROUP", "g", "c\(g.next() % 3)", "COUNT", "4", "STREAMS", "s", "0"])
+                case 14: commands.append(["XREAD", "COUNT", "3", "STREAMS", "s", existing()])
+                default: commands.append(["XINFO", "GROUPS", "s"])
+                }
+            }
+            commands.append(["XRANGE", "s", "-", "+"])
+            commands.append(["XPENDING", "s", "g"])
+            commands.append(["XLEN", "s"])
+            let expected = try DifferentialPair.pipeline(commands, port: pair.redis.port)
+            let got = try DifferentialPair.pipeline(commands, port: pair.swiftlet.port)
+            let length = Int(String(decoding: expected.last!.dropFirst().prefix { $0 != 0x0D }, as: UTF8.self)) ?? 0
+            XCTAssertGreaterThan(length, 100, "node entries \(nodeEntries): the stream stays long enough to span nodes")
+            for (i, (e, s)) in zip(expected, got).enumerated() where e != s {
+                XCTFail("node entries \(nodeEntries), command \(i) \(commands[i]): redis \(RESPValue.escape(e).prefix(400)), swiftlet \(RESPValue.escape(s).prefix(400))")
+                break
+            }
+        }
+    }
+}
