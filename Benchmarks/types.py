@@ -12,8 +12,8 @@ and HSET/SADD/ZADD on 100k small keys (custom commands).
 Memory (fresh server per figure, 16-byte elements): RSS and used_memory per
 element for small hashes (3 fields), sets (3 members), intsets (10
 integers), lists (3 elements) and sorted sets (3 members), and one big key
-of each type. Writes Benchmarks/results/types.md. Streams are not in
-Swiftlet yet.
+of each type (a stream of one-field entries among them); XADD throughput on
+one stream. Writes Benchmarks/results/types.md.
 """
 import argparse, os, statistics, subprocess, sys, time
 
@@ -43,6 +43,7 @@ SHAPES = {
     "small sorted sets (3 members)": (lambda n: [resp(b"ZADD", b"zset:%011d" % k, b"%d" % f, b"member:%09d" % f)
                                                  for k in range(n // 3) for f in range(3)], 3),
     "one big sorted set": (lambda n: [resp(b"ZADD", b"bigzset", b"%d" % f, b"member:%09d" % f) for f in range(n)], 1),
+    "one stream (1 field each)": (lambda n: [resp(b"XADD", b"bigstream", b"*", b"field", b"value:%010d" % f) for f in range(n)], 1),
 }
 
 
@@ -76,6 +77,7 @@ def main():
         ("zadd (one sorted set) P16", ["-t", "zadd"]),
         ("zpopmin (one sorted set) P16", ["-t", "zadd,zpopmin"]),
         ("ZADD small sorted sets P16", ["ZADD", "z:__rand_int__", "1", "m"]),
+        ("XADD one stream P16", ["XADD", "mystream", "*", "field", "__rand_int__"]),
     ]
     samples = {(w, b): [] for w, _ in workloads for b, _ in binaries}
     for rep in range(args.repeat):

@@ -260,8 +260,9 @@ public final class ReplyBuffer {
     /// A double: `,x` in RESP3, a bulk string in RESP2. Formatted as Redis does (%.17g).
     public func double(_ value: Double) {
         if muted { return }
-        let text = DoubleFormat.resp3(value)
-        if protocolVersion == 3 { append(0x2C); append(text); appendCRLF() } else { bulk(text) }
+        DoubleFormat.withText(value) { text in
+            if protocolVersion == 3 { append(0x2C); append(text); appendCRLF() } else { bulk(text) }
+        }
     }
 
     /// A verbatim string (`=len\r\ntxt:...`) in RESP3, a bulk string in RESP2.

@@ -5,6 +5,7 @@
 #define SWIFTLET_CSYSTEM_H
 
 #include <stdint.h>
+#include <stdio.h>
 #include <stddef.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
@@ -94,6 +95,13 @@ static inline int64_t cs_thread_cpu_us(void) {
     struct timespec ts;
     clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
     return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+/// Formats `value` with "%.17g" (Redis's double replies) into `buffer`;
+/// returns the length. A C helper because Swift reaches printf only through
+/// a boxed va_list.
+static inline int cs_format_g17(char *buffer, int size, double value) {
+    return snprintf(buffer, (size_t)size, "%.17g", value);
 }
 
 static inline int64_t cs_monotonic_us(void) {

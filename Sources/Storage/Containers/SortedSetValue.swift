@@ -76,7 +76,7 @@ public enum ScoreKey {
 /// ordered runs of `ListChunks`, plus an index member → score for O(1)
 /// lookups (a `KeyTable` whose values are the 8 score bytes).
 public final class SortedSetTable: ListChunks {
-    @usableFromInline var index = KeyTable(seed: 0x2C51_F00D_7A3B_9E41)
+    @exclusivity(unchecked) @usableFromInline var index = KeyTable(seed: 0x2C51_F00D_7A3B_9E41)
 
     /// Nodes of at most 64 elements: an insertion bisects the nodes, then
     /// scans one linearly (redis-benchmark zadd, 500k members space:

@@ -31,9 +31,11 @@ public struct StreamID: Comparable, Hashable, Sendable {
 /// node goes. The node boundaries matter to users: `MAXLEN ~`/`MINID ~`
 /// trim whole nodes only, as in Redis.
 ///
-/// Entry layout in `bytes`: ms and seq (8 bytes each, big-endian), a flag
-/// byte (1: deleted), a varint field+value count, then each string as a
-/// varint length and its bytes (`PackedElements` encoding).
+/// Entry layout in `bytes`: a flag byte (1: deleted), the ID as varints
+/// (milliseconds after the node's first ID, then the sequence), a varint
+/// field+value count, then each string as a varint length and its bytes.
+/// Relative IDs keep an entry's ID to 2-3 bytes, as Redis's delta-encoded
+/// listpack entries; a node that is full is shrunk to its exact size.
 struct StreamNode {
     var firstID: StreamID
     var bytes: [UInt8] = []
@@ -101,50 +103,62 @@ public final class StreamValue: Container {
         }
         let i = nodes.count - 1
         let before = nodes[i].bytes.capacity
-        withUnsafeBytes(of: id.ms.bigEndian) { nodes[i].bytes.append(contentsOf: $0) }
-        withUnsafeBytes(of: id.seq.bigEndian) { nodes[i].bytes.append(contentsOf: $0) }
         nodes[i].bytes.append(0)
-        StreamValue.appendVarint(fields.count, to: &nodes[i].bytes)
+        StreamValue.appendVarint(id.ms - nodes[i].firstID.ms, to: &nodes[i].bytes)
+        StreamValue.appendVarint(id.seq, to: &nodes[i].bytes)
+        StreamValue.appendVarint(UInt64(fields.count), to: &nodes[i].bytes)
         for f in fields {
-            StreamValue.appendVarint(f.count, to: &nodes[i].bytes)
+            StreamValue.appendVarint(UInt64(f.count), to: &nodes[i].bytes)
             nodes[i].bytes.append(contentsOf: f)
         }
-        storedBytes += nodes[i].bytes.capacity - before
         nodes[i].inserted += 1
+        // A full node takes no more entries: drop its growth room.
+        if (maxEntries > 0 && nodes[i].inserted >= maxEntries) || (maxBytes > 0 && nodes[i].bytes.count >= maxBytes) {
+            // (Array(bytes) would share the same storage: copy for real.)
+            let full = nodes[i].bytes
+            nodes[i].bytes = [UInt8](unsafeUninitializedCapacity: full.count) { buffer, count in
+                _ = buffer.initialize(from: full)
+                count = full.count
+            }
+        }
+        storedBytes += nodes[i].bytes.capacity - before
         nodes[i].live += 1
         length += 1
         lastID = id
         entriesAdded += 1
     }
 
-    static func appendVarint(_ n: Int, to bytes: inout [UInt8]) {
+    static func appendVarint(_ n: UInt64, to bytes: inout [UInt8]) {
         var v = n
         while v >= 0x80 { bytes.append(UInt8(v & 0x7F) | 0x80); v >>= 7 }
         bytes.append(UInt8(v))
     }
 
-    /// The entry at `offset` of `node`: its ID, whether deleted, where its
-    /// fields start, and where the next entry starts.
-    static func entry(_ p: UnsafeRawBufferPointer, at offset: Int) -> (id: StreamID, deleted: Bool, fields: Int, count: Int, next: Int) {
-        let ms = UInt64(bigEndian: p.loadUnaligned(fromByteOffset: offset, as: UInt64.self))
-        let seq = UInt64(bigEndian: p.loadUnaligned(fromByteOffset: offset + 8, as: UInt64.self))
-        let deleted = p[offset + 16] != 0
-        var i = offset + 17
+    /// The entry at `offset` of a node whose first ID is `first`: its ID,
+    /// whether deleted, where its strings start, how many, and where the
+    /// next entry starts.
+    static func entry(_ p: UnsafeRawBufferPointer, at offset: Int, first: StreamID) -> (id: StreamID, deleted: Bool, fields: Int, count: Int, next: Int) {
+        let deleted = p[offset] != 0
+        var i = offset + 1
+        let ms = first.ms &+ readVarintWide(p, &i)
+        let seq = readVarintWide(p, &i)
         let n = readVarint(p, &i)
         let fieldsStart = i
         for _ in 0..<n { let len = readVarint(p, &i); i += len }
         return (StreamID(ms: ms, seq: seq), deleted, fieldsStart, n, i)
     }
 
-    static func readVarint(_ p: UnsafeRawBufferPointer, _ i: inout Int) -> Int {
-        var value = 0, shift = 0
+    static func readVarintWide(_ p: UnsafeRawBufferPointer, _ i: inout Int) -> UInt64 {
+        var value: UInt64 = 0, shift: UInt64 = 0
         while true {
-            let b = Int(p[i]); i += 1
+            let b = UInt64(p[i]); i += 1
             value |= (b & 0x7F) << shift
             if b < 0x80 { return value }
             shift += 7
         }
     }
+
+    static func readVarint(_ p: UnsafeRawBufferPointer, _ i: inout Int) -> Int { Int(truncatingIfNeeded: readVarintWide(p, &i)) }
 
     /// The node that may hold `id`: the last whose first ID is ≤ id.
     func nodeIndex(for id: StreamID) -> Int {
@@ -165,10 +179,11 @@ public final class StreamValue: Container {
             var n = nodeIndex(for: from)
             while n < nodes.count {
                 if nodes[n].firstID > to { return }
+                let first = nodes[n].firstID
                 let stop: Bool = nodes[n].bytes.withUnsafeBytes { p in
                     var offset = 0
                     while offset < p.count {
-                        let e = StreamValue.entry(p, at: offset)
+                        let e = StreamValue.entry(p, at: offset, first: first)
                         offset = e.next
                         if e.id < from || e.deleted { continue }
                         if e.id > to { return true }
@@ -183,16 +198,17 @@ public final class StreamValue: Container {
             var n = nodeIndex(for: to)
             while n >= 0 {
                 // A node is walked forwards; its entries are collected, then visited backwards.
+                let first = nodes[n].firstID
                 let stop: Bool = nodes[n].bytes.withUnsafeBytes { p in
                     var offsets: [Int] = []
                     var offset = 0
                     while offset < p.count {
-                        let e = StreamValue.entry(p, at: offset)
+                        let e = StreamValue.entry(p, at: offset, first: first)
                         if !e.deleted && e.id >= from && e.id <= to { offsets.append(offset) }
                         offset = e.next
                     }
                     for o in offsets.reversed() {
-                        let e = StreamValue.entry(p, at: o)
+                        let e = StreamValue.entry(p, at: o, first: first)
                         if !body(e.id, StreamFields(bytes: p, start: e.fields, count: e.count)) { return true }
                     }
                     return false
@@ -208,13 +224,14 @@ public final class StreamValue: Container {
     public func delete(_ id: StreamID) -> Bool {
         guard !nodes.isEmpty else { return false }
         let n = nodeIndex(for: id)
+        let first = nodes[n].firstID
         let found: Bool = nodes[n].bytes.withUnsafeMutableBytes { p in
             var offset = 0
             while offset < p.count {
-                let e = StreamValue.entry(UnsafeRawBufferPointer(p), at: offset)
+                let e = StreamValue.entry(UnsafeRawBufferPointer(p), at: offset, first: first)
                 if e.id == id {
                     if e.deleted { return false }
-                    p[offset + 16] = 1
+                    p[offset] = 1
                     return true
                 }
                 if e.id > id { return false }
@@ -261,17 +278,18 @@ public final class StreamValue: Container {
             // holds (the whole node would have gone above otherwise).
             var flagged = 0
             let remaining = length
+            let first = nodes[0].firstID
             nodes[0].bytes.withUnsafeMutableBytes { p in
                 var offset = 0
                 while offset < p.count {
-                    let e = StreamValue.entry(UnsafeRawBufferPointer(p), at: offset)
+                    let e = StreamValue.entry(UnsafeRawBufferPointer(p), at: offset, first: first)
                     defer { offset = e.next }
                     if e.deleted { continue }
                     switch strategy {
                     case .maxLength(let m): if remaining - flagged <= m { return }
                     case .minID(let id): if e.id >= id { return }
                     }
-                    p[offset + 16] = 1
+                    p[offset] = 1
                     flagged += 1
                 }
             }
@@ -287,7 +305,7 @@ public final class StreamValue: Container {
     func lastEntryID(ofNode n: Int) -> StreamID {
         nodes[n].bytes.withUnsafeBytes { p in
             var offset = 0, last = nodes[n].firstID
-            while offset < p.count { let e = StreamValue.entry(p, at: offset); last = e.id; offset = e.next }
+            while offset < p.count { let e = StreamValue.entry(p, at: offset, first: nodes[n].firstID); last = e.id; offset = e.next }
             return last
         }
     }
