@@ -67,6 +67,8 @@ final class ConfigurationHotValues: Sendable {
     let listMaxListpackSize = Atomic<Int>(-2)
     let zsetMaxListpackEntries = Atomic<Int>(128)
     let zsetMaxListpackValue = Atomic<Int>(64)
+    let streamNodeMaxEntries = Atomic<Int>(100)
+    let streamNodeMaxBytes = Atomic<Int>(4096)
 
     static let logLevels = ["debug", "verbose", "notice", "warning"]
 
@@ -116,6 +118,8 @@ final class ConfigurationHotValues: Sendable {
         case "list-max-listpack-size": listMaxListpackSize.store(integer(), ordering: .relaxed)
         case "zset-max-listpack-entries": zsetMaxListpackEntries.store(integer(), ordering: .relaxed)
         case "zset-max-listpack-value": zsetMaxListpackValue.store(integer(), ordering: .relaxed)
+        case "stream-node-max-entries": streamNodeMaxEntries.store(integer(), ordering: .relaxed)
+        case "stream-node-max-bytes": streamNodeMaxBytes.store(integer(), ordering: .relaxed)
         default: break
         }
     }
@@ -145,6 +149,10 @@ extension Configuration {
     public var sortedSetLimits: SortedSetView.Limits {
         SortedSetView.Limits(maxPackedEntries: hot.zsetMaxListpackEntries.load(ordering: .relaxed),
                              maxPackedValue: hot.zsetMaxListpackValue.load(ordering: .relaxed))
+    }
+    /// `stream-node-max-entries` / `-bytes`: when a stream starts a new node.
+    public var streamNodeLimits: (entries: Int, bytes: Int) {
+        (hot.streamNodeMaxEntries.load(ordering: .relaxed), hot.streamNodeMaxBytes.load(ordering: .relaxed))
     }
     /// Server cron frequency, already clamped to 1...500 like Redis.
     public var hz: Int { hot.hz.load(ordering: .relaxed) }

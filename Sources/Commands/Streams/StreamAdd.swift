@@ -79,10 +79,7 @@ enum StreamAddCommand {
     }
 
     /// `stream-node-max-entries` and `stream-node-max-bytes`.
-    static func nodeLimits(_ c: Client) -> (entries: Int, bytes: Int) {
-        (Int(c.server.config.string("stream-node-max-entries") ?? "") ?? 100,
-         Int(c.server.config.string("stream-node-max-bytes") ?? "") ?? 4096)
-    }
+    static func nodeLimits(_ c: Client) -> (entries: Int, bytes: Int) { c.server.config.streamNodeLimits }
 
     static let xadd = CommandSpec(
         "xadd", arity: -5, flags: [.write, .denyoom, .fast], acl: ["@write", "@stream", "@fast"], keys: (1, 1, 1),
@@ -125,7 +122,7 @@ enum StreamAddCommand {
                 if id <= s.lastID { c.fail("ERR The ID specified in XADD is equal or smaller than the target stream top item"); return }
                 let fields = (fieldsAt..<args.count).map { args[$0] }
                 v.change { $0.append(id, fields: fields, maxEntries: nodeEntries, maxBytes: nodeBytes) }
-                c.reply.bulk(id.text)
+                c.replyStreamID(id)
                 c.keyModified(k)
                 c.keyspaceEvent(.stream, "xadd", args[1])
                 c.dirty()

@@ -47,6 +47,18 @@ enum StreamIDArgument {
         return (StreamID(ms: ms, seq: seq), true)
     }
 
+    /// Writes `v` in decimal at `p`; returns the length.
+    static func writeDecimal(_ v: UInt64, to p: UnsafeMutableRawPointer) -> Int {
+        var digits = 1, t = v
+        while t >= 10 { t /= 10; digits += 1 }
+        var x = v
+        for i in stride(from: digits - 1, through: 0, by: -1) {
+            p.storeBytes(of: UInt8(48 + x % 10), toByteOffset: i, as: UInt8.self)
+            x /= 10
+        }
+        return digits
+    }
+
     /// A strict ID or the error reply.
     static func strict(_ c: Client, _ bytes: UnsafeRawBufferPointer) -> StreamID? {
         guard let r = parse(bytes, missingSequence: 0, strict: true) else { c.fail(invalid); return nil }
@@ -73,6 +85,18 @@ extension StreamValue {
 }
 
 extension Client {
+    /// Replies with `ms-seq` as a bulk string, formatted in place.
+    func replyStreamID(_ id: StreamID) {
+        withUnsafeTemporaryAllocation(byteCount: 48, alignment: 1) { buffer in
+            let p = buffer.baseAddress!
+            var n = StreamIDArgument.writeDecimal(id.ms, to: p)
+            p.storeBytes(of: 0x2D, toByteOffset: n, as: UInt8.self)
+            n += 1
+            n += StreamIDArgument.writeDecimal(id.seq, to: p + n)
+            reply.bulk(UnsafeRawBufferPointer(start: p, count: n))
+        }
+    }
+
     /// Replies with entries, each `[id, [field, value, ...]]` (`counted`:
     /// preceded by the array header).
     func replyStreamEntries(_ entries: StreamEntries, counted: Bool = true) {

@@ -47,15 +47,15 @@ struct StreamNode {
 /// counters XINFO and XADD need. Unlike other types, an empty stream stays
 /// (Redis keeps the key after XDEL/XTRIM removes every entry).
 public final class StreamValue: Container {
-    var nodes: [StreamNode] = []
-    public private(set) var length = 0
-    public var lastID = StreamID.zero
-    public var maxDeletedID = StreamID.zero
-    public var entriesAdded: UInt64 = 0
+    @exclusivity(unchecked) var nodes: [StreamNode] = []
+    @exclusivity(unchecked) public private(set) var length = 0
+    @exclusivity(unchecked) public var lastID = StreamID.zero
+    @exclusivity(unchecked) public var maxDeletedID = StreamID.zero
+    @exclusivity(unchecked) public var entriesAdded: UInt64 = 0
     /// Bytes of node storage (capacity), for memory accounting.
-    var storedBytes = 0
+    @exclusivity(unchecked) var storedBytes = 0
     /// Consumer groups by name.
-    public var groups: [[UInt8]: StreamGroup] = [:]
+    @exclusivity(unchecked) public var groups: [[UInt8]: StreamGroup] = [:]
     /// Groups in name order (XINFO lists them so).
     public var groupsByName: [(name: [UInt8], group: StreamGroup)] {
         groups.sorted { $0.key.lexicographicallyPrecedes($1.key) }.map { ($0.key, $0.value) }
