@@ -3,60 +3,78 @@ import Glibc
 #endif
 
 /// Sorted-set elements in score order are stored as list elements (see
-/// `ListElements`) whose bytes are an 8-byte order key followed by the
-/// member: comparing two elements' bytes (memcmp, then length) orders them
-/// by score, then member, exactly as Redis orders a sorted set. So the
-/// packed form is a `ListView` run and the big form a `ListChunks` of runs,
-/// searched by bisecting the nodes' first elements.
+/// `ListElements`): a length byte, the score's *order key* with its
+/// trailing zero bytes dropped, then the member. The order key is the
+/// score's bits made sortable as a big-endian unsigned number (sign bit
+/// flipped for positives, all bits for negatives), so comparing two keys
+/// (zero-padded back to 8 bytes), then the members, orders elements by
+/// score then member exactly as Redis orders a sorted set. Small integer
+/// scores keep 1-2 key bytes (score 1: 3 bytes with the length, where a
+/// full key cost 8), close to a listpack's integer encoding.
 ///
-/// The order key is the score's bits made sortable as a big-endian unsigned
-/// number (sign bit flipped for positives, all bits for negatives); -0 is
-/// stored as 0, the two being equal in Redis's order.
+/// The packed form is a `ListView` run and the big form a `ListChunks` of
+/// runs, searched by bisecting the nodes' first elements. -0 is stored as
+/// 0, the two being equal in Redis's order.
 public enum ScoreKey {
+    /// The sortable 64-bit order key of a score.
     @inlinable public static func encode(_ score: Double) -> UInt64 {
         let bits = (score == 0 ? 0.0 : score).bitPattern
-        let sortable = bits & (1 << 63) != 0 ? ~bits : bits | (1 << 63)
-        return sortable.bigEndian
+        return bits & (1 << 63) != 0 ? ~bits : bits | (1 << 63)
     }
 
-    @inlinable public static func decode(_ key: UInt64) -> Double {
-        let sortable = UInt64(bigEndian: key)
-        return Double(bitPattern: sortable & (1 << 63) != 0 ? sortable & ~(1 << 63) : ~sortable)
+    @inlinable public static func decode(_ sortable: UInt64) -> Double {
+        Double(bitPattern: sortable & (1 << 63) != 0 ? sortable & ~(1 << 63) : ~sortable)
+    }
+
+    /// The order key of an element, zero-padded back to 64 bits.
+    @inlinable public static func key(_ element: UnsafeRawBufferPointer) -> UInt64 {
+        let length = Int(element[0])
+        if element.count >= 9 {
+            // One load, the bytes past the key masked off (a byte loop here cost ZADD a third).
+            let word = UInt64(bigEndian: element.loadUnaligned(fromByteOffset: 1, as: UInt64.self))
+            return length == 8 ? word : word & ~(UInt64.max >> (8 * UInt64(length)))
+        }
+        var key: UInt64 = 0
+        for i in 0..<length { key |= UInt64(element[1 + i]) << (56 - 8 * UInt64(i)) }
+        return key
     }
 
     /// The score of an element.
-    @inlinable public static func score(_ element: UnsafeRawBufferPointer) -> Double {
-        decode(element.loadUnaligned(as: UInt64.self))
-    }
+    @inlinable public static func score(_ element: UnsafeRawBufferPointer) -> Double { decode(key(element)) }
 
     /// The member of an element.
     @inlinable public static func member(_ element: UnsafeRawBufferPointer) -> UnsafeRawBufferPointer {
-        UnsafeRawBufferPointer(rebasing: element[8...])
+        UnsafeRawBufferPointer(rebasing: element[(1 + Int(element[0]))...])
     }
 
     /// Builds the element for (score, member) and passes it to `body`.
     @inlinable public static func withElement<R>(_ score: Double, _ member: UnsafeRawBufferPointer,
                                                   _ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
-        let size = 8 + member.count
+        let key = encode(score)
+        let length = 8 - key.trailingZeroBitCount / 8
+        let size = 1 + length + member.count
+        func fill(_ buffer: UnsafeMutableRawBufferPointer) {
+            buffer[0] = UInt8(length)
+            for i in 0..<length { buffer[1 + i] = UInt8(truncatingIfNeeded: key >> (56 - 8 * UInt64(i))) }
+            if member.count > 0 { (buffer.baseAddress! + 1 + length).copyMemory(from: member.baseAddress!, byteCount: member.count) }
+        }
         if size <= 256 {
             return try withUnsafeTemporaryAllocation(byteCount: size, alignment: 8) { buffer in
-                buffer.storeBytes(of: encode(score), as: UInt64.self)
-                if member.count > 0 { (buffer.baseAddress! + 8).copyMemory(from: member.baseAddress!, byteCount: member.count) }
+                fill(buffer)
                 return try body(UnsafeRawBufferPointer(buffer))
             }
         }
         var bytes = [UInt8](repeating: 0, count: size)
         return try bytes.withUnsafeMutableBytes { buffer in
-            buffer.storeBytes(of: encode(score), as: UInt64.self)
-            (buffer.baseAddress! + 8).copyMemory(from: member.baseAddress!, byteCount: member.count)
+            fill(buffer)
             return try body(UnsafeRawBufferPointer(buffer))
         }
     }
 
-    /// Byte order of two elements: the order keys first (one integer
+    /// Order of two elements: the order keys first (one integer
     /// comparison), then the members.
     @inlinable public static func compareElements(_ a: UnsafeRawBufferPointer, _ b: UnsafeRawBufferPointer) -> Int {
-        let x = UInt64(bigEndian: a.loadUnaligned(as: UInt64.self)), y = UInt64(bigEndian: b.loadUnaligned(as: UInt64.self))
+        let x = key(a), y = key(b)
         if x != y { return x < y ? -1 : 1 }
         return compare(member(a), member(b))
     }
