@@ -1,7 +1,7 @@
 /// The table form shared by big hashes and sets (and later sorted sets'
 /// member index): a `KeyTable` of its own, whose entries hold an element as
 /// key and, for hashes, its value as string value.
-public class TableContainer: Container {
+public class TableContainer: Container, @unchecked Sendable {
     @usableFromInline final var elements = KeyTable(seed: 0x4A5E_D1C7_0BB5_2F11)
 
     public override init() {}

@@ -117,7 +117,7 @@ public struct HashView {
 
 /// The table form of a large hash: fields are the table's keys, values
 /// their string values.
-public final class HashTable: TableContainer {
+public final class HashTable: TableContainer, @unchecked Sendable {
     public override func deepCopy() -> Container { copyElements(into: HashTable()) }
 }
 

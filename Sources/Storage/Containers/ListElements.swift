@@ -117,7 +117,7 @@ public struct ListNode {
 ///
 /// Stored properties are `@exclusivity(unchecked)`: a container is only
 /// touched with its shard locked, and the dynamic checks were 6% of LPUSH.
-public class ListChunks: Container {
+public class ListChunks: Container, @unchecked Sendable {
     @exclusivity(unchecked) @usableFromInline var ring: UnsafeMutablePointer<ListNode>
     @exclusivity(unchecked) @usableFromInline var ringCapacity: Int
     @exclusivity(unchecked) @usableFromInline var head = 0

@@ -198,7 +198,7 @@ struct IntSet {
 }
 
 /// The table form of a set: members are the table's keys (with empty values).
-public final class SetTable: TableContainer {
+public final class SetTable: TableContainer, @unchecked Sendable {
     public override func deepCopy() -> Container { copyElements(into: SetTable()) }
 
     func add(_ member: UnsafeRawBufferPointer) -> Bool {

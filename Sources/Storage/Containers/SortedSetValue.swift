@@ -93,7 +93,7 @@ public enum ScoreKey {
 /// The big form of a sorted set (OBJECT ENCODING "skiplist" in Redis): the
 /// ordered runs of `ListChunks`, plus an index member → score for O(1)
 /// lookups (a `KeyTable` whose values are the 8 score bytes).
-public final class SortedSetTable: ListChunks {
+public final class SortedSetTable: ListChunks, @unchecked Sendable {
     @exclusivity(unchecked) @usableFromInline var index = KeyTable(seed: 0x2C51_F00D_7A3B_9E41)
 
     /// Nodes of at most 64 elements: an insertion bisects the nodes, then

@@ -46,7 +46,7 @@ struct StreamNode {
 /// A stream (OBJECT ENCODING "stream"): its nodes in ID order plus the
 /// counters XINFO and XADD need. Unlike other types, an empty stream stays
 /// (Redis keeps the key after XDEL/XTRIM removes every entry).
-public final class StreamValue: Container {
+public final class StreamValue: Container, @unchecked Sendable {
     @exclusivity(unchecked) var nodes: [StreamNode] = []
     @exclusivity(unchecked) public private(set) var length = 0
     @exclusivity(unchecked) public var lastID = StreamID.zero
