@@ -53,6 +53,9 @@ public enum ContainerLayout {
     /// The value area holds the elements themselves, packed (small values,
     /// Redis's listpack): see `PackedElements`.
     public static let packed: UInt8 = 1
+    /// Sets only: packed like `packed`, but holding strings where `packed`
+    /// means an intset (see `SetView`).
+    public static let packedStrings: UInt8 = 2
 }
 
 /// A value too large to live in its entry block: a big hash, list, set,
@@ -124,7 +127,11 @@ public enum ValueStore {
     /// OBJECT ENCODING's name for a container entry's representation.
     public static func encodingName(_ e: Entry) -> StaticString {
         if let c = container(e) { return c.encodingName }
-        switch e.type { case .set: return "intset"; case .list: return "quicklist"; default: return "listpack" }
+        switch e.type {
+        case .set: return e.encodingBits == ContainerLayout.packedStrings ? "hashtable" : "intset"
+        case .list: return "quicklist"
+        default: return "listpack"
+        }
     }
 
     /// Gives a cloned block its own container (COPY must not share mutable state).

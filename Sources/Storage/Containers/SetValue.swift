@@ -2,56 +2,90 @@
 import Glibc
 #endif
 
-/// A set, seen through the entry that holds it (shard locked). As in Redis
-/// 7.0, a set of integers only is an intset packed into the entry (sorted
-/// 2-, 4- or 8-byte integers; OBJECT ENCODING "intset") until it holds
-/// `set-max-intset-entries` members or gets a non-integer one; then it is a
-/// `SetTable` ("hashtable") for good.
+/// A set, seen through the entry that holds it (shard locked). Three forms:
 ///
-/// Packed value area: UInt32 count, UInt32 width (2, 4 or 8), then `count`
-/// little-endian integers of that width in ascending order.
+/// - intset: integers only, packed into the entry as sorted 2-, 4- or
+///   8-byte integers (OBJECT ENCODING "intset"), until the set holds
+///   `set-max-intset-entries` members or gets a non-integer one, as in
+///   Redis 7.0. Value area: UInt32 count, UInt32 width, then the integers.
+/// - packed strings: up to `maxPackedStrings` members of at most
+///   `maxPackedStringLength` bytes, packed as `PackedElements` in insertion
+///   order. Redis 7.0 keeps such sets in a hashtable and says so, and so do
+///   we ("hashtable"): the difference is only memory (one block instead of
+///   a table object and an entry per member; 7.2 packs them the same way).
+/// - `SetTable` ("hashtable") for anything bigger, for good.
+///
+/// Conversions only go forward (intset → strings → table), as in Redis.
 public struct SetView {
     public let table: UnsafeMutablePointer<KeyTable>
     public let slot: Int
 
+    /// Packed-strings limits (Redis 7.2's `set-max-listpack-*` defaults).
+    public static let maxPackedStrings = 128
+    public static let maxPackedStringLength = 64
+
     public init(table: UnsafeMutablePointer<KeyTable>, slot: Int) { self.table = table; self.slot = slot }
 
     @inlinable var entry: Entry { table.pointee.entry(at: slot) }
-    public var isPacked: Bool { entry.encodingBits == ContainerLayout.packed }
+    var isIntset: Bool { entry.encodingBits == ContainerLayout.packed }
+    var isPackedStrings: Bool { entry.encodingBits == ContainerLayout.packedStrings }
     var object: SetTable { unsafeDowncast(ValueStore.container(entry)!, to: SetTable.self) }
-    var packed: IntSet { IntSet(entry) }
+    var intset: IntSet { IntSet(entry) }
+    var strings: PackedElements { PackedElements(entry) }
 
-    public var count: Int { isPacked ? packed.count : object.elements.count }
+    public var count: Int {
+        switch entry.encodingBits {
+        case ContainerLayout.packed: return intset.count
+        case ContainerLayout.packedStrings: return strings.count
+        default: return object.elements.count
+        }
+    }
 
     // MARK: reading
 
     public func contains(_ member: UnsafeRawBufferPointer) -> Bool {
-        if !isPacked { return object.contains(member) }
+        if isPackedStrings { return strings.find(member) != nil }
+        if !isIntset { return object.contains(member) }
         guard let v = IntSet.integer(member) else { return false }
-        return packed.search(v).found
+        return intset.search(v).found
     }
 
-    /// Every member: ascending numbers when packed, table order otherwise.
-    /// (`body` gets the bytes of a packed member in a stack buffer.)
+    /// Every member: ascending numbers for an intset, insertion order when
+    /// packed, table order otherwise. (`body` gets the bytes of an intset
+    /// member in a stack buffer.)
     public func forEach(_ body: (UnsafeRawBufferPointer) -> Void) {
-        if !isPacked { object.forEach { member, _ in body(member) }; return }
-        let s = packed
+        if isPackedStrings {
+            let p = strings
+            var offset = 0
+            while offset < p.used {
+                let (bytes, next) = p.element(at: offset)
+                body(bytes)
+                offset = next
+            }
+            return
+        }
+        if !isIntset { object.forEach { member, _ in body(member) }; return }
+        let s = intset
         for i in 0..<s.count { IntSet.withText(s.value(at: i), body) }
     }
 
     /// A random member.
     public func withRandomMember<R>(_ random: UInt64, _ body: (UnsafeRawBufferPointer) -> R) -> R {
-        if !isPacked {
+        if isPackedStrings {
+            let p = strings
+            return body(p.element(at: p.offset(ofIndex: Int(random % UInt64(p.count)))).bytes)
+        }
+        if !isIntset {
             let t = object.elements
             return body(t.entry(at: t.randomSlot(random)!).key)
         }
-        let s = packed
+        let s = intset
         return IntSet.withText(s.value(at: Int(random % UInt64(s.count))), body)
     }
 
-    /// One SSCAN step (see `HashView.scan`).
+    /// One SSCAN step (see `HashView.scan`); a packed set is visited whole.
     public func scan(cursor: UInt64, count: Int, _ body: (UnsafeRawBufferPointer) -> Void) -> UInt64 {
-        if isPacked { forEach(body); return 0 }
+        if isIntset || isPackedStrings { forEach(body); return 0 }
         return object.elements.scanStep(cursor: cursor, count: count) { body($0.key) }
     }
 
@@ -60,15 +94,31 @@ public struct SetView {
     /// Adds `member`; returns true if it was not there.
     @discardableResult
     public func add(_ member: UnsafeRawBufferPointer, maxIntsetEntries: Int) -> Bool {
-        if isPacked {
+        if isIntset {
             if let v = IntSet.integer(member) {
-                let (found, index) = packed.search(v)
+                let (found, index) = intset.search(v)
                 if found { return false }
                 IntSet.insert(v, at: index, slot: slot, table: table)
-                if count > maxIntsetEntries { convert() }
+                if count > maxIntsetEntries { convertToTable() }
                 return true
             }
-            convert()
+            // A non-integer member: nothing to look up, it is new.
+            if count + 1 <= Self.maxPackedStrings && member.count <= Self.maxPackedStringLength {
+                convertIntsetToStrings(adding: member)
+            } else {
+                convertToTable()
+                return table.pointee.mutateContainer(at: slot, as: SetTable.self) { $0.add(member) }
+            }
+            return true
+        }
+        if isPackedStrings {
+            if strings.find(member) != nil { return false }
+            if member.count > Self.maxPackedStringLength || count + 1 > Self.maxPackedStrings {
+                convertToTable()
+            } else {
+                table.pointee.splicePacked(at: slot, offset: strings.used, removing: 0, countDelta: 1, member)
+                return true
+            }
         }
         return table.pointee.mutateContainer(at: slot, as: SetTable.self) { $0.add(member) }
     }
@@ -76,19 +126,44 @@ public struct SetView {
     /// Removes `member`; returns whether it was there.
     @discardableResult
     public func remove(_ member: UnsafeRawBufferPointer) -> Bool {
-        if !isPacked { return table.pointee.mutateContainer(at: slot, as: SetTable.self) { $0.remove(member) } }
+        if isPackedStrings {
+            let p = strings
+            guard let offset = p.find(member) else { return false }
+            table.pointee.splicePacked(at: slot, offset: offset, removing: p.element(at: offset).next - offset, countDelta: -1)
+            return true
+        }
+        if !isIntset { return table.pointee.mutateContainer(at: slot, as: SetTable.self) { $0.remove(member) } }
         guard let v = IntSet.integer(member) else { return false }
-        let (found, index) = packed.search(v)
+        let (found, index) = intset.search(v)
         if !found { return false }
         IntSet.remove(at: index, slot: slot, table: table)
         return true
     }
 
-    /// Intset → table (one way, as in Redis).
-    func convert() {
+    /// Intset or packed strings → table.
+    func convertToTable() {
         let t = SetTable()
         forEach { _ = t.add($0) }
         table.pointee.replacePacked(at: slot, with: t)
+    }
+
+    /// Intset → packed strings holding its members' text and `member`.
+    func convertIntsetToStrings(adding member: UnsafeRawBufferPointer) {
+        var staged: [UInt8] = []
+        let old = intset
+        staged.reserveCapacity(old.count * 8 + PackedElements.size(of: member))
+        func stage(_ bytes: UnsafeRawBufferPointer) {
+            let start = staged.count
+            staged.append(contentsOf: repeatElement(0, count: PackedElements.size(of: bytes)))
+            staged.withUnsafeMutableBytes { PackedElements.write(bytes, at: $0.baseAddress! + start) }
+        }
+        forEach(stage)
+        stage(member)
+        let length = 4 + staged.count
+        let e = table.pointee.relayout(at: slot, valueLength: length, valueCapacity: length + length / 2, expiry: entry.expiry)
+        e.encodingBits = ContainerLayout.packedStrings
+        e.valueStart.storeBytes(of: UInt32(old.count + 1), as: UInt32.self)
+        staged.withUnsafeBytes { (e.valueStart + 4).copyMemory(from: $0.baseAddress!, byteCount: $0.count) }
     }
 }
 
