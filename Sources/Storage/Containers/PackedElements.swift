@@ -81,6 +81,11 @@ public struct PackedElements {
     }
 }
 
+public enum PackedGrowth {
+    /// Packed values up to this many bytes are reallocated to their exact size.
+    public static let exactBelow = 256
+}
+
 extension KeyTable {
     /// Allocates the block of a new, empty packed value of `type` for `key`,
     /// its value area `header` zero bytes (4: the element count of
@@ -127,7 +132,11 @@ extension KeyTable {
         let start = 4 + offset
         let tail = oldLength - start - removing
         if newLength > e.valueCapacity {
-            e = relayout(at: slot, valueLength: oldLength, valueCapacity: newLength + newLength / 2, expiry: e.expiry)
+            // Small values grow exactly (copying a few hundred bytes is
+            // cheap, and slack would be a third of a small hash); larger
+            // ones geometrically, so that filling one stays linear.
+            let capacity = newLength <= PackedGrowth.exactBelow ? newLength : newLength + newLength / 2
+            e = relayout(at: slot, valueLength: oldLength, valueCapacity: capacity, expiry: e.expiry)
         }
         if tail > 0 && adding != removing {
             memmove(e.valueStart + start + adding, e.valueStart + start + removing, tail)
