@@ -33,20 +33,19 @@ extension Client {
     public func writeValue<V: ValueView>(_ key: UnsafeRawBufferPointer, as _: V.Type, create: Bool,
                                          _ body: (V, inout LockedKey) -> Void) -> ContainerAccess {
         withKey(key) { k in
-            var created = false
             if let slot = k.slot {
                 if k.table.pointee.entry(at: slot).type != V.valueType { fail(Errors.wrongType); return .wrongType }
             } else {
                 if !create { return .missing }
                 k.slot = k.table.pointee.insert(V.newEntry(key: key, lru: lruClock), hash: k.hash)
                 k.keyCreated()
-                created = true
+                k.created = true
             }
             let view = V(table: k.table, slot: k.slot!)
             body(view, &k)
             if V.deletesWhenEmpty && k.slot != nil && view.count == 0 {
                 k.delete()
-                if !created { keyspaceEvent(.generic, "del", key) }
+                if !k.created { keyspaceEvent(.generic, "del", key) }
             }
             return .done
         }

@@ -11,6 +11,8 @@ public struct LockedKey {
     public let key: UnsafeRawBufferPointer
     /// The key's slot, nil when absent (expired keys were already removed).
     public var slot: Int?
+    /// Set by `Client.writeValue` when it created the key for this command.
+    public var created = false
     /// For the `new` keyspace event when a store creates the key.
     @usableFromInline unowned(unsafe) let server: ServerContext
 

@@ -149,7 +149,9 @@ enum StreamGroupCommand {
                     c.reply.integer(0)
                 }
             }
-            c.keyModified(k)
+            // Redis signals a change (WATCH, tracking) only when MKSTREAM
+            // created the key: group state is not the key's value.
+            if k.created { c.keyModified(k) }
         }
         if found == .missing {
             c.fail("ERR The XGROUP subcommand requires the key to exist. Note that for CREATE you may want to use the MKSTREAM option to create an empty stream automatically.")

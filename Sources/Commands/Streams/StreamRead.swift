@@ -126,7 +126,7 @@ enum StreamReadCommand {
                 if entriesAdded != -1 { s.entriesAdded = UInt64(entriesAdded) }
                 if maxDeleted != .zero { s.maxDeletedID = maxDeleted }
                 c.reply.ok()
-                c.keyModified(k)
+                // No keyModified: Redis 7.0's XSETID does not signal WATCH or tracking.
                 c.dirty()
                 c.keyspaceEvent(.stream, "xsetid", args[1])
             }
