@@ -19,13 +19,13 @@ import RESP
 enum AclCommand {
     static func sub(_ name: String, arity: Int, admin: Bool = true, summary: String, since: String = "6.0.0",
                     arguments: [ArgumentSpec] = [], _ handler: @escaping CommandHandler) -> CommandSpec {
-        CommandSpec(name, arity: arity, flags: admin ? [.admin, .noscript, .loading, .stale] : [.noscript, .loading, .stale],
+        CommandSpec(name, arity: arity, flags: name == "help" ? CommandSpec.helpFlags : admin ? [.admin, .noscript, .loading, .stale] : [.noscript, .loading, .stale],
                     acl: admin ? ["@admin", "@slow", "@dangerous"] : ["@slow"], group: "server", since: since,
                     summary: summary, arguments: arguments, handler: handler)
     }
 
     static let spec = CommandSpec(
-        "acl", arity: -2, flags: [], group: "server", since: "6.0.0",
+        "acl", arity: -2, flags: [], acl: ["@slow"], group: "server", since: "6.0.0",
         summary: "A container for Access List Control commands.", complexity: "Depends on subcommand.",
         subcommands: [
             sub("whoami", arity: 2, admin: false, summary: "Returns the authenticated username of the current connection.") { c, _ in

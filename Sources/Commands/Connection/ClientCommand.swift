@@ -7,12 +7,13 @@ enum ClientCommand {
     static func sub(_ name: String, arity: Int, flags: CommandFlags = [.noscript, .loading, .stale],
                     summary: String, since: String, complexity: String = "O(1)", arguments: [ArgumentSpec] = [],
                     _ handler: @escaping CommandHandler) -> CommandSpec {
-        CommandSpec(name, arity: arity, flags: flags, acl: ["@slow", "@connection"], group: "connection",
+        CommandSpec(name, arity: arity, flags: flags,
+                    acl: flags.contains(.admin) ? ["@admin", "@slow", "@dangerous", "@connection"] : ["@slow", "@connection"], group: "connection",
                     since: since, summary: summary, complexity: complexity, arguments: arguments, handler: handler)
     }
 
     static let spec = CommandSpec(
-        "client", arity: -2, flags: [], group: "connection", since: "2.4.0",
+        "client", arity: -2, flags: [], acl: ["@slow"], group: "connection", since: "2.4.0",
         summary: "A container for client connection commands.", complexity: "Depends on subcommand.",
         subcommands: [
             sub("id", arity: 2, summary: "Returns the unique client ID of the connection.", since: "5.0.0") { c, _ in
@@ -21,7 +22,7 @@ enum ClientCommand {
             sub("info", arity: 2, summary: "Returns information about the connection.", since: "6.2.0") { c, _ in
                 c.reply.verbatim(describe(c) + "\n")
             },
-            sub("list", arity: -2, summary: "Lists open connections.", since: "2.4.0",
+            sub("list", arity: -2, flags: [.admin, .noscript, .loading, .stale], summary: "Lists open connections.", since: "2.4.0",
                 arguments: [ArgumentSpec("client-type", .oneof, token: "TYPE", optional: true, children: [
                     ArgumentSpec("normal", .pureToken, token: "NORMAL"), ArgumentSpec("master", .pureToken, token: "MASTER"),
                     ArgumentSpec("replica", .pureToken, token: "REPLICA"), ArgumentSpec("pubsub", .pureToken, token: "PUBSUB")]),
@@ -40,7 +41,7 @@ enum ClientCommand {
                     ArgumentSpec("libname", .string, token: "LIB-NAME"), ArgumentSpec("libver", .string, token: "LIB-VER")])]) { c, args in
                 setInfo(c, args)
             },
-            sub("no-evict", arity: 3, summary: "Sets the client eviction mode of the connection.", since: "7.0.0") { c, args in
+            sub("no-evict", arity: 3, flags: [.admin, .noscript, .loading, .stale], summary: "Sets the client eviction mode of the connection.", since: "7.0.0") { c, args in
                 if args[2].equalsIgnoringCase("on") { c.noEvict = true; c.reply.ok() }
                 else if args[2].equalsIgnoringCase("off") { c.noEvict = false; c.reply.ok() }
                 else { c.fail(Errors.syntax) }

@@ -9,7 +9,7 @@ enum PingCommand {
         arguments: [ArgumentSpec("message", .string, optional: true)], handler: run)
 
     static let echo = CommandSpec(
-        "echo", arity: 2, flags: [.fast], acl: ["@fast", "@connection"],
+        "echo", arity: 2, flags: [.loading, .stale, .fast], acl: ["@fast", "@connection"],
         group: "connection", since: "1.0.0", summary: "Returns the given string.",
         arguments: [ArgumentSpec("message", .string)], handler: { c, args in c.reply.bulk(args[1]) })
 
@@ -29,7 +29,7 @@ enum PingCommand {
 /// pipelined after it are not run.
 enum QuitCommand {
     static let spec = CommandSpec(
-        "quit", arity: -1, flags: [.allowBusy, .noAuth, .fast, .loading, .stale],
+        "quit", arity: -1, flags: [.allowBusy, .noAuth, .fast, .loading, .stale, .noscript],
         acl: ["@fast", "@connection"], group: "connection", since: "1.0.0",
         summary: "Closes the connection.", handler: { c, _ in
             c.reply.ok()
@@ -41,7 +41,7 @@ enum QuitCommand {
 /// replies on, and (with a password set) unauthenticated.
 enum ResetCommand {
     static let spec = CommandSpec(
-        "reset", arity: 1, flags: [.noAuth, .fast, .loading, .stale, .noscript],
+        "reset", arity: 1, flags: [.noAuth, .fast, .loading, .stale, .noscript, .allowBusy],
         acl: ["@fast", "@connection"], group: "connection", since: "6.2.0",
         summary: "Resets the connection.", handler: { c, _ in
             c.select(0)

@@ -24,15 +24,17 @@ public struct CommandFlags: OptionSet, Sendable {
     public static let noMulti = CommandFlags(rawValue: 1 << 17)
     public static let allowBusy = CommandFlags(rawValue: 1 << 18)
     public static let noAsyncLoading = CommandFlags(rawValue: 1 << 19)
+    /// Never declared: COMMAND INFO derives it from the key specs (`CommandSpec.hasMovableKeys`).
+    public static let movableKeys = CommandFlags(rawValue: 1 << 20)
 
     /// Names in the order Redis prints them.
     public static let names: [(CommandFlags, String)] = [
         (.write, "write"), (.readonly, "readonly"), (.denyoom, "denyoom"), (.admin, "admin"),
         (.pubsub, "pubsub"), (.noscript, "noscript"), (.blocking, "blocking"), (.loading, "loading"),
         (.stale, "stale"), (.skipMonitor, "skip_monitor"), (.skipSlowlog, "skip_slowlog"), (.fast, "fast"),
-        (.noAuth, "no_auth"), (.mayReplicate, "may_replicate"), (.noMandatoryKeys, "no_mandatory_keys"),
-        (.noMulti, "no_multi"), (.allowBusy, "allow_busy"), (.noAsyncLoading, "no_async_loading"),
-    ]
+        (.noAuth, "no_auth"), (.noMandatoryKeys, "no_mandatory_keys"), (.noAsyncLoading, "no_async_loading"),
+        (.noMulti, "no_multi"), (.movableKeys, "movablekeys"), (.allowBusy, "allow_busy"),
+    ]  // may_replicate, sentinel and only_sentinel exist but Redis does not print them
 }
 
 /// One argument of a command's grammar, for COMMAND DOCS (redis-cli builds
@@ -88,6 +90,10 @@ public final class CommandSpec: @unchecked Sendable {
     // table, and then every retain of it takes the slow path. Parents own
     // their subcommands, so they outlive them.
     public unowned(unsafe) var parent: CommandSpec?
+    /// Key specifications and tips for COMMAND INFO and GETKEYS, recorded
+    /// from Redis (`CommandReferenceMetadata`), by full name.
+    @exclusivity(unchecked) public internal(set) var keySpecs: [KeySpec] = []
+    @exclusivity(unchecked) public internal(set) var tips: [String] = []
     /// Dense index used by per-loop statistics arrays.
     @exclusivity(unchecked) public internal(set) var id: Int = 0
 
@@ -108,9 +114,13 @@ public final class CommandSpec: @unchecked Sendable {
         self.arguments = arguments
         self.handler = handler
         self.subcommands = subcommands
+        keySpecs = CommandReferenceMetadata.keySpecs(name)
+        tips = CommandReferenceMetadata.tips(name)
         for sub in subcommands {
             sub.parent = self
             sub.fullName = name + "|" + sub.name
+            sub.keySpecs = CommandReferenceMetadata.keySpecs(sub.fullName)
+            sub.tips = CommandReferenceMetadata.tips(sub.fullName)
         }
     }
 

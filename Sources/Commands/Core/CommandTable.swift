@@ -45,6 +45,8 @@ public final class CommandTable: @unchecked Sendable {
             keys: (spec.firstKey, spec.lastKey, spec.keyStep), group: spec.group, since: spec.since,
             summary: spec.summary, complexity: spec.complexity, arguments: spec.arguments,
             subcommands: spec.subcommands, handler: spec.handler)
+        renamed?.keySpecs = spec.keySpecs
+        renamed?.tips = spec.tips
         slots = Array(repeating: -1, count: slots.count)
         all = []
         byId = []

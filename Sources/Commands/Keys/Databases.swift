@@ -4,7 +4,7 @@ import Storage
 /// `SELECT index`
 enum SelectCommand {
     static let spec = CommandSpec(
-        "select", arity: 2, flags: [.loading, .stale, .fast], acl: ["@keyspace", "@fast"],
+        "select", arity: 2, flags: [.loading, .stale, .fast], acl: ["@fast", "@connection"],
         group: "connection", since: "1.0.0", summary: "Changes the selected database.",
         arguments: [ArgumentSpec("index", .integer)], handler: run)
 

@@ -14,7 +14,7 @@ enum ObjectCommand {
     }
 
     static let spec = CommandSpec(
-        "object", arity: -2, flags: [], group: "generic", since: "2.2.3",
+        "object", arity: -2, flags: [], acl: ["@slow"], group: "generic", since: "2.2.3",
         summary: "A container for object introspection commands.", complexity: "Depends on subcommand.",
         subcommands: [
             sub("encoding", summary: "Returns the internal encoding of a Redis object.", since: "2.2.3") { c, args in
@@ -86,7 +86,7 @@ enum ObjectCommand {
 /// `MEMORY USAGE key [SAMPLES count]` and friends.
 enum MemoryCommand {
     static let spec = CommandSpec(
-        "memory", arity: -2, flags: [], group: "server", since: "4.0.0",
+        "memory", arity: -2, flags: [], acl: ["@slow"], group: "server", since: "4.0.0",
         summary: "A container for memory diagnostics commands.", complexity: "Depends on subcommand.",
         subcommands: [
             CommandSpec("usage", arity: -3, flags: [.readonly], acl: ["@read", "@slow"], keys: (2, 2, 1),

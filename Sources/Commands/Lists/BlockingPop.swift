@@ -30,7 +30,7 @@ enum BlockingPopCommand {
     }
 
     static let blmpop = CommandSpec(
-        "blmpop", arity: -5, flags: flags, acl: acl, keys: (0, 0, 0),
+        "blmpop", arity: -5, flags: [.write, .blocking], acl: acl, keys: (0, 0, 0),
         group: "list", since: "7.0.0", summary: "Pops the first element from one of multiple lists. Blocks until an element is available otherwise. Deletes the list if the last element was popped.",
         complexity: "O(N+M) where N is the number of provided keys and M is the number of elements returned.",
         arguments: ListMultiPopCommand.arguments(blocking: true),

@@ -53,12 +53,12 @@ enum PublishCommand {
 /// `SHARDCHANNELS [pattern]`, `SHARDNUMSUB [shardchannel ...]`, `HELP`
 enum PubSubCommand {
     static func sub(_ name: String, arity: Int, summary: String, since: String, _ handler: @escaping CommandHandler) -> CommandSpec {
-        CommandSpec(name, arity: arity, flags: [.pubsub, .loading, .stale], acl: ["@pubsub", "@slow"], group: "pubsub",
+        CommandSpec(name, arity: arity, flags: name == "help" ? CommandSpec.helpFlags : [.pubsub, .loading, .stale], acl: name == "help" ? ["@slow"] : ["@pubsub", "@slow"], group: "pubsub",
                     since: since, summary: summary, handler: handler)
     }
 
     static let spec = CommandSpec(
-        "pubsub", arity: -2, flags: [], group: "pubsub", since: "2.8.0",
+        "pubsub", arity: -2, flags: [], acl: ["@slow"], group: "pubsub", since: "2.8.0",
         summary: "A container for Pub/Sub commands.", complexity: "Depends on subcommand.",
         subcommands: [
             sub("channels", arity: -2, summary: "Returns the active channels.", since: "2.8.0") { c, args in

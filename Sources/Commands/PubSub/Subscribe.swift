@@ -14,7 +14,9 @@ enum SubscribeCommand {
 
     static func make(_ name: String, arity: Int, kind: PubSubRegistry.Kind, subscribe: Bool, since: String,
                      summary: String, argument: String) -> CommandSpec {
-        CommandSpec(name, arity: arity, flags: flags, acl: ["@pubsub", "@slow"], group: "pubsub", since: since,
+        // Shard channels count as (not_key) keys in COMMAND INFO, for cluster routing.
+        CommandSpec(name, arity: arity, flags: flags, acl: ["@pubsub", "@slow"], keys: kind == .shard ? (1, -1, 1) : (0, 0, 0),
+                    group: "pubsub", since: since,
                     summary: summary, complexity: "O(N) where N is the number of channels or patterns.",
                     arguments: [ArgumentSpec(argument, kind == .pattern ? .pattern : .string, optional: !subscribe, multiple: true)],
                     handler: { c, args in

@@ -98,28 +98,44 @@ enum CommandCommand {
         r.array(10)
         r.bulk(spec.fullName)
         r.integer(spec.arity)
-        let flags = CommandFlags.names.filter { spec.flags.contains($0.0) }
+        let movable = spec.hasMovableKeys
+        let flags = CommandFlags.names.filter { spec.flags.contains($0.0) || ($0.0 == .movableKeys && movable) }
         r.set(flags.count)
         for f in flags { r.simple(f.1) }
         r.integer(spec.firstKey); r.integer(spec.lastKey); r.integer(spec.keyStep)
         r.set(spec.aclCategories.count)
         for a in spec.aclCategories { r.simple(a) }
-        r.array(0)  // tips
-        if spec.firstKey > 0 {
-            r.array(1)
-            r.map(3)
-            r.bulk("flags")
-            let keyFlags = spec.flags.contains(.write) ? ["RW", "UPDATE"] : ["RO", "ACCESS"]
-            r.set(keyFlags.count); for f in keyFlags { r.simple(f) }
-            r.bulk("begin_search"); r.map(2); r.bulk("type"); r.bulk("index"); r.bulk("spec"); r.map(1); r.bulk("index"); r.integer(spec.firstKey)
-            r.bulk("find_keys"); r.map(2); r.bulk("type"); r.bulk("range"); r.bulk("spec"); r.map(3)
-            r.bulk("lastkey"); r.integer(spec.lastKey < 0 ? spec.lastKey : spec.lastKey - spec.firstKey)
-            r.bulk("keystep"); r.integer(spec.keyStep); r.bulk("limit"); r.integer(0)
-        } else {
-            r.array(0)
-        }
-        r.array(spec.subcommands.count)
+        // Shapes as Redis writes them: tips and key specs are sets, the
+        // subcommands an array (an empty set when there are none).
+        r.set(spec.tips.count)
+        for t in spec.tips { r.bulk(t) }
+        r.set(spec.keySpecs.count)
+        for k in spec.keySpecs { keySpec(r, k) }
+        if spec.subcommands.isEmpty { r.set(0) } else { r.array(spec.subcommands.count) }
         for s in spec.subcommands { info(c, s) }
+    }
+
+    static func keySpec(_ r: ReplyBuffer, _ k: KeySpec) {
+        r.map(k.notes == nil ? 3 : 4)
+        if let notes = k.notes { r.bulk("notes"); r.bulk(notes) }
+        r.bulk("flags"); r.set(k.flags.count); for f in k.flags { r.simple(f) }
+        r.bulk("begin_search"); r.map(2); r.bulk("type")
+        switch k.begin {
+        case .index(let i): r.bulk("index"); r.bulk("spec"); r.map(1); r.bulk("index"); r.integer(i)
+        case .keyword(let word, let from):
+            r.bulk("keyword"); r.bulk("spec"); r.map(2); r.bulk("keyword"); r.bulk(word); r.bulk("startfrom"); r.integer(from)
+        case .unknown: r.bulk("unknown"); r.bulk("spec"); r.map(0)
+        }
+        r.bulk("find_keys"); r.map(2); r.bulk("type")
+        switch k.find {
+        case .range(let last, let step, let limit):
+            r.bulk("range"); r.bulk("spec"); r.map(3)
+            r.bulk("lastkey"); r.integer(last); r.bulk("keystep"); r.integer(step); r.bulk("limit"); r.integer(limit)
+        case .keynum(let index, let first, let step):
+            r.bulk("keynum"); r.bulk("spec"); r.map(3)
+            r.bulk("keynumidx"); r.integer(index); r.bulk("firstkey"); r.integer(first); r.bulk("keystep"); r.integer(step)
+        case .unknown: r.bulk("unknown"); r.bulk("spec"); r.map(0)
+        }
     }
 
     static func docs(_ c: Client, _ spec: CommandSpec) {
@@ -165,24 +181,45 @@ enum CommandCommand {
         }
     }
 
+    /// COMMAND GETKEYS / GETKEYSANDFLAGS, in Redis's order of checks:
+    /// the command (a container needs a known subcommand), whether it has
+    /// keys at all, its arity, then its key specs.
     static func getKeys(_ c: Client, _ args: Arguments, withFlags: Bool) {
         let inner = args.dropFirst(2)
         guard let top = c.server.commands.lookup(inner[0]) else { c.fail("ERR Invalid command specified"); return }
         var spec = top
-        if !top.subcommands.isEmpty && inner.count >= 2, let s = top.subcommand(inner[1]) { spec = s }
+        if !top.subcommands.isEmpty && inner.count >= 2 {
+            guard let s = top.subcommand(inner[1]) else { c.fail("ERR Invalid command specified"); return }
+            spec = s
+        }
+        let realSpecs = spec.keySpecs.filter { !$0.isNotKey }
+        if realSpecs.isEmpty { c.fail("ERR The command has no key arguments"); return }
         if !spec.accepts(inner.count) { c.fail("ERR Invalid number of arguments specified for command"); return }
-        let positions = spec.keyPositions(inner.count)
-        if positions.isEmpty { c.fail("ERR The command has no key arguments"); return }
-        c.reply.array(positions.count)
-        for p in positions {
+        var found: [(position: Int, flags: [String])] = []
+        for k in realSpecs {
+            guard let positions = k.positions(in: inner) else {
+                if spec.flags.contains(CommandFlags.noMandatoryKeys) { c.reply.array(0) } else { c.fail("ERR Invalid arguments specified for command") }
+                return
+            }
+            for p in positions { found.append((p, keyFlags(spec, k, inner))) }
+        }
+        c.reply.array(found.count)
+        for (p, flags) in found {
             if withFlags {
                 c.reply.array(2)
                 c.reply.bulk(inner[p])
-                let keyFlags = spec.flags.contains(.write) ? ["RW", "UPDATE"] : ["RO", "ACCESS"]
-                c.reply.set(keyFlags.count); for f in keyFlags { c.reply.simple(f) }
+                c.reply.set(flags.count); for f in flags { c.reply.simple(f) }
             } else {
                 c.reply.bulk(inner[p])
             }
         }
+    }
+
+    /// A key's flags; a spec with `variable_flags` (SET) depends on the
+    /// arguments: with GET the old value is read, without it overwritten.
+    static func keyFlags(_ spec: CommandSpec, _ k: KeySpec, _ args: Arguments) -> [String] {
+        guard k.flags.contains("variable_flags"), spec.fullName == "set" else { return k.flags }
+        let hasGet = (3..<max(3, args.count)).contains { args[$0].equalsIgnoringCase("get") }
+        return hasGet ? ["RW", "access", "update"] : ["OW", "update"]
     }
 }

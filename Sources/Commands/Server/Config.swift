@@ -5,12 +5,12 @@ import Storage
 /// `CONFIG RESETSTAT`, `CONFIG REWRITE`, `CONFIG HELP`
 enum ConfigCommand {
     static func sub(_ name: String, arity: Int, summary: String, since: String, _ handler: @escaping CommandHandler) -> CommandSpec {
-        CommandSpec(name, arity: arity, flags: [.admin, .noscript, .loading, .stale], acl: ["@admin", "@slow", "@dangerous"],
+        CommandSpec(name, arity: arity, flags: name == "help" ? CommandSpec.helpFlags : [.admin, .noscript, .loading, .stale], acl: name == "help" ? ["@slow"] : ["@admin", "@slow", "@dangerous"],
                     group: "server", since: since, summary: summary, handler: handler)
     }
 
     static let spec = CommandSpec(
-        "config", arity: -2, flags: [], group: "server", since: "2.0.0",
+        "config", arity: -2, flags: [], acl: ["@slow"], group: "server", since: "2.0.0",
         summary: "A container for server configuration commands.", complexity: "Depends on subcommand.",
         subcommands: [
             sub("get", arity: -3, summary: "Returns the effective values of configuration parameters.", since: "2.0.0") { c, args in

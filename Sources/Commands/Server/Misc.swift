@@ -93,12 +93,12 @@ enum DebugCommand {
 /// `SLOWLOG GET [count] | LEN | RESET | HELP`
 enum SlowlogCommand {
     static func sub(_ name: String, arity: Int, summary: String, _ handler: @escaping CommandHandler) -> CommandSpec {
-        CommandSpec(name, arity: arity, flags: [.admin, .loading, .stale], acl: ["@admin", "@slow", "@dangerous"],
+        CommandSpec(name, arity: arity, flags: name == "help" ? CommandSpec.helpFlags : [.admin, .loading, .stale], acl: name == "help" ? ["@slow"] : ["@admin", "@slow", "@dangerous"],
                     group: "server", since: "2.2.12", summary: summary, handler: handler)
     }
 
     static let spec = CommandSpec(
-        "slowlog", arity: -2, flags: [], group: "server", since: "2.2.12",
+        "slowlog", arity: -2, flags: [], acl: ["@slow"], group: "server", since: "2.2.12",
         summary: "A container for slow log commands.", complexity: "Depends on subcommand.",
         subcommands: [
             sub("get", arity: -2, summary: "Returns the slow log's entries.") { c, args in
@@ -142,12 +142,12 @@ enum SlowlogCommand {
 /// Swiftlet records no latency events yet, so the lists are empty.
 enum LatencyCommand {
     static func sub(_ name: String, arity: Int, summary: String, _ handler: @escaping CommandHandler) -> CommandSpec {
-        CommandSpec(name, arity: arity, flags: [.admin, .noscript, .loading, .stale], acl: ["@admin", "@slow", "@dangerous"],
+        CommandSpec(name, arity: arity, flags: name == "help" ? CommandSpec.helpFlags : [.admin, .noscript, .loading, .stale], acl: name == "help" ? ["@slow"] : ["@admin", "@slow", "@dangerous"],
                     group: "server", since: "2.8.13", summary: summary, handler: handler)
     }
 
     static let spec = CommandSpec(
-        "latency", arity: -2, flags: [], group: "server", since: "2.8.13",
+        "latency", arity: -2, flags: [], acl: ["@slow"], group: "server", since: "2.8.13",
         summary: "A container for latency diagnostics commands.", complexity: "Depends on subcommand.",
         subcommands: [
             sub("latest", arity: 2, summary: "Returns the latest latency samples for all events.") { c, _ in c.reply.array(0) },

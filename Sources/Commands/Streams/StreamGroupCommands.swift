@@ -11,7 +11,9 @@ import Storage
 enum StreamGroupCommand {
     static func sub(_ name: String, arity: Int, summary: String, since: String = "5.0.0", arguments: [ArgumentSpec] = [],
                     _ handler: @escaping CommandHandler) -> CommandSpec {
-        CommandSpec(name, arity: arity, flags: name == "help" ? [.loading, .stale] : [.write, .denyoom],
+        // Only the subcommands that create something are denyoom.
+        CommandSpec(name, arity: arity, flags: name == "help" ? CommandSpec.helpFlags
+                        : ["create", "createconsumer"].contains(name) ? [.write, .denyoom] : [.write],
                     acl: name == "help" ? ["@stream", "@slow"] : ["@write", "@stream", "@slow"],
                     keys: name == "help" ? (0, 0, 0) : (2, 2, 1), group: "stream", since: since, summary: summary,
                     arguments: arguments, handler: handler)
@@ -35,7 +37,7 @@ enum StreamGroupCommand {
     ]
 
     static let spec = CommandSpec(
-        "xgroup", arity: -2, flags: [], group: "stream", since: "5.0.0", summary: "A container for consumer groups commands.",
+        "xgroup", arity: -2, flags: [], acl: ["@slow"], group: "stream", since: "5.0.0", summary: "A container for consumer groups commands.",
         complexity: "Depends on subcommand.",
         subcommands: [
             sub("create", arity: -5, summary: "Creates a consumer group.",

@@ -17,7 +17,7 @@ enum StreamInfoCommand {
     }
 
     static let spec = CommandSpec(
-        "xinfo", arity: -2, flags: [], group: "stream", since: "5.0.0", summary: "A container for stream introspection commands.",
+        "xinfo", arity: -2, flags: [], acl: ["@slow"], group: "stream", since: "5.0.0", summary: "A container for stream introspection commands.",
         complexity: "Depends on subcommand.",
         subcommands: [
             sub("stream", arity: -3, summary: "Returns information about a stream.",

@@ -7,7 +7,7 @@ import Storage
 /// grows the value in place; the result is `raw`, as in Redis.
 enum AppendCommand {
     static let spec = CommandSpec(
-        "append", arity: 3, flags: [.write, .denyoom], acl: ["@write", "@string", "@fast"], keys: (1, 1, 1),
+        "append", arity: 3, flags: [.write, .denyoom, .fast], acl: ["@write", "@string", "@fast"], keys: (1, 1, 1),
         group: "string", since: "2.0.0", summary: "Appends a string to the value of a key. Creates the key if it doesn't exist.",
         arguments: [ArgumentSpec("key", .key, keySpecIndex: 0), ArgumentSpec("value", .string)], handler: run)
 
