@@ -13,7 +13,7 @@ plus exact LRU and exact LFU simulated on the same trace, and a run whose
 popularity shifts halfway, and used_memory/RSS against maxmemory under
 sustained writes (100 MB). Writes Benchmarks/results/eviction.md.
 """
-import argparse, os, socket, subprocess, sys, tempfile, time
+import argparse, json, os, socket, subprocess, sys, tempfile, time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 TOOL = "/tmp/swiftlet-zipf-cache"
@@ -106,6 +106,7 @@ def main():
     ap.add_argument("--keys", type=int, default=1_000_000)
     ap.add_argument("--requests", type=int, default=8_000_000)
     ap.add_argument("--quick", action="store_true")
+    ap.add_argument("--json", action="store_true", help="also write Benchmarks/results/eviction.json (report.py reads it)")
     args = ap.parse_args()
     if args.quick:
         args.keys, args.requests = 200_000, 2_000_000
@@ -165,6 +166,12 @@ def main():
     os.makedirs(os.path.join(ROOT, "Benchmarks/results"), exist_ok=True)
     with open(os.path.join(ROOT, "Benchmarks/results/eviction.md"), "w") as f:
         f.write(text)
+    if args.json:
+        with open(os.path.join(ROOT, "Benchmarks/results/eviction.json"), "w") as f:
+            json.dump({"exact_lru": float(exact["exact_lru"]), "exact_lfu": float(exact["exact_lfu"]),
+                       "policies": {policy: {"redis": r["hit"], "swiftlet_equal_bytes": a["hit"], "swiftlet_equal_keys": b["hit"]}
+                                    for policy, r, a, b in rows},
+                       "shift": {"redis": shift_r["hit"], "swiftlet": shift_s["hit"]}}, f, indent=1)
 
 
 if __name__ == "__main__":

@@ -354,6 +354,7 @@ def main():
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--quick", action="store_true")
     ap.add_argument("--no-slow", action="store_true", help="skip the slow-subscriber scenario")
+    ap.add_argument("--json", action="store_true", help="also write Benchmarks/results/pubsub.json (report.py reads it)")
     args = ap.parse_args()
     if args.quick:
         args.requests = 1_000_000
@@ -429,6 +430,10 @@ def main():
     os.makedirs(os.path.join(ROOT, "Benchmarks/results"), exist_ok=True)
     with open(os.path.join(ROOT, "Benchmarks/results/pubsub.md"), "w") as f:
         f.write(text)
+    if args.json:
+        with open(os.path.join(ROOT, "Benchmarks/results/pubsub.json"), "w") as f:
+            json.dump({"rows": [{"label": l, "redis": r, "swiftlet": w, "ratio": q} for l, r, w, q in rows],
+                       "problems": problems}, f, indent=1)
 
 
 if __name__ == "__main__":

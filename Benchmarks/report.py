@@ -1,0 +1,446 @@
+#!/usr/bin/env python3
+"""The performance report: every figure of the performance goals, measured
+side by side with redis-server in one run, as a Markdown table and PNG charts.
+
+    python3 Benchmarks/report.py                  # everything (about 35 minutes)
+    python3 Benchmarks/report.py --quick          # smaller runs, repeat 1
+    python3 Benchmarks/report.py --only core memory expiry
+    python3 Benchmarks/report.py --charts-only    # redraw from Benchmarks/results/report.json
+
+Parts (`--only` picks some; the rest are taken from the last run's JSON if present):
+  core      redis-benchmark, 50 clients, 1M-key space: SET/GET at pipeline 16
+            with 3-byte and 1 KiB values, SET/GET at pipeline 1 (server CPU per
+            request from /proc), MSET and MGET of 10 keys, INCR, and an 80/20
+            GET/SET mix with TTLs (two redis-benchmark processes at once,
+            40 + 10 clients). Medians of interleaved runs, fresh servers.
+  memory    RSS and used_memory per key, 1M keys of 16-byte keys and values,
+            without and with a TTL on every key.
+  expiry    1M keys with TTLs spread over 1-10 s (absolute PXAT deadlines, so
+            the number still alive at any instant is known exactly): the
+            fraction of the keyspace that is expired but still present,
+            sampled every 100 ms, and the server CPU spent until all are gone.
+  iothreads GET/SET P16 with --io-threads 1, 2 and 4 (Redis: io-threads 1
+            and 2 with io-threads-do-reads).
+  pubsub    Benchmarks/pubsub.py (PUBLISH to 10 subscribers, P16), its JSON.
+  eviction  Benchmarks/eviction.py (Zipf cache-aside hit ratios), its JSON.
+
+Writes Benchmarks/results/report.md and report.json, and the charts to
+docs/images/ (the README shows them). Charts need matplotlib: the script
+installs it with pip into Benchmarks/.deps when it is missing. Numbers are
+never pass/fail: this machine is shared and noisy, only same-run ratios mean
+anything.
+"""
+import argparse, bisect, json, os, platform, random, socket, statistics, subprocess, sys, threading, time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from compare import ROOT, Server, bench_memory, redis_benchmark  # noqa: E402
+
+RESULTS = os.path.join(ROOT, "Benchmarks/results")
+IMAGES = os.path.join(ROOT, "docs/images")
+DEPS = os.path.join(ROOT, "Benchmarks/.deps")
+PARTS = ["core", "memory", "expiry", "iothreads", "pubsub", "eviction"]
+
+
+# MARK: core workloads
+
+def core_workloads(quick):
+    n16 = 400_000 if quick else 2_000_000
+    n1 = 60_000 if quick else 300_000
+    ten_keys = ["key:__rand_int__"] * 10
+    return [
+        # label, redis_benchmark keyword arguments
+        ("SET P16 3B", dict(test="set", n=n16, pipeline=16, size=3)),
+        ("GET P16 3B", dict(test="get", n=n16, pipeline=16, size=3)),
+        ("SET P16 1KiB", dict(test="set", n=n16 // 2, pipeline=16, size=1024)),
+        ("GET P16 1KiB", dict(test="get", n=n16 // 2, pipeline=16, size=1024)),
+        ("SET P1 3B", dict(test="set", n=n1, pipeline=1, size=3)),
+        ("GET P1 3B", dict(test="get", n=n1, pipeline=1, size=3)),
+        ("MSET 10 keys P16", dict(test="mset", n=n16 // 4, pipeline=16, size=3)),
+        ("MGET 10 keys P16", dict(test=None, n=n16 // 4, pipeline=16, size=3, command=["MGET"] + ten_keys)),
+        ("INCR P16", dict(test="incr", n=n16, pipeline=16, size=3)),
+    ]
+
+
+def warm(server, size, quick):
+    """Fills the 1M-key space (random keys, so GETs mostly hit as in a warm cache)."""
+    redis_benchmark(server, "set", 300_000 if quick else 2_000_000, 16, size)
+
+
+def mixed(server, n):
+    """80/20 GET/SET with a TTL on every SET: 40 GET clients and 10 SET EX
+    clients at once, pipeline 16. Every client sends as many requests, so
+    both finish together; throughput is all requests over the wall time."""
+    cpu0 = server.cpu_seconds()
+    base = ["redis-benchmark", "-p", str(server.port), "-r", "1000000", "-P", "16", "--csv"]
+    start = time.time()
+    gets = subprocess.Popen(base + ["-c", "40", "-n", str(n * 4 // 5), "GET", "key:__rand_int__"],
+                            stdout=subprocess.PIPE, text=True)
+    sets = subprocess.Popen(base + ["-c", "10", "-n", str(n // 5), "SET", "key:__rand_int__", "xyz", "EX", "300"],
+                            stdout=subprocess.PIPE, text=True)
+    outs = [p.communicate()[0] for p in (gets, sets)]
+    elapsed = time.time() - start
+    cpu = server.cpu_seconds() - cpu0
+
+    def parse(out):
+        rows = [l for l in out.splitlines() if l.startswith('"') and not l.startswith('"test"')]
+        f = [x.strip('"') for x in rows[-1].split(",")]
+        return float(f[4]), float(f[6])
+    (g50, g99), (s50, s99) = parse(outs[0]), parse(outs[1])
+    return {"rps": n / elapsed, "p50": g50, "p99": max(g99, s99), "cpu_us": cpu * 1e6 / n}
+
+
+def run_core(binaries, repeat, quick):
+    rows = {}
+    for label, kw in core_workloads(quick) + [("GET/SET 80/20 +TTL P16", None)]:
+        samples = {name: [] for name, _ in binaries}
+        for rep in range(repeat):
+            for name, argv in binaries:   # interleaved, fresh server each run
+                s = Server(name, argv)
+                try:
+                    if kw is None:
+                        warm(s, 3, quick)
+                        r = mixed(s, 400_000 if quick else 2_000_000)
+                    else:
+                        if kw["test"] in ("get", None):
+                            warm(s, kw["size"], quick)
+                        r = redis_benchmark(s, kw["test"], kw["n"], kw["pipeline"], kw["size"], command=kw.get("command"))
+                finally:
+                    s.stop()
+                samples[name].append(r)
+                print(f"  [{rep + 1}/{repeat}] {label} {name}: {r['rps']:,.0f} req/s, p99 {r['p99']:.3f} ms, "
+                      f"{r['cpu_us']:.2f} us CPU/req", file=sys.stderr)
+        rows[label] = {name: {k: statistics.median(x[k] for x in v) for k in v[0]} for name, v in samples.items()}
+    return rows
+
+
+# MARK: memory
+
+def run_memory(binaries, quick):
+    count = 200_000 if quick else 1_000_000
+    out = {}
+    for ttl in (False, True):
+        out["TTL on every key" if ttl else "no TTL"] = bench_memory(binaries, count, ttl)
+    return out
+
+
+# MARK: active expiry
+
+def resp(*parts):
+    return b"*%d\r\n" % len(parts) + b"".join(b"$%d\r\n%s\r\n" % (len(p), p) for p in parts)
+
+
+def read_integer(f):
+    line = f.readline()
+    if not line.startswith(b":"):
+        raise RuntimeError(f"expected an integer reply, got {line!r}")
+    return int(line[1:])
+
+
+def run_expiry_one(name, argv, count, quick):
+    s = Server(name, argv)
+    try:
+        rng = random.Random(7)
+        start_ms = int(time.time() * 1000) + (1500 if quick else 4000)   # after the load, with room to spare
+        deadlines = [start_ms + rng.randint(1000, 10_000) for _ in range(count)]
+        load = b"".join(resp(b"SET", b"key:%012d" % i, b"val:%012d" % i, b"PXAT", b"%d" % d)
+                        for i, d in enumerate(deadlines))
+        s.cli("--pipe", stdin=load)
+        deadlines.sort()
+        sock = socket.create_connection(("127.0.0.1", s.port))
+        f = sock.makefile("rb")
+        samples = []
+        cpu0, t_cpu0 = s.cpu_seconds(), time.time()
+        end = start_ms + 10_000 + 3_000
+        gone_at = None
+        while time.time() * 1000 < end:
+            sock.sendall(resp(b"DBSIZE"))
+            present = read_integer(f)
+            now_ms = int(time.time() * 1000)
+            alive = count - bisect.bisect_right(deadlines, now_ms)
+            samples.append(((now_ms - start_ms) / 1000, max(0, present - alive) / count))
+            if present == 0 and gone_at is None:
+                gone_at = (now_ms - start_ms) / 1000
+            time.sleep(0.1)
+        cpu = s.cpu_seconds() - cpu0
+        wall = time.time() - t_cpu0
+        sock.close()
+        window = [frac for t, frac in samples if t >= 0]
+        return {"max_stale": max(window), "mean_stale": statistics.mean(window), "cpu_s": cpu, "wall_s": wall,
+                "all_gone_s": gone_at, "samples": samples}
+    finally:
+        s.stop()
+
+
+def run_expiry(binaries, quick):
+    count = 200_000 if quick else 1_000_000
+    out = {}
+    for name, argv in binaries:
+        r = run_expiry_one(name, argv, count, quick)
+        out[name] = r
+        print(f"  expiry {name}: max stale {r['max_stale']:.4f}, mean {r['mean_stale']:.4f}, "
+              f"CPU {r['cpu_s']:.2f} s, all gone at {r['all_gone_s']} s", file=sys.stderr)
+    out["keys"] = count
+    return out
+
+
+# MARK: io-threads
+
+def run_iothreads(redis, swiftlet, repeat, quick):
+    n = 300_000 if quick else 1_500_000
+    configs = [("redis", "io-threads 1", [redis]),
+               ("redis", "io-threads 2", [redis, "--io-threads", "2", "--io-threads-do-reads", "yes"])]
+    configs += [("swiftlet", f"io-threads {k}", [swiftlet, "--io-threads", str(k)]) for k in (1, 2, 4)]
+    out = {}
+    for test in ("set", "get"):
+        for server, label, argv in configs:
+            samples = []
+            for _ in range(repeat):
+                s = Server(server, argv)
+                try:
+                    if test == "get":
+                        warm(s, 3, quick)
+                    samples.append(redis_benchmark(s, test, n, 16, 3)["rps"])
+                finally:
+                    s.stop()
+            out[f"{server} {label} {test.upper()} P16"] = statistics.median(samples)
+            print(f"  {server} {label} {test.upper()} P16: {out[f'{server} {label} {test.upper()} P16']:,.0f} req/s", file=sys.stderr)
+    return out
+
+
+# MARK: pubsub and eviction (their own scripts)
+
+def run_script(script, extra):
+    subprocess.run([sys.executable, os.path.join(ROOT, "Benchmarks", script), "--json"] + extra, check=True,
+                   stdout=subprocess.DEVNULL)
+    with open(os.path.join(RESULTS, script.replace(".py", ".json"))) as f:
+        return json.load(f)
+
+
+# MARK: report
+
+def ratio_row(label, r, s, unit, fmt="{:,.0f}"):
+    return f"| {label} | {fmt.format(r)} {unit} | {fmt.format(s)} {unit} | {s / r if r else float('nan'):.2f} |"
+
+
+def markdown(data):
+    meta = data["meta"]
+    lines = [f"# Swiftlet performance report", "",
+             f"{meta['date']}, {meta['machine']}, {meta['redis']}; Swiftlet {meta['swiftlet']}. "
+             "Both servers on the same machine in one run, interleaved; ratios are Swiftlet / Redis "
+             "(higher is better for throughput, lower for latency, CPU and memory).", ""]
+    if "core" in data:
+        lines += ["## Throughput and latency (redis-benchmark, 50 clients, 1M-key space)", "",
+                  "| workload | Redis req/s | Swiftlet req/s | ratio | Redis p50 / p99 ms | Swiftlet p50 / p99 ms | p99 ratio | CPU us/req Redis / Swiftlet | CPU ratio |",
+                  "|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
+        for label, v in data["core"].items():
+            r, s = v["redis"], v["swiftlet"]
+            lines.append(f"| {label} | {r['rps']:,.0f} | {s['rps']:,.0f} | {s['rps'] / r['rps']:.2f} | "
+                         f"{r['p50']:.3f} / {r['p99']:.3f} | {s['p50']:.3f} / {s['p99']:.3f} | {s['p99'] / r['p99']:.2f} | "
+                         f"{r['cpu_us']:.2f} / {s['cpu_us']:.2f} | {s['cpu_us'] / r['cpu_us']:.2f} |")
+        lines.append("")
+    if "memory" in data:
+        lines += ["## Memory per key (1M keys, 16-byte keys and values)", "",
+                  "| shape | Redis RSS B/key | Swiftlet RSS B/key | ratio | Redis used_memory B/key | Swiftlet used_memory B/key | ratio |",
+                  "|---|---:|---:|---:|---:|---:|---:|"]
+        for label, m in data["memory"].items():
+            r, s = m["redis"], m["swiftlet"]
+            lines.append(f"| {label} | {r['rss']:.1f} | {s['rss']:.1f} | {s['rss'] / r['rss']:.2f} | "
+                         f"{r['used']:.1f} | {s['used']:.1f} | {s['used'] / r['used']:.2f} |")
+        lines.append("")
+    if "expiry" in data:
+        e = data["expiry"]
+        r, s = e["redis"], e["swiftlet"]
+        lines += [f"## Active expiry ({e['keys']:,} keys, TTLs spread over 1-10 s)", "",
+                  "| measure | Redis | Swiftlet | ratio |", "|---|---:|---:|---:|",
+                  f"| expired-but-present keys, max (fraction of the keyspace) | {r['max_stale']:.4f} | {s['max_stale']:.4f} | "
+                  f"{s['max_stale'] / r['max_stale'] if r['max_stale'] else float('nan'):.2f} |",
+                  f"| expired-but-present keys, mean | {r['mean_stale']:.4f} | {s['mean_stale']:.4f} | "
+                  f"{s['mean_stale'] / r['mean_stale'] if r['mean_stale'] else float('nan'):.2f} |",
+                  f"| server CPU seconds over the {r['wall_s']:.0f} s window | {r['cpu_s']:.2f} | {s['cpu_s']:.2f} | "
+                  f"{s['cpu_s'] / r['cpu_s'] if r['cpu_s'] else float('nan'):.2f} |",
+                  f"| all keys gone after (s from the first deadline window) | {r['all_gone_s']} | {s['all_gone_s']} | |", ""]
+    if "iothreads" in data:
+        lines += ["## io-threads (GET/SET P16, 3-byte values)", "", "| configuration | req/s |", "|---|---:|"]
+        lines += [f"| {k} | {v:,.0f} |" for k, v in data["iothreads"].items()]
+        lines.append("")
+    if "pubsub" in data:
+        p = data["pubsub"]
+        lines += ["## PUBLISH to 10 subscribers (Benchmarks/pubsub.py)", "", "| measure | Redis | Swiftlet | ratio |",
+                  "|---|---:|---:|---:|"]
+        lines += [f"| {row['label']} | {row['redis']:,.3f} | {row['swiftlet']:,.3f} | {row['ratio']:.2f} |" for row in p["rows"]]
+        lines.append("")
+    if "eviction" in data:
+        v = data["eviction"]
+        lines += ["## Eviction hit ratios (Benchmarks/eviction.py, Zipf 0.99 cache-aside)", "",
+                  f"Exact LRU on the trace {v['exact_lru']:.4f}, exact LFU {v['exact_lfu']:.4f}.", "",
+                  "| policy | Redis | Swiftlet, equal bytes | Swiftlet, equal keys |", "|---|---:|---:|---:|"]
+        for policy, h in v["policies"].items():
+            lines.append(f"| {policy} | {h['redis']:.4f} | {h['swiftlet_equal_bytes']:.4f} | {h['swiftlet_equal_keys']:.4f} |")
+        lines += [f"| allkeys-lfu, popularity shift | {v['shift']['redis']:.4f} | | {v['shift']['swiftlet']:.4f} |", ""]
+    lines += ["Charts: docs/images/throughput.png, latency.png, memory.png, expiry.png, hit-ratio.png.", ""]
+    return "\n".join(lines)
+
+
+def ensure_matplotlib():
+    try:
+        import matplotlib  # noqa: F401
+        return True
+    except ImportError:
+        pass
+    if os.path.isdir(DEPS):
+        sys.path.insert(0, DEPS)
+        try:
+            import matplotlib  # noqa: F401
+            return True
+        except ImportError:
+            pass
+    print("installing matplotlib into Benchmarks/.deps (pip)", file=sys.stderr)
+    done = subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "--target", DEPS, "matplotlib"]).returncode == 0
+    if done:
+        sys.path.insert(0, DEPS)
+        import importlib
+        importlib.invalidate_caches()
+        try:
+            import matplotlib  # noqa: F401
+            return True
+        except ImportError:
+            pass
+    print("matplotlib is not available: no charts drawn", file=sys.stderr)
+    return False
+
+
+def charts(data):
+    if not ensure_matplotlib():
+        return
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    os.makedirs(IMAGES, exist_ok=True)
+    colors = {"redis": "#c0392b", "swiftlet": "#2471a3"}
+    stamp = f"{data['meta']['date']}, {data['meta']['machine']}"
+
+    def bars(ax, labels, redis, swift, ylabel, ratio_fmt="{:.2f}x"):
+        x = range(len(labels))
+        w = 0.38
+        ax.bar([i - w / 2 for i in x], redis, w, label="redis-server 7.0", color=colors["redis"])
+        ax.bar([i + w / 2 for i in x], swift, w, label="Swiftlet", color=colors["swiftlet"])
+        for i, (r, s) in enumerate(zip(redis, swift)):
+            if r:
+                ax.annotate(ratio_fmt.format(s / r), (i + w / 2, s), ha="center", va="bottom", fontsize=8)
+        ax.set_xticks(list(x))
+        ax.set_xticklabels(labels, rotation=30, ha="right", fontsize=8)
+        ax.set_ylabel(ylabel)
+        ax.legend(fontsize=8)
+        ax.grid(axis="y", alpha=0.3)
+
+    if "core" in data:
+        labels = list(data["core"])
+        fig, ax = plt.subplots(figsize=(10, 4.8))
+        bars(ax, labels, [data["core"][l]["redis"]["rps"] for l in labels],
+             [data["core"][l]["swiftlet"]["rps"] for l in labels], "requests per second")
+        ax.set_title(f"Throughput, 50 clients (labels: Swiftlet / Redis)\n{stamp}", fontsize=10)
+        fig.tight_layout(); fig.savefig(os.path.join(IMAGES, "throughput.png"), dpi=110); plt.close(fig)
+
+        fig, axes = plt.subplots(1, 2, figsize=(10, 4.2))
+        for ax, key in zip(axes, ("p50", "p99")):
+            bars(ax, labels, [data["core"][l]["redis"][key] for l in labels],
+                 [data["core"][l]["swiftlet"][key] for l in labels], f"{key} latency, ms")
+            ax.set_title(f"{key} (lower is better)", fontsize=10)
+        fig.suptitle(f"Latency percentiles (redis-benchmark)  {stamp}", fontsize=10)
+        fig.tight_layout(); fig.savefig(os.path.join(IMAGES, "latency.png"), dpi=110); plt.close(fig)
+
+    if "memory" in data:
+        labels = list(data["memory"])
+        fig, ax = plt.subplots(figsize=(6, 4))
+        bars(ax, labels, [data["memory"][l]["redis"]["rss"] for l in labels],
+             [data["memory"][l]["swiftlet"]["rss"] for l in labels], "RSS bytes per key")
+        ax.set_title(f"Memory per key, 1M keys of 16 B + 16 B\n{stamp}", fontsize=10)
+        fig.tight_layout(); fig.savefig(os.path.join(IMAGES, "memory.png"), dpi=110); plt.close(fig)
+
+    if "expiry" in data:
+        fig, ax = plt.subplots(figsize=(7, 4))
+        for name in ("redis", "swiftlet"):
+            t, frac = zip(*data["expiry"][name]["samples"])
+            ax.plot(t, [100 * f for f in frac], label="redis-server 7.0" if name == "redis" else "Swiftlet", color=colors[name])
+        ax.axhline(10, color="gray", linestyle="--", linewidth=0.8)
+        ax.set_xlabel("seconds since the first TTL window opened")
+        ax.set_ylabel("expired but present, % of keyspace")
+        ax.set_title(f"Active expiry, {data['expiry']['keys']:,} keys with TTLs of 1-10 s\n{stamp}", fontsize=10)
+        ax.legend(fontsize=8); ax.grid(alpha=0.3)
+        fig.tight_layout(); fig.savefig(os.path.join(IMAGES, "expiry.png"), dpi=110); plt.close(fig)
+
+    if "eviction" in data:
+        v = data["eviction"]
+        labels, redis, swift_keys, swift_bytes = [], [], [], []
+        for policy, h in v["policies"].items():
+            labels.append(policy); redis.append(h["redis"]); swift_keys.append(h["swiftlet_equal_keys"])
+            swift_bytes.append(h["swiftlet_equal_bytes"])
+        labels.append("lfu, shift"); redis.append(v["shift"]["redis"]); swift_keys.append(v["shift"]["swiftlet"])
+        swift_bytes.append(0)
+        fig, ax = plt.subplots(figsize=(7, 4))
+        x = range(len(labels)); w = 0.27
+        ax.bar([i - w for i in x], redis, w, label="redis-server 7.0", color=colors["redis"])
+        ax.bar(list(x), swift_keys, w, label="Swiftlet, equal keys", color=colors["swiftlet"])
+        ax.bar([i + w for i in x], swift_bytes, w, label="Swiftlet, equal bytes", color="#5dade2")
+        ax.axhline(v["exact_lru"], color="gray", linestyle=":", linewidth=0.8)
+        ax.axhline(v["exact_lfu"], color="gray", linestyle="--", linewidth=0.8)
+        ax.set_ylim(0.6, 0.9); ax.set_xticks(list(x)); ax.set_xticklabels(labels)
+        ax.set_ylabel("hit ratio"); ax.legend(fontsize=8); ax.grid(axis="y", alpha=0.3)
+        ax.set_title(f"Cache-aside hit ratio, Zipf 0.99 (dotted: exact LRU, dashed: exact LFU)\n{stamp}", fontsize=10)
+        fig.tight_layout(); fig.savefig(os.path.join(IMAGES, "hit-ratio.png"), dpi=110); plt.close(fig)
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--swiftlet", default=os.path.join(ROOT, ".build/release/swiftlet-server"))
+    ap.add_argument("--redis", default="redis-server")
+    ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--quick", action="store_true")
+    ap.add_argument("--only", nargs="*", choices=PARTS, default=PARTS)
+    ap.add_argument("--charts-only", action="store_true")
+    args = ap.parse_args()
+    if args.quick and args.repeat == 3:
+        args.repeat = 1
+    os.makedirs(RESULTS, exist_ok=True)
+    path = os.path.join(RESULTS, "report.json")
+    data = {}
+    if os.path.exists(path):
+        with open(path) as f:
+            data = json.load(f)
+    if not args.charts_only:
+        args.swiftlet = os.path.abspath(args.swiftlet)
+        if not os.path.exists(args.swiftlet):
+            subprocess.run(["swift", "build", "-c", "release", "--product", "swiftlet-server"], cwd=ROOT, check=True)
+        binaries = [("redis", [args.redis]), ("swiftlet", [args.swiftlet])]
+        commit = subprocess.run(["git", "-C", ROOT, "rev-parse", "--short", "HEAD"], capture_output=True, text=True).stdout.strip()
+        data["meta"] = {"date": time.strftime("%Y-%m-%d"), "repeat": args.repeat, "quick": args.quick,
+                        "machine": f"{os.cpu_count()} cores, {platform.machine()}, {os.sysconf('SC_PHYS_PAGES') * os.sysconf('SC_PAGE_SIZE') // 2**30} GiB",
+                        "redis": subprocess.run([args.redis, "--version"], capture_output=True, text=True).stdout.split(" sha")[0],
+                        "swiftlet": commit}
+        quick = ["--quick"] if args.quick else []
+        for part in args.only:
+            print(f"== {part}", file=sys.stderr)
+            if part == "core":
+                data["core"] = run_core(binaries, args.repeat, args.quick)
+            elif part == "memory":
+                data["memory"] = run_memory(binaries, args.quick)
+            elif part == "expiry":
+                data["expiry"] = run_expiry(binaries, args.quick)
+            elif part == "iothreads":
+                data["iothreads"] = run_iothreads(args.redis, args.swiftlet, args.repeat, args.quick)
+            elif part == "pubsub":
+                data["pubsub"] = run_script("pubsub.py", quick + ["--no-slow", "--repeat", str(args.repeat),
+                                                                  "--swiftlet", args.swiftlet])
+            elif part == "eviction":
+                data["eviction"] = run_script("eviction.py", quick + ["--swiftlet", args.swiftlet])
+        with open(path, "w") as f:
+            json.dump(data, f, indent=1)
+    text = markdown(data)
+    with open(os.path.join(RESULTS, "report.md"), "w") as f:
+        f.write(text)
+    print(text)
+    charts(data)
+
+
+if __name__ == "__main__":
+    main()
