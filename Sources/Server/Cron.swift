@@ -42,8 +42,8 @@ final class Cron: @unchecked Sendable {
         closeIdleClients(loop: loop, nowMs: nowMs)
     }
 
-    /// The fast cycle: when the last cycle hit its time limit or found many
-    /// stale keys, spend up to ~1 ms between event-loop turns on expiry.
+    /// The fast cycle: when the last cycle hit its time limit, spend up to
+    /// ~1 ms between event-loop turns on expiry.
     func beforeSleep(loop: Int, nowMs: Int64) -> Int {
         // Over maxmemory (e.g. after CONFIG SET lowered it): evict in
         // time-boxed steps between event-loop turns, not in one long stall.
@@ -61,8 +61,10 @@ final class Cron: @unchecked Sendable {
 
     func fastExpiry(loop: Int, nowMs: Int64) -> Int {
         guard server.activeExpireEnabled.load(ordering: .relaxed) else { return -1 }
-        let acceptable = Double(10 - effort)
-        guard perLoop[loop].lastCycleTimedOut || perLoop[loop].stalePercent > acceptable else { return -1 }
+        // The expiry wheel reclaims every due key unless a cycle runs out
+        // of time, so only a timed-out cycle leaves work for a fast one
+        // (Redis also runs them when its sampling finds many stale keys).
+        guard perLoop[loop].lastCycleTimedOut else { return -1 }
         let duration = Int64(1000 + 250 * effort)
         let now = cs_monotonic_us()
         if now - perLoop[loop].lastFastCycleUs < duration * 2 { return Int(duration * 2 / 1000) + 1 }

@@ -9,64 +9,63 @@ public struct ExpiryCycleResult {
 }
 
 extension Keyspace {
-    /// Redis's adaptive active expiry over the given shards: take
-    /// `keysPerLoop` keys with a TTL from each table (walking its expiry index
-    /// from a cursor), expire those past due, and go again on the same table
-    /// while more than `acceptableStale` percent were expired. Stops when
-    /// `deadlineUs` (monotonic) passes. Each shard is locked only briefly.
+    /// Active expiry over the given shards: each table's expiry wheel hands
+    /// out the keys whose deadline tick has passed (`KeyTable.nextDueEntry`),
+    /// `keysPerLoop` at a time with the shard locked, until none is due or
+    /// `deadlineUs` (monotonic) passes. Unlike Redis's sampling, the work is
+    /// proportional to the keys that expire, and a key is reclaimed by
+    /// the first cycle after its deadline.
+    /// `acceptableStale` is kept for the call's shape (Redis's effort knob);
+    /// the wheel needs no stop rule.
     public func activeExpire(shards indices: [Int], now: Int64, keysPerLoop: Int, acceptableStale: Int,
                              deadlineUs: Int64) -> ExpiryCycleResult {
         var result = ExpiryCycleResult()
-        var iterations = 0
+        let batch = max(16, keysPerLoop * 4)
         for i in indices {
             let shard = shards[i]
             for db in 0..<databases {
+                var first = true
                 while true {
-                    var sampled = 0, expired = 0
-                    var ttlSum: Int64 = 0, ttlSamples = 0
+                    var visited = 0, expired = 0
                     shard.lock()
                     let table = shard.tables + db
-                    let total = table.pointee.expiringCount
-                    if total == 0 { shard.unlock(); break }
-                    let n = min(keysPerLoop, total)
-                    var cursor = table.pointee.expiryCursor % total
-                    var visited = 0
-                    while visited < n && table.pointee.expiringCount > 0 {
-                        if cursor >= table.pointee.expiringCount { cursor = 0 }
-                        let e = table.pointee.expiringEntry(cursor)
-                        sampled += 1
-                        visited += 1
-                        if now > e.expireAt {
-                            // Swap-remove puts another entry at `cursor`: do not advance.
-                            let hash = KeyHash.hash(e.key, seed: seed)
-                            if let slot = table.pointee.find(e.key, hash: hash) { expireSlot(shard, db: db, slot: slot) }
-                            expired += 1
-                        } else {
-                            ttlSum += e.expireAt - now
-                            ttlSamples += 1
-                            cursor += 1
-                        }
+                    if table.pointee.expiringCount == 0 { table.pointee.averageTTL = 0; shard.unlock(); break }
+                    if first { table.pointee.beginExpirySweep(); first = false }
+                    while expired < batch, let e = table.pointee.nextDueEntry(now: now, visited: &visited) {
+                        let hash = KeyHash.hash(e.key, seed: seed)
+                        if let slot = table.pointee.find(e.key, hash: hash) { expireSlot(shard, db: db, slot: slot) }
+                        expired += 1
                     }
-                    table.pointee.expiryCursor = cursor
-                    if ttlSamples > 0 {
-                        // Running estimate weighting the new sample at 2%, as Redis does.
-                        let average = ttlSum / Int64(ttlSamples)
-                        let previous = table.pointee.averageTTL
-                        table.pointee.averageTTL = previous == 0 ? average : (previous / 50) * 49 + average / 50
-                    }
-                    if table.pointee.expiringCount == 0 { table.pointee.averageTTL = 0 }
+                    if expired < batch { sampleAverageTTL(table, now: now) }
                     shard.unlock()
-                    result.sampled += sampled
+                    result.sampled += visited
                     result.expired += expired
-                    iterations += 1
-                    if iterations & 15 == 0 && cs_monotonic_us() > deadlineUs {
+                    if expired < batch { break }
+                    if cs_monotonic_us() > deadlineUs {
                         result.hitTimeLimit = true
                         return result
                     }
-                    if sampled == 0 || expired * 100 / sampled <= acceptableStale { break }
                 }
             }
         }
         return result
+    }
+
+    /// INFO keyspace's `avg_ttl`: a running estimate from a few random keys
+    /// with a TTL, the new sample weighted at 2% as Redis weights its own.
+    func sampleAverageTTL(_ table: UnsafeMutablePointer<KeyTable>, now: Int64) {
+        let n = table.pointee.expiringCount
+        guard n > 0 else { table.pointee.averageTTL = 0; return }
+        var sum: Int64 = 0, samples: Int64 = 0
+        var random = UInt64(truncatingIfNeeded: now) &* 0x9E37_79B9_7F4A_7C15 | 1
+        for _ in 0..<min(n, 5) {
+            random ^= random << 13; random ^= random >> 7; random ^= random << 17
+            let e = table.pointee.expiringEntry(Int(random % UInt64(n)))
+            if e.expireAt > now { sum += e.expireAt - now; samples += 1 }
+        }
+        guard samples > 0 else { return }
+        let average = sum / samples
+        let previous = table.pointee.averageTTL
+        table.pointee.averageTTL = previous == 0 ? average : (previous / 50) * 49 + average / 50
     }
 }

@@ -17,7 +17,9 @@ import Glibc
 ///   of occupied slots starting at `h`; deletion shifts later entries back to
 ///   keep it so;
 /// - `count <= capacity * 3/4` (capacity is a power of two, or 0 when empty);
-/// - every entry with an expiry is in `expiring` at the position it records.
+/// - every entry with an expiry is in `deadlines` (the wheel) at the position it
+///   records, in the slot of its deadline: a deadline changes only through
+///   `changeExpiry`/`relayout`, which re-index the entry.
 ///
 /// Not thread-safe: the owning `Shard`'s lock must be held for every call.
 public struct KeyTable {
@@ -29,11 +31,9 @@ public struct KeyTable {
     public var capacity: Int = 0
     public var count: Int = 0
 
-    @usableFromInline var expiring: UnsafeMutablePointer<UnsafeMutableRawPointer>? = nil
-    @usableFromInline var expiringCapacity: Int = 0
-    public var expiringCount: Int = 0
-    /// Where the active expiry cycle resumes its walk over `expiring`.
-    public var expiryCursor: Int = 0
+    /// The entries that carry an expiry, by deadline (see `ExpiryWheel`).
+    @usableFromInline var deadlines = ExpiryWheel()
+    public var expiringCount: Int { deadlines.count }
     /// Running estimate of the average remaining TTL in ms (INFO keyspace `avg_ttl`).
     public var averageTTL: Int64 = 0
 
@@ -141,7 +141,7 @@ public struct KeyTable {
         let s = slots![slot]
         slots![slot] = (s >> KeyTable.tagShift) << KeyTable.tagShift | UInt64(UInt(bitPattern: new.raw)) >> 4
         account(bytes: new.allocatedSize - old.allocatedSize)
-        if new.hasExpiry { expiring![new.expiryPosition] = new.raw }
+        if new.hasExpiry { deadlines.replace(with: new) }
     }
 
     /// Removes the entry at `slot` from the table and returns it, still allocated.
@@ -224,11 +224,15 @@ public struct KeyTable {
         let new = Entry.allocate(key: old.key, valueLength: valueLength, valueCapacity: valueCapacity, meta: meta)
         let keep = min(old.valueLength, valueLength)
         if keep > 0 { new.valueStart.copyMemory(from: old.valueStart, byteCount: keep) }
-        if old.hasExpiry && expiry == nil { unindexExpiry(old) }
+        // The old block leaves the index unless the new one keeps its
+        // deadline (and so its slot and position).
+        let keepsPosition = old.hasExpiry && expiry == old.expireAt
+        if old.hasExpiry && !keepsPosition { unindexExpiry(old) }
         if let at = expiry {
             new.expireAt = at
-            if old.hasExpiry { new.expiryPosition = old.expiryPosition } else { indexExpiry(new) }
+            if keepsPosition { new.expiryPosition = old.expiryPosition }
         }
+        if expiry != nil && !keepsPosition { indexExpiry(new) }
         replaceBlock(at: slot, old: old, new: new)
         old.free()
         return new
@@ -239,7 +243,7 @@ public struct KeyTable {
     public mutating func setExpiry(at slot: Int, _ at: Int64?) -> Entry {
         let e = entry(at: slot)
         switch (e.hasExpiry, at) {
-        case (true, let when?): e.expireAt = when; return e
+        case (true, let when?): changeExpiry(e, to: when); return e
         case (false, nil): return e
         default: return relayout(at: slot, valueLength: e.valueLength, valueCapacity: e.valueLength, expiry: at)
         }
@@ -248,44 +252,31 @@ public struct KeyTable {
     // MARK: expiry index
 
     @usableFromInline mutating func indexExpiry(_ e: Entry) {
-        if expiringCount == expiringCapacity {
-            let newCapacity = max(16, expiringCapacity * 2)
-            let fresh = UnsafeMutablePointer<UnsafeMutableRawPointer>.allocate(capacity: newCapacity)
-            if let old = expiring {
-                fresh.moveInitialize(from: old, count: expiringCount)
-                old.deallocate()
-            }
-            expiring = fresh
-            account(bytes: (newCapacity - expiringCapacity) * 8)
-            expiringCapacity = newCapacity
-        }
-        expiring![expiringCount] = e.raw
-        e.expiryPosition = expiringCount
-        expiringCount += 1
+        account(bytes: deadlines.insert(e))
     }
 
     @usableFromInline mutating func unindexExpiry(_ e: Entry) {
-        let position = e.expiryPosition
-        let last = expiringCount - 1
-        if position != last {
-            let moved = Entry(expiring![last])
-            expiring![position] = moved.raw
-            moved.expiryPosition = position
-        }
-        expiringCount -= 1
-        if expiringCapacity > 64 && expiringCount * 4 < expiringCapacity {
-            let newCapacity = expiringCapacity / 2
-            let fresh = UnsafeMutablePointer<UnsafeMutableRawPointer>.allocate(capacity: newCapacity)
-            fresh.moveInitialize(from: expiring!, count: expiringCount)
-            expiring!.deallocate()
-            expiring = fresh
-            account(bytes: -(expiringCapacity - newCapacity) * 8)
-            expiringCapacity = newCapacity
-        }
+        account(bytes: deadlines.remove(e))
+    }
+
+    /// Moves an entry that has an expiry to a new deadline.
+    public mutating func changeExpiry(_ e: Entry, to at: Int64) {
+        if ExpiryWheel.slot(of: at) == ExpiryWheel.slot(of: e.expireAt) { e.expireAt = at; return }
+        unindexExpiry(e)
+        e.expireAt = at
+        indexExpiry(e)
+    }
+
+    /// Starts an active-expiry pass over this table (see `ExpiryWheel.beginSweep`).
+    public mutating func beginExpirySweep() { deadlines.beginSweep() }
+
+    /// The next entry due at `now` for active expiry (see `ExpiryWheel.nextDue`).
+    public mutating func nextDueEntry(now: Int64, visited: inout Int) -> Entry? {
+        deadlines.nextDue(now: now, visited: &visited)
     }
 
     /// The entry at position `i` of the expiry index.
-    @inlinable public func expiringEntry(_ i: Int) -> Entry { Entry(expiring![i]) }
+    public func expiringEntry(_ i: Int) -> Entry { deadlines.entry(at: i) }
 
     // MARK: iteration
 
@@ -397,7 +388,7 @@ public struct KeyTable {
             for i in 0..<capacity where slots[i] != 0 { KeyTable.free(KeyTable.entry(ofSlot: slots[i])) }
             slots.deallocate()
         }
-        expiring?.deallocate()
+        _ = deadlines.removeAll()
         detachFromShard()
         self = KeyTable(seed: seed, totals: totals)
     }

@@ -41,7 +41,7 @@ extension KeyTable {
                 e = relayout(at: slot, valueLength: value.count, valueCapacity: value.count, expiry: newExpiry)
             } else {
                 e = resizeValue(at: slot, to: value.count)
-                if let t = newExpiry { e.expireAt = t }
+                if let t = newExpiry, t != e.expireAt { changeExpiry(e, to: t) }
             }
             if value.count > 0 { e.valueStart.copyMemory(from: value.baseAddress!, byteCount: value.count) }
             e.meta = KeyTable.stringMeta(encoding, lru: lru, expires: newExpiry != nil)

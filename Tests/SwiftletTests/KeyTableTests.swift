@@ -34,12 +34,67 @@ final class KeyTableTests: XCTestCase {
     /// Every expiring entry is in the index at the position it records.
     func checkExpiryIndex(_ table: KeyTable, _ model: [[UInt8]: Int64]) {
         XCTAssertEqual(table.expiringCount, model.count)
+        var seen = Set<[UInt8]>()
         for i in 0..<table.expiringCount {
             let e = table.expiringEntry(i)
             XCTAssertTrue(e.hasExpiry)
-            XCTAssertEqual(e.expiryPosition, i)
+            XCTAssertEqual(table.deadlines.indexed(e)?.raw, e.raw, "entry not at the slot and position it records")
             XCTAssertEqual(model[Array(e.key)], e.expireAt)
+            seen.insert(Array(e.key))
         }
+        XCTAssertEqual(seen.count, model.count, "expiringEntry must enumerate each entry once")
+    }
+
+    /// The expiry wheel hands out exactly the keys past their deadline:
+    /// none early, all of them in the first pass after it, keys a lap
+    /// or more ahead skipped until their turn, and after a jump of more
+    /// than a lap everything due at once. Deadlines move with overwrites.
+    func testExpiryWheelSweepsExactlyTheDueKeys() {
+        var table = KeyTable(seed: 42)
+        let base: Int64 = 1_700_000_000_000
+        var deadlines: [[UInt8]: Int64] = [:]
+        var rng = SplitMix(seed: 99)
+        for i in 0..<5000 {
+            // Mostly within a lap (65.5 s), some several laps ahead.
+            let offset = i % 10 == 0 ? Int64(rng.next() % 600_000) : Int64(rng.next() % 60_000)
+            deadlines[key(i)] = base + offset
+            store(&table, key(i), [1], expiry: base + offset)
+        }
+        // Overwrites move a key's deadline (and maybe its slot).
+        for i in stride(from: 0, to: 5000, by: 7) {
+            let moved = base + Int64(rng.next() % 120_000)
+            deadlines[key(i)] = moved
+            store(&table, key(i), [2, 3], expiry: moved)
+        }
+        checkExpiryIndex(table, deadlines)
+        func sweep(at now: Int64) -> Set<[UInt8]> {
+            var out = Set<[UInt8]>()
+            var visited = 0
+            table.beginExpirySweep()
+            while let e = table.nextDueEntry(now: now, visited: &visited) {
+                XCTAssertLessThan(e.expireAt, now, "handed out before its deadline")
+                let k = Array(e.key)
+                out.insert(k)
+                XCTAssertTrue(remove(&table, k))
+            }
+            return out
+        }
+        _ = sweep(at: base - 1)   // starts the wheel: nothing is due yet
+        var now = base
+        while now < base + 700_000 {
+            now += Int64(rng.next() % 3000)
+            let got = sweep(at: now)
+            // Due: past the deadline (Redis: now > when).
+            let expected = Set(deadlines.filter { $0.value < now }.keys)
+            XCTAssertEqual(got, expected, "at +\(now - base) ms")
+            for k in got { deadlines[k] = nil }
+        }
+        XCTAssertTrue(deadlines.isEmpty)
+        XCTAssertEqual(table.expiringCount, 0)
+        // A jump of more than a lap: everything due comes out in one sweep.
+        for i in 0..<500 { store(&table, key(i), [1], expiry: now + Int64(i) * 1000) }
+        XCTAssertEqual(sweep(at: now + 10_000_000).count, 500)
+        table.removeAll()
     }
 
     func testRandomOperationsMatchADictionary() {

@@ -1,0 +1,218 @@
+/// The expiry index of one key table: a timing wheel of deadlines.
+///
+/// Every entry with an expiry sits in the slot of its deadline's tick
+/// (`tickShift`: 128 ms) modulo `slotCount` (512 slots: one lap is 65.5 s),
+/// at the position it records in `Entry.expiryPosition`. The slot is a
+/// function of the deadline alone, so nothing moves while time passes; a
+/// key due more than a lap ahead shares its slot with nearer ones and is
+/// skipped each lap until its own comes round.
+///
+/// Why a wheel (Redis samples random keys with a TTL instead): active expiry
+/// sweeps only the slots of ticks that have fully passed, so it touches the
+/// keys that are due and, per lap, the far ones it skips: O(1) work per
+/// expired key, where sampling finds fewer expired keys the fewer there
+/// are left, and lets 10-25% of the keyspace stay expired but present.
+///
+/// Invariants: `count` is the sum of the slot counts and `groupCounts[g]`
+/// the sum over slots g*groupSize..<(g+1)*groupSize; an entry's slot is
+/// `slot(of: expireAt)`; its deadline changes only through `KeyTable`, which
+/// re-indexes it. Memory (the slot headers and arrays) is reported to the
+/// caller as byte deltas, which the table accounts.
+public struct ExpiryWheel {
+    public static let tickShift: Int64 = 7
+    public static let slotCount = 512
+    /// Slots per sampling group: `entry(at:)` walks groups, then slots.
+    static let groupSize = 32
+
+    struct Slot {
+        var entries: UnsafeMutablePointer<UnsafeMutableRawPointer>?
+        var count: Int
+        var capacity: Int
+    }
+
+    var slots: UnsafeMutablePointer<Slot>? = nil
+    var groupCounts: UnsafeMutablePointer<Int>? = nil
+    public private(set) var count = 0
+    /// The last tick whose slot was swept completely (.min before the first sweep).
+    var sweptTick: Int64 = .min
+    /// The tick being swept and the next index to look at in its slot.
+    var sweepingTick: Int64? = nil
+    var scanIndex = -1
+    /// The current (unfinished) tick's slot, swept once per pass.
+    var currentTick: Int64? = nil
+    var currentIndex = -1
+
+    public init() {}
+
+    @inline(__always)
+    static func slot(of deadline: Int64) -> Int { Int(truncatingIfNeeded: deadline >> tickShift) & (slotCount - 1) }
+
+    /// Bytes the headers take once the wheel holds anything.
+    static var headerBytes: Int {
+        slotCount * MemoryLayout<Slot>.stride + (slotCount / groupSize) * MemoryLayout<Int>.stride
+    }
+
+    // MARK: membership
+
+    /// Adds `e` (its deadline set); returns the change in allocated bytes.
+    mutating func insert(_ e: Entry) -> Int {
+        var delta = 0
+        if slots == nil { delta += allocateHeaders() }
+        let s = Self.slot(of: e.expireAt)
+        let slot = slots! + s
+        if slot.pointee.count == slot.pointee.capacity { delta += grow(slot) }
+        slot.pointee.entries![slot.pointee.count] = e.raw
+        e.expiryPosition = slot.pointee.count
+        slot.pointee.count += 1
+        groupCounts![s / Self.groupSize] += 1
+        count += 1
+        return delta
+    }
+
+    /// Removes `e` (its deadline still the one it was inserted with);
+    /// returns the change in allocated bytes.
+    mutating func remove(_ e: Entry) -> Int {
+        let s = Self.slot(of: e.expireAt)
+        let slot = slots! + s
+        let position = e.expiryPosition
+        let last = slot.pointee.count - 1
+        if position != last {
+            let moved = Entry(slot.pointee.entries![last])
+            slot.pointee.entries![position] = moved.raw
+            moved.expiryPosition = position
+        }
+        slot.pointee.count = last
+        groupCounts![s / Self.groupSize] -= 1
+        count -= 1
+        if slot.pointee.capacity > 16 && slot.pointee.count * 4 < slot.pointee.capacity { return shrink(slot) }
+        return 0
+    }
+
+    /// The entry moved to a new block (same deadline and position).
+    func replace(with new: Entry) {
+        slots![Self.slot(of: new.expireAt)].entries![new.expiryPosition] = new.raw
+    }
+
+    /// Entry number `index` in a fixed but arbitrary order (`0..<count`),
+    /// for uniform sampling by the volatile eviction policies.
+    public func entry(at index: Int) -> Entry {
+        var i = index
+        var g = 0
+        while i >= groupCounts![g] { i -= groupCounts![g]; g += 1 }
+        var s = g * Self.groupSize
+        while i >= slots![s].count { i -= slots![s].count; s += 1 }
+        return Entry(slots![s].entries![i])
+    }
+
+    /// What the wheel holds at `e`'s slot and recorded position (nil if
+    /// out of range): `e` itself while the invariant holds. For tests.
+    func indexed(_ e: Entry) -> Entry? {
+        guard let slots = slots else { return nil }
+        let slot = slots[Self.slot(of: e.expireAt)]
+        guard e.expiryPosition < slot.count else { return nil }
+        return Entry(slot.entries![e.expiryPosition])
+    }
+
+    // MARK: sweeping
+
+    /// Starts a pass of `nextDue` calls: the current tick's slot is looked
+    /// at again (once per pass; finished ticks are swept once for good).
+    mutating func beginSweep() { currentTick = nil }
+
+    /// The next entry due at `now` (ms), or nil when there is none: first
+    /// from the slots of ticks that have fully passed (every key there on
+    /// this lap is due), then from the current tick's slot (those past
+    /// their deadline). The caller expires it (which removes it) before
+    /// asking again. `visited` counts the entries looked at, due or not.
+    /// The first sweep goes over every slot once, so that keys already due
+    /// when the wheel started are found too.
+    mutating func nextDue(now: Int64, visited: inout Int) -> Entry? {
+        let nowTick = now >> Self.tickShift
+        if count == 0 {
+            sweptTick = nowTick - 1
+            sweepingTick = nil
+            return nil
+        }
+        while true {
+            if sweepingTick == nil {
+                if sweptTick == .min || nowTick - sweptTick > Int64(Self.slotCount) {
+                    sweptTick = nowTick - Int64(Self.slotCount) - 1   // each slot once
+                }
+                if sweptTick + 1 >= nowTick { return nextDueInCurrentTick(nowTick, now: now, visited: &visited) }
+                sweepingTick = sweptTick + 1
+                scanIndex = Int.max
+            }
+            let slot = slots! + Self.slot(of: sweepingTick! << Self.tickShift)
+            // Other writes between calls may have shrunk the slot.
+            if scanIndex >= slot.pointee.count { scanIndex = slot.pointee.count - 1 }
+            while scanIndex >= 0 {
+                let e = Entry(slot.pointee.entries![scanIndex])
+                scanIndex -= 1
+                visited += 1
+                if now > e.expireAt { return e }
+            }
+            sweptTick = sweepingTick!
+            sweepingTick = nil
+        }
+    }
+
+    mutating func nextDueInCurrentTick(_ nowTick: Int64, now: Int64, visited: inout Int) -> Entry? {
+        if currentTick != nowTick { currentTick = nowTick; currentIndex = Int.max }
+        let slot = slots! + Self.slot(of: nowTick << Self.tickShift)
+        if currentIndex >= slot.pointee.count { currentIndex = slot.pointee.count - 1 }
+        while currentIndex >= 0 {
+            let e = Entry(slot.pointee.entries![currentIndex])
+            currentIndex -= 1
+            visited += 1
+            if now > e.expireAt { return e }
+        }
+        return nil
+    }
+
+    // MARK: storage
+
+    mutating func allocateHeaders() -> Int {
+        slots = .allocate(capacity: Self.slotCount)
+        slots!.initialize(repeating: Slot(entries: nil, count: 0, capacity: 0), count: Self.slotCount)
+        groupCounts = .allocate(capacity: Self.slotCount / Self.groupSize)
+        groupCounts!.initialize(repeating: 0, count: Self.slotCount / Self.groupSize)
+        return Self.headerBytes
+    }
+
+    func grow(_ slot: UnsafeMutablePointer<Slot>) -> Int {
+        let old = slot.pointee.capacity
+        let capacity = max(4, old * 2)
+        resize(slot, to: capacity)
+        return (capacity - old) * 8
+    }
+
+    func shrink(_ slot: UnsafeMutablePointer<Slot>) -> Int {
+        let capacity = slot.pointee.capacity / 2
+        resize(slot, to: capacity)
+        return -capacity * 8
+    }
+
+    func resize(_ slot: UnsafeMutablePointer<Slot>, to capacity: Int) {
+        let fresh = UnsafeMutablePointer<UnsafeMutableRawPointer>.allocate(capacity: capacity)
+        if let old = slot.pointee.entries {
+            fresh.moveInitialize(from: old, count: slot.pointee.count)
+            old.deallocate()
+        }
+        slot.pointee.entries = fresh
+        slot.pointee.capacity = capacity
+    }
+
+    /// Frees the index (not the entries); returns the change in allocated bytes.
+    mutating func removeAll() -> Int {
+        guard let slots = slots else { return 0 }
+        var freed = Self.headerBytes
+        for i in 0..<Self.slotCount {
+            freed += slots[i].capacity * 8
+            slots[i].entries?.deallocate()
+        }
+        slots.deallocate()
+        groupCounts!.deallocate()
+        self = ExpiryWheel()
+        return -freed
+    }
+}
