@@ -142,15 +142,7 @@ public struct ExpiryWheel {
                 sweepingTick = sweptTick + 1
                 scanIndex = Int.max
             }
-            let slot = slots! + Self.slot(of: sweepingTick! << Self.tickShift)
-            // Other writes between calls may have shrunk the slot.
-            if scanIndex >= slot.pointee.count { scanIndex = slot.pointee.count - 1 }
-            while scanIndex >= 0 {
-                let e = Entry(slot.pointee.entries![scanIndex])
-                scanIndex -= 1
-                visited += 1
-                if now > e.expireAt { return e }
-            }
+            if let e = scan(tick: sweepingTick!, from: &scanIndex, now: now, visited: &visited) { return e }
             sweptTick = sweepingTick!
             sweepingTick = nil
         }
@@ -158,11 +150,19 @@ public struct ExpiryWheel {
 
     mutating func nextDueInCurrentTick(_ nowTick: Int64, now: Int64, visited: inout Int) -> Entry? {
         if currentTick != nowTick { currentTick = nowTick; currentIndex = Int.max }
-        let slot = slots! + Self.slot(of: nowTick << Self.tickShift)
-        if currentIndex >= slot.pointee.count { currentIndex = slot.pointee.count - 1 }
-        while currentIndex >= 0 {
-            let e = Entry(slot.pointee.entries![currentIndex])
-            currentIndex -= 1
+        return scan(tick: nowTick, from: &currentIndex, now: now, visited: &visited)
+    }
+
+    /// Walks `tick`'s slot down from `index` to the first entry past its
+    /// deadline. Going down keeps swap-removal (the last entry fills the
+    /// hole) from hiding an unvisited entry.
+    func scan(tick: Int64, from index: inout Int, now: Int64, visited: inout Int) -> Entry? {
+        let slot = slots! + Self.slot(of: tick << Self.tickShift)
+        // Other writes between calls may have shrunk the slot.
+        if index >= slot.pointee.count { index = slot.pointee.count - 1 }
+        while index >= 0 {
+            let e = Entry(slot.pointee.entries![index])
+            index -= 1
             visited += 1
             if now > e.expireAt { return e }
         }
