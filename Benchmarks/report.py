@@ -282,29 +282,18 @@ def markdown(data):
 
 
 def ensure_matplotlib():
-    try:
-        import matplotlib  # noqa: F401
-        return True
-    except ImportError:
-        pass
-    if os.path.isdir(DEPS):
-        sys.path.insert(0, DEPS)
+    """Imports matplotlib from the system or Benchmarks/.deps, pip-installing it there once."""
+    import importlib
+    sys.path.insert(0, DEPS)
+    for attempt in range(2):
         try:
+            importlib.invalidate_caches()
             import matplotlib  # noqa: F401
             return True
         except ImportError:
-            pass
-    print("installing matplotlib into Benchmarks/.deps (pip)", file=sys.stderr)
-    done = subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "--target", DEPS, "matplotlib"]).returncode == 0
-    if done:
-        sys.path.insert(0, DEPS)
-        import importlib
-        importlib.invalidate_caches()
-        try:
-            import matplotlib  # noqa: F401
-            return True
-        except ImportError:
-            pass
+            if attempt == 0:
+                print("installing matplotlib into Benchmarks/.deps (pip)", file=sys.stderr)
+                subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "--target", DEPS, "matplotlib"])
     print("matplotlib is not available: no charts drawn", file=sys.stderr)
     return False
 
