@@ -219,9 +219,14 @@ public final class EventLoop<Handler: ConnectionHandler>: @unchecked Sendable {
     }
 
     func flushPending() {
-        let fds = pendingFlush
-        pendingFlush.removeAll(keepingCapacity: true)
-        for fd in fds {
+        // By index, not over a copy: a copy would make `removeAll` allocate
+        // a fresh buffer each turn. Flushing may schedule more (a close
+        // delivers to other clients); those are appended and flushed too.
+        var i = 0
+        defer { pendingFlush.removeAll(keepingCapacity: true) }
+        while i < pendingFlush.count {
+            let fd = pendingFlush[i]
+            i += 1
             guard Int(fd) < slots.count, let connection = slots[Int(fd)] else { continue }
             connection.flushScheduled = false
             let session = session(of: connection)
@@ -303,6 +308,12 @@ public final class EventLoop<Handler: ConnectionHandler>: @unchecked Sendable {
         while true {
             runRequests(c, session)
             c.shrinkInputIfIdle()
+            guard c.outputPaused || c.closeAfterReply else {
+                // Replies are written once every ready connection has run
+                // (as Redis writes in beforeSleep).
+                if !c.flushScheduled && c.output.pending > 0 { c.flushScheduled = true; pendingFlush.append(c.fd) }
+                break
+            }
             written += flush(c, session, final: false)
             // Paused, but the socket took everything: no EPOLLOUT will come.
             guard c.outputPaused, !c.closed, c.output.pending <= Connection.outputResumeBytes else { break }

@@ -143,12 +143,7 @@ final class ServerHandler: ConnectionHandler, @unchecked Sendable {
 
     @inline(__always)
     func prefetch(_ client: Client, command: UnsafeRawBufferPointer, key: UnsafeRawBufferPointer, stage: Int) {
-        guard client.prefetchWorthwhile(command, key: key) else { return }
-        if stage == 1 {
-            server.keyspace.prefetchSlot(db: client.db, key: key)
-        } else {
-            server.keyspace.prefetchEntry(db: client.db, key: key)
-        }
+        client.prefetch(command, key: key, stage: stage)
     }
 
     func protocolError(_ client: Client, _ error: ProtocolError) {

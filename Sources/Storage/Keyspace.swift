@@ -28,6 +28,22 @@ public final class Keyspace: @unchecked Sendable {
         self.seed = s
         shardMask = shardCount - 1
         shards = (0..<shardCount).map { Shard(index: $0, databases: databases, seed: s) }
+        shardRefs = .allocate(capacity: shardCount)
+        for (i, shard) in shards.enumerated() { (shardRefs + i).initialize(to: .passUnretained(shard)) }
+    }
+
+    deinit { shardRefs.deallocate() }
+
+    /// The shards again, unmanaged, for the request path: `shards` keeps
+    /// them alive as long as the keyspace, so reaching one through here
+    /// needs no retain and release (loading a class reference out of an
+    /// array costs that pair, and the request path did it several times).
+    @usableFromInline let shardRefs: UnsafeMutablePointer<Unmanaged<Shard>>
+
+    /// Runs `body` with `hash`'s shard (not locked), without retaining it.
+    @inlinable @inline(__always)
+    public func withShard<R>(for hash: UInt64, _ body: (Shard) throws -> R) rethrows -> R {
+        try shardRefs[Int(truncatingIfNeeded: hash) & shardMask]._withUnsafeGuaranteedRef { try body($0) }
     }
 
     @inlinable @inline(__always)

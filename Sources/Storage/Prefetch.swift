@@ -10,24 +10,26 @@ import CSystem
 /// resized by another loop, so even a peek must not race.
 extension Keyspace {
     /// Stage one: bring the key's home slot into cache.
-    @inlinable
+    @inlinable @inline(__always)
     public func prefetchSlot(db: Int, key: UnsafeRawBufferPointer) {
         let h = hash(key)
-        let shard = self.shard(for: h)
-        shard.lockQuietly()
-        shard.tables[db].prefetch(hash: h)
-        shard.unlockQuietly()
+        withShard(for: h) { shard in
+            shard.lockQuietly()
+            shard.tables[db].prefetch(hash: h)
+            shard.unlockQuietly()
+        }
     }
 
     /// Stage two: read the (now cached) slots from home and bring the first
     /// entry whose stored hash bits match into cache.
-    @inlinable
+    @inlinable @inline(__always)
     public func prefetchEntry(db: Int, key: UnsafeRawBufferPointer) {
         let h = hash(key)
-        let shard = self.shard(for: h)
-        shard.lockQuietly()
-        shard.tables[db].prefetchEntry(hash: h)
-        shard.unlockQuietly()
+        withShard(for: h) { shard in
+            shard.lockQuietly()
+            shard.tables[db].prefetchEntry(hash: h)
+            shard.unlockQuietly()
+        }
     }
 }
 

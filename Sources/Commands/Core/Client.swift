@@ -10,8 +10,8 @@ import Synchronization
 /// properties are `@exclusivity(unchecked)` for the reason given on `ReplyBuffer`.
 public final class Client: @unchecked Sendable {
     public let id: Int
-    public unowned(unsafe) let server: ServerContext
-    public unowned(unsafe) let loop: LoopContext
+    public let server: ServerContext
+    public let loop: LoopContext
     /// Where replies go; drained by the networking layer.
     public let reply: ReplyBuffer
     public let address: String
@@ -48,8 +48,18 @@ public final class Client: @unchecked Sendable {
     }
     /// Which pipelined commands get their key prefetched (see PrefetchFilter).
     @exclusivity(unchecked) var prefetchFilter = PrefetchFilter()
-    public func prefetchWorthwhile(_ command: UnsafeRawBufferPointer, key: UnsafeRawBufferPointer) -> Bool {
-        prefetchFilter.firstArgumentIsKey(command, key: key, table: server.commands)
+    /// Pipelining hint for a request still in the input buffer: brings
+    /// `key`'s slot (stage 1) or entry (stage 2) into cache, when `command`
+    /// takes a key first.
+    public func prefetch(_ command: UnsafeRawBufferPointer, key: UnsafeRawBufferPointer, stage: Int) {
+        guard prefetchFilter.firstArgumentIsKey(command, key: key, server: server) else { return }
+        server.withKeyspace { keyspace in
+            if stage == 1 {
+                keyspace.prefetchSlot(db: db, key: key)
+            } else {
+                keyspace.prefetchEntry(db: db, key: key)
+            }
+        }
     }
     /// Channels + patterns + shard channels subscribed (pub/sub issue).
     @exclusivity(unchecked) @usableFromInline var _subscriptionCount: Int = 0

@@ -128,6 +128,15 @@ public final class CommandSpec: @unchecked Sendable {
         subcommands.first { name.count == $0.name.utf8.count && name.lowercasedString == $0.name }
     }
 
+    /// Runs the handler (the caller checked there is one). Not through
+    /// `handler.unsafelyUnwrapped`: that generic accessor hands the closure
+    /// back at maximal abstraction, and calling it allocated a reabstraction
+    /// thunk context on the heap for every command.
+    @inline(__always)
+    func invoke(_ client: Client, _ arguments: Arguments) {
+        handler!(client, arguments)
+    }
+
     /// Whether `count` arguments satisfy the arity.
     @inlinable public func accepts(_ count: Int) -> Bool {
         arity > 0 ? count == arity : count >= -arity

@@ -65,12 +65,25 @@ public final class CommandTable: @unchecked Sendable {
 
     /// The command named by `name`, case-insensitively.
     public func lookup(_ name: UnsafeRawBufferPointer) -> CommandSpec? {
+        guard let index = index(of: name) else { return nil }
+        return all[index]
+    }
+
+    /// `lookup` for the request path: the spec unretained. The table keeps
+    /// every spec alive for the server's life (renames happen before start).
+    @inline(__always)
+    func lookupUnretained(_ name: UnsafeRawBufferPointer) -> Unmanaged<CommandSpec>? {
+        guard let index = index(of: name) else { return nil }
+        return all.withUnsafeBufferPointer { .passUnretained($0[index]) }
+    }
+
+    private func index(of name: UnsafeRawBufferPointer) -> Int? {
         if name.count == 0 || name.count > 64 { return nil }
         var i = Int(truncatingIfNeeded: CommandTable.hash(name)) & mask
         while true {
             let s = slots[i]
             if s < 0 { return nil }
-            if CommandTable.matches(names[Int(s)], name) { return all[Int(s)] }
+            if CommandTable.matches(names[Int(s)], name) { return Int(s) }
             i = (i + 1) & mask
         }
     }

@@ -7,7 +7,7 @@ import Synchronization
 /// permission checks with Redis's rejection texts, the handler call, and the
 /// statistics that INFO commandstats/errorstats and SLOWLOG report.
 public final class Dispatcher: @unchecked Sendable {
-    public unowned(unsafe) let server: ServerContext
+    public let server: ServerContext
 
     public init(server: ServerContext) { self.server = server }
 
@@ -42,19 +42,27 @@ public final class Dispatcher: @unchecked Sendable {
     }
 
     @usableFromInline func run(_ client: Client, _ args: Arguments) {
-        guard let top = server.commands.lookup(args[0]) else {
+        guard let found = server.commands.lookupUnretained(args[0]) else {
             client.fail(bytes: Errors.unknownCommand(args))
             client.flagTransaction()
             return
         }
-        var spec = top
-        if !top.subcommands.isEmpty && args.count >= 2 {
-            guard let sub = top.subcommand(args[1]) else {
-                reject(top, client, bytes: Errors.unknownSubcommand(args[1], args[0]))
-                return
+        found._withUnsafeGuaranteedRef { top in
+            if !top.subcommands.isEmpty && args.count >= 2 {
+                guard let sub = top.subcommand(args[1]) else {
+                    reject(top, client, bytes: Errors.unknownSubcommand(args[1], args[0]))
+                    return
+                }
+                run(sub, top: top, client, args)
+            } else {
+                run(top, top: top, client, args)
             }
-            spec = sub
         }
+    }
+
+    /// Checks and runs `spec` (`top` itself, or one of its subcommands).
+    @inline(__always)
+    func run(_ spec: CommandSpec, top: CommandSpec, _ client: Client, _ args: Arguments) {
         if !spec.accepts(args.count) {
             reject(spec, client, Errors.arity(spec.fullName))
             return
@@ -108,15 +116,16 @@ public final class Dispatcher: @unchecked Sendable {
         if client.trackingOptions.load(ordering: .relaxed) != 0 {
             client.callTracked(spec, args)
         } else {
-            spec.handler.unsafelyUnwrapped(client, args)
+            spec.invoke(client, args)
         }
         let end = CycleClock.now
         let cycles = Int(truncatingIfNeeded: end &- (start == 0 ? loop.lastCycles : start))
         loop.lastCycles = end
-        let counters = loop.commandCounters[spec.id]
-        counters.calls.add(1)
-        counters.cycles.add(cycles)
-        if client.commandFailed { counters.failed.add(1) }
+        loop.withCounters(spec.id) { counters in
+            counters.calls.add(1)
+            counters.cycles.add(cycles)
+            if client.commandFailed { counters.failed.add(1) }
+        }
         loop.commandsProcessed.add(1)
         let threshold = server.config.slowlogLogSlowerThan
         if threshold >= 0 && Double(cycles) >= Double(threshold) * CycleClock.rate && !spec.flags.contains(.skipSlowlog) {

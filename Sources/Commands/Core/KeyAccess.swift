@@ -4,7 +4,9 @@ import Storage
 /// One key of the client's database, with its shard locked for as long as
 /// the value lives (see `Client.withKey`).
 public struct LockedKey {
-    public let shard: Shard
+    /// Unretained: the keyspace keeps every shard alive, and a LockedKey
+    /// lives only inside `withKey`.
+    public unowned(unsafe) let shard: Shard
     public let table: UnsafeMutablePointer<KeyTable>
     public let db: Int
     public let hash: UInt64
@@ -68,21 +70,27 @@ extension Client {
     @inlinable
     public func withKey<R>(_ key: UnsafeRawBufferPointer, read: Bool = false, touch: Bool = true,
                            _ body: (inout LockedKey) throws -> R) rethrows -> R {
-        let keyspace = server.keyspace
+        try server.withKeyspace { keyspace in try withKey(keyspace, key, read: read, touch: touch, body) }
+    }
+
+    @inlinable @inline(__always)
+    func withKey<R>(_ keyspace: Keyspace, _ key: UnsafeRawBufferPointer, read: Bool, touch: Bool,
+                    _ body: (inout LockedKey) throws -> R) rethrows -> R {
         let hash = keyspace.hash(key)
-        let shard = keyspace.shard(for: hash)
-        shard.lock()
-        defer { shard.unlock() }
-        let slot = keyspace.findLive(shard, db: db, key: key, hash: hash, now: loop.nowMs)
-        var locked = LockedKey(shard: shard, table: shard.tables + db, db: db, hash: hash, key: key, slot: slot, server: server)
-        if loop.trackingReader != 0 { rememberRead(shard, key) }
-        if let s = slot {
-            if touch { self.touch(locked.table.pointee.entry(at: s)) }
-            if read { shard.countLookup(hit: true) }
-        } else if read {
-            shard.countLookup(hit: false)
+        return try keyspace.withShard(for: hash) { shard in
+            shard.lock()
+            defer { shard.unlock() }
+            let slot = keyspace.findLive(shard, db: db, key: key, hash: hash, now: loop.nowMs)
+            var locked = LockedKey(shard: shard, table: shard.tables + db, db: db, hash: hash, key: key, slot: slot, server: server)
+            if loop.trackingReader != 0 { rememberRead(shard, key) }
+            if let s = slot {
+                if touch { self.touch(locked.table.pointee.entry(at: s)) }
+                if read { shard.countLookup(hit: true) }
+            } else if read {
+                shard.countLookup(hit: false)
+            }
+            return try body(&locked)
         }
-        return try body(&locked)
     }
 
     /// The access word for a key created now: the 24-bit LRU clock (`LRUClock`),

@@ -28,6 +28,13 @@ public final class CommandCounters: @unchecked Sendable {
 public final class LoopContext: @unchecked Sendable {
     public let index: Int
     public let commandCounters: [CommandCounters]
+
+    /// Runs `body` with command `id`'s counters, unretained (the loop
+    /// keeps them; this runs for every command).
+    @inlinable @inline(__always)
+    public func withCounters<R>(_ id: Int, _ body: (CommandCounters) -> R) -> R {
+        commandCounters.withUnsafeBufferPointer { Unmanaged.passUnretained($0[id]) }._withUnsafeGuaranteedRef(body)
+    }
     public let commandsProcessed = SingleWriterCounter()
     public let dirty = SingleWriterCounter()
     public let netInputBytes = SingleWriterCounter()

@@ -16,10 +16,10 @@ struct PrefetchFilter {
     /// `command` and `key` are the first two arguments of one complete
     /// request in the input buffer, so `key`'s bytes lie after `command`'s.
     mutating func firstArgumentIsKey(_ command: UnsafeRawBufferPointer, key: UnsafeRawBufferPointer,
-                                     table: CommandTable) -> Bool {
+                                     server: ServerContext) -> Bool {
         let n = command.count
         guard n >= 1, n <= 16, let start = command.baseAddress, let keyStart = key.baseAddress,
-              start + 8 <= keyStart + key.count else { return PrefetchFilter.takesKeyFirst(command, table) }
+              start + 8 <= keyStart + key.count else { return PrefetchFilter.takesKeyFirst(command, server.commands) }
         // The name as two words: its first 8 bytes (masked to its length)
         // and its last 8 (overlapping); with the length, that is every byte.
         let head = start.loadUnaligned(as: UInt64.self) & (n >= 8 ? ~0 : (1 << (UInt64(n) * 8)) - 1)
@@ -27,7 +27,7 @@ struct PrefetchFilter {
         if n == length && head == name.0 && tail == name.1 { return verdict }
         name = (head, tail)
         length = n
-        verdict = PrefetchFilter.takesKeyFirst(command, table)
+        verdict = PrefetchFilter.takesKeyFirst(command, server.commands)
         return verdict
     }
 

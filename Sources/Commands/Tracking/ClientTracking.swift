@@ -184,7 +184,7 @@ extension Client {
         if options.contains(.optIn) && !trackingCachingGiven { remember = false }
         if options.contains(.optOut) && trackingCachingGiven { remember = false }
         if remember { loop.trackingReader = id }
-        spec.handler.unsafelyUnwrapped(self, args)
+        spec.invoke(self, args)
         if remember { loop.trackingReader = 0 }
     }
 
