@@ -115,6 +115,10 @@ public final class ReplyBuffer {
         append(UnsafeRawBufferPointer(start: text.utf8Start, count: text.utf8CodeUnitCount))
     }
 
+    // The String overloads are disfavoured so that a literal picks the
+    // StaticString one: preferring String cost a retain/release pair (and
+    // a call) for every `$-1` null reply.
+    @_disfavoredOverload
     public func append(_ text: String) {
         var text = text
         text.withUTF8 { append(UnsafeRawBufferPointer($0)) }
@@ -143,6 +147,7 @@ public final class ReplyBuffer {
         append(0x2B); append(text); appendCRLF()
     }
 
+    @_disfavoredOverload
     public func simple(_ text: String) {
         if muted { return }
         append(0x2B); append(text); appendCRLF()
@@ -151,6 +156,7 @@ public final class ReplyBuffer {
     @inlinable public func ok() { simple("OK") }
 
     /// An error reply. `message` carries its own code (`ERR ...`, `WRONGTYPE ...`).
+    @_disfavoredOverload
     public func error(_ message: String) {
         if muted { return }
         append(0x2D); append(message); appendCRLF()
@@ -194,6 +200,7 @@ public final class ReplyBuffer {
         count += 2
     }
 
+    @_disfavoredOverload
     public func bulk(_ text: String) {
         var text = text
         text.withUTF8 { bulk(UnsafeRawBufferPointer($0)) }

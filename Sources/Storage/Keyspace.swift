@@ -74,16 +74,29 @@ public final class Keyspace: @unchecked Sendable {
         return total
     }
 
-    /// Locks the shards at the given indices in ascending order (duplicates allowed).
-    public func lockShards(_ indices: inout [Int]) {
-        indices.sort()
+    /// Sorts the shard indices and locks each once, in ascending order
+    /// (the one order every multi-shard lock uses, so none deadlock).
+    public func lockShards(_ group: UnsafeMutableBufferPointer<Int>) {
+        var indices = group
+        if indices.count <= 16 {
+            // Insertion sort: groups are small, and `sort()` costs more here.
+            for i in 1..<max(indices.count, 1) {
+                let v = indices[i]
+                var j = i
+                while j > 0 && indices[j - 1] > v { indices[j] = indices[j - 1]; j -= 1 }
+                indices[j] = v
+            }
+        } else {
+            indices.sort()
+        }
         var previous = -1
-        for i in indices where i != previous { shards[i].lock(); previous = i }
+        for i in indices where i != previous { shardRefs[i]._withUnsafeGuaranteedRef { $0.lock() }; previous = i }
     }
 
-    public func unlockShards(_ indices: [Int]) {
+    /// Unlocks what `lockShards` locked (`indices` as it left them: sorted).
+    public func unlockShards(_ indices: UnsafeMutableBufferPointer<Int>) {
         var previous = -1
-        for i in indices where i != previous { shards[i].unlock(); previous = i }
+        for i in indices where i != previous { shardRefs[i]._withUnsafeGuaranteedRef { $0.unlock() }; previous = i }
     }
 
     public func lockAll() { for s in shards { s.lock() } }

@@ -33,6 +33,20 @@ extension Keyspace {
     }
 }
 
+extension Keyspace {
+    /// Stage one for a key whose shard the caller holds locked.
+    @inlinable @inline(__always)
+    public func prefetchSlotLocked(db: Int, hash: UInt64) {
+        withShard(for: hash) { $0.tables[db].prefetch(hash: hash) }
+    }
+
+    /// Stage two for a key whose shard the caller holds locked.
+    @inlinable @inline(__always)
+    public func prefetchEntryLocked(db: Int, hash: UInt64) {
+        withShard(for: hash) { $0.tables[db].prefetchEntry(hash: hash) }
+    }
+}
+
 extension KeyTable {
     @inlinable
     public func prefetchEntry(hash: UInt64) {

@@ -38,7 +38,7 @@ public final class Configuration: @unchecked Sendable {
     /// Serialises writers (load, CONFIG SET) across their apply hooks, which
     /// run without `state` held so they may read the configuration.
     private let writerLock = Locked<Void>(())
-    let hot = ConfigurationHotValues()
+    @usableFromInline let hot = ConfigurationHotValues()
 
     /// A configuration holding Redis's defaults.
     public init() {

@@ -33,13 +33,16 @@ public enum MaxmemoryPolicy: String, Sendable, CaseIterable, CustomStringConvert
 /// Lock-free copies of the settings read on every command or every tick.
 /// `Configuration` refreshes them whenever the text value changes; readers
 /// see either the old or the new value, never a torn one.
-final class ConfigurationHotValues: Sendable {
+@usableFromInline final class ConfigurationHotValues: Sendable {
     let port = Atomic<Int>(6379)
     let databases = Atomic<Int>(16)
     let hz = Atomic<Int>(10)
     let ioThreads = Atomic<Int>(1)
     let maxmemory = Atomic<Int>(0)
     let maxmemoryPolicy = Atomic<Int>(MaxmemoryPolicy.allCases.firstIndex(of: .noeviction)!)
+    /// `maxmemoryPolicy.usesLFU`, read on every key lookup (touch): a
+    /// plain flag, since mapping the index back to the enum reads a global array.
+    @usableFromInline let policyUsesLFU = Atomic<Bool>(false)
     let maxmemorySamples = Atomic<Int>(5)
     let maxmemoryEvictionTenacity = Atomic<Int>(10)
     let protoMaxBulkLen = Atomic<Int>(512 * 1024 * 1024)
@@ -90,6 +93,7 @@ final class ConfigurationHotValues: Sendable {
         case "maxmemory-policy":
             let policy = MaxmemoryPolicy(rawValue: value) ?? .noeviction
             maxmemoryPolicy.store(MaxmemoryPolicy.allCases.firstIndex(of: policy)!, ordering: .relaxed)
+            policyUsesLFU.store(policy.usesLFU, ordering: .relaxed)
         case "maxmemory-samples": maxmemorySamples.store(integer(), ordering: .relaxed)
         case "maxmemory-eviction-tenacity": maxmemoryEvictionTenacity.store(integer(), ordering: .relaxed)
         case "proto-max-bulk-len": protoMaxBulkLen.store(integer(), ordering: .relaxed)
@@ -160,6 +164,8 @@ extension Configuration {
     /// Bytes; 0 means no limit. Values above Int.max read as Int.max.
     public var maxmemory: Int { hot.maxmemory.load(ordering: .relaxed) }
     public var maxmemoryPolicy: MaxmemoryPolicy { MaxmemoryPolicy.byIndex[hot.maxmemoryPolicy.load(ordering: .relaxed)] }
+    /// Whether the policy keeps LFU counters (allkeys-lfu, volatile-lfu).
+    @inlinable public var policyUsesLFU: Bool { hot.policyUsesLFU.load(ordering: .relaxed) }
     public var maxmemorySamples: Int { hot.maxmemorySamples.load(ordering: .relaxed) }
     public var maxmemoryEvictionTenacity: Int { hot.maxmemoryEvictionTenacity.load(ordering: .relaxed) }
     public var protoMaxBulkLen: Int { hot.protoMaxBulkLen.load(ordering: .relaxed) }

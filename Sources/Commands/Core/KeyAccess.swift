@@ -96,21 +96,25 @@ extension Client {
     /// The access word for a key created now: the 24-bit LRU clock (`LRUClock`),
     /// or under an LFU policy the initial LFU word (minutes << 8 | 5).
     @inlinable public var lruClock: UInt32 {
-        if server.config.maxmemoryPolicy.usesLFU { return LFU.initialWord(loop.nowMs) }
+        if server.config.policyUsesLFU { return LFU.initialWord(loop.nowMs) }
         return LRUClock.at(loop.nowMs)
     }
 
     /// Refreshes a key's access data on lookup: the LRU clock, or under an
     /// LFU policy Redis's decay-then-probabilistic-increment of the counter.
     @inlinable public func touch(_ e: Entry) {
-        let config = server.config
-        if config.maxmemoryPolicy.usesLFU {
-            let decayed = LFU.decayed(e.lru, nowMs: loop.nowMs, decayTime: config.lfuDecayTime)
-            let counter = LFU.increment(decayed, logFactor: config.lfuLogFactor, random: loop.nextRandomUnit())
-            e.lru = LFU.minutes(loop.nowMs) << 8 | counter
+        if server.config.policyUsesLFU {
+            touchLFU(e)
         } else {
             e.lru = LRUClock.at(loop.nowMs)
         }
+    }
+
+    @usableFromInline func touchLFU(_ e: Entry) {
+        let config = server.config
+        let decayed = LFU.decayed(e.lru, nowMs: loop.nowMs, decayTime: config.lfuDecayTime)
+        let counter = LFU.increment(decayed, logFactor: config.lfuLogFactor, random: loop.nextRandomUnit())
+        e.lru = LFU.minutes(loop.nowMs) << 8 | counter
     }
 
     /// Replies with a string entry's value, or the right error/null.

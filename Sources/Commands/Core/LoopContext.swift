@@ -35,6 +35,8 @@ public final class LoopContext: @unchecked Sendable {
     public func withCounters<R>(_ id: Int, _ body: (CommandCounters) -> R) -> R {
         commandCounters.withUnsafeBufferPointer { Unmanaged.passUnretained($0[id]) }._withUnsafeGuaranteedRef(body)
     }
+    /// Storage for multi-key commands' key groups (see `Client.withKeys`).
+    public let keyScratch = KeyScratch()
     public let commandsProcessed = SingleWriterCounter()
     public let dirty = SingleWriterCounter()
     public let netInputBytes = SingleWriterCounter()

@@ -30,7 +30,7 @@ enum DelCommand {
             }
             return
         }
-        c.withKeys(c.keyArguments(args, from: 1)) { keys in
+        c.withKeys(args, from: 1) { keys in
             var removed = 0
             for i in 0..<keys.count {
                 var k = keys.key(i, touch: false)
@@ -51,7 +51,7 @@ enum ExistsCommand {
         arguments: [ArgumentSpec("key", .key, multiple: true, keySpecIndex: 0)], handler: run)
 
     static func run(_ c: Client, _ args: Arguments) {
-        c.withKeys(c.keyArguments(args, from: 1)) { keys in
+        c.withKeys(args, from: 1) { keys in
             var n = 0
             for i in 0..<keys.count where keys.key(i, touch: false).exists { n += 1 }
             c.reply.integer(n)
@@ -68,7 +68,7 @@ enum TouchCommand {
         arguments: [ArgumentSpec("key", .key, multiple: true, keySpecIndex: 0)], handler: run)
 
     static func run(_ c: Client, _ args: Arguments) {
-        c.withKeys(c.keyArguments(args, from: 1)) { keys in
+        c.withKeys(args, from: 1) { keys in
             var n = 0
             for i in 0..<keys.count where keys.key(i, touch: true).exists { n += 1 }
             c.reply.integer(n)

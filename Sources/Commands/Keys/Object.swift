@@ -22,13 +22,13 @@ enum ObjectCommand {
             },
             sub("freq", summary: "Returns the logarithmic access frequency counter of a Redis object.", since: "4.0.0") { c, args in
                 lookup(c, args) { e in
-                    guard c.server.config.maxmemoryPolicyUsesLFU else { c.fail(lfuRequired); return }
+                    guard c.server.config.policyUsesLFU else { c.fail(lfuRequired); return }
                     c.reply.integer(c.server.frequency(of: e))
                 }
             },
             sub("idletime", summary: "Returns the time since the last access to a Redis object.", since: "2.2.3") { c, args in
                 lookup(c, args) { e in
-                    if c.server.config.maxmemoryPolicyUsesLFU { c.fail(lruRequired); return }
+                    if c.server.config.policyUsesLFU { c.fail(lruRequired); return }
                     c.reply.integer(idleSeconds(e, clock: c.lruClock))
                 }
             },

@@ -81,7 +81,7 @@ enum SetAlgebraCommand {
 
     static func run(_ c: Client, _ args: Arguments, _ op: Operation, store: Bool) {
         let limit = c.server.config.setMaxIntsetEntries
-        c.withKeys(c.keyArguments(args, from: 1)) { keys in
+        c.withKeys(args, from: 1) { keys in
             guard let views = sets(c, keys, from: store ? 1 : 0) else { return }
             var result = compute(op, views)
             // A union or difference is built as a new set in Redis, then listed.

@@ -12,7 +12,7 @@ enum MGetCommand {
         arguments: [ArgumentSpec("key", .key, multiple: true, keySpecIndex: 0)], handler: run)
 
     static func run(_ c: Client, _ args: Arguments) {
-        c.withKeys(c.keyArguments(args, from: 1)) { keys in
+        c.withKeys(args, from: 1) { keys in
             c.reply.array(keys.count)
             for i in 0..<keys.count {
                 if let e = keys.key(i, read: true).entry, e.type == .string { c.reply.bulk(e.value) } else { c.reply.null() }
@@ -46,7 +46,7 @@ enum MSetCommand {
             c.fail(Errors.arity(onlyIfNoneExist ? "msetnx" : "mset"))
             return
         }
-        c.withKeys(c.keyArguments(args, from: 1, step: 2)) { keys in
+        c.withKeys(args, from: 1, step: 2) { keys in
             if onlyIfNoneExist {
                 for i in 0..<keys.count where keys.key(i, touch: false).exists {
                     c.reply.integer(0)
