@@ -117,19 +117,25 @@ public struct RequestParser {
             if available == 0 { return .incomplete(expected: 0) }
             if start.load(as: UInt8.self) != 0x2A { return parseInline(start, available) }
             // `*N\r\n`
-            guard let cr = findCR(start, from: 0, to: available) else {
-                return available > ProtocolLimits.maxInlineSize ? .error(.tooBigMultibulkCount) : .incomplete(expected: 0)
-            }
-            // Redis needs the byte after '\r' to be present and skips it unchecked.
-            if cr > available - 2 { return .incomplete(expected: 0) }
-            guard let n = Decimal.parse(UnsafeRawBufferPointer(start: start + 1, count: cr - 1)), n <= Int(Int32.max) else {
-                // Redis finds the CR with strchr, which stops at a NUL: a NUL
-                // before the CR means "no line yet" there (checked only here,
-                // off the path of well-formed requests).
-                if hasNul(start, from: 0, to: cr) {
+            let n: Int, cr: Int
+            if let quick = RequestParser.plainHeader(start, from: 1, available: available) {
+                (n, cr) = quick
+            } else {
+                guard let at = findCR(start, from: 0, to: available) else {
                     return available > ProtocolLimits.maxInlineSize ? .error(.tooBigMultibulkCount) : .incomplete(expected: 0)
                 }
-                return .error(.invalidMultibulkLength)
+                // Redis needs the byte after '\r' to be present and skips it unchecked.
+                if at > available - 2 { return .incomplete(expected: 0) }
+                guard let value = Decimal.parse(UnsafeRawBufferPointer(start: start + 1, count: at - 1)), value <= Int(Int32.max) else {
+                    // Redis finds the CR with strchr, which stops at a NUL: a NUL
+                    // before the CR means "no line yet" there (checked only here,
+                    // off the path of well-formed requests).
+                    if hasNul(start, from: 0, to: at) {
+                        return available > ProtocolLimits.maxInlineSize ? .error(.tooBigMultibulkCount) : .incomplete(expected: 0)
+                    }
+                    return .error(.invalidMultibulkLength)
+                }
+                (n, cr) = (value, at)
             }
             if n > 10 && !authenticated { return .error(.unauthenticatedMultibulkLength) }
             if n <= 0 { return .skip(length: cr + 2) }
@@ -142,24 +148,14 @@ public struct RequestParser {
         while argumentCount < announced {
             if bulkLength < 0 {
                 if cursor >= available { return .incomplete(expected: 0) }
-                guard let cr = findCR(start, from: cursor, to: available) else {
-                    if available - cursor > ProtocolLimits.maxInlineSize { return reset(.tooBigBulkCount) }
-                    return .incomplete(expected: 0)
+                if start.load(fromByteOffset: cursor, as: UInt8.self) == 0x24,
+                   let (n, cr) = RequestParser.plainHeader(start, from: cursor + 1, available: available),
+                   n <= limits.maxBulkLength && (n <= 16384 || authenticated) {
+                    bulkLength = n
+                    cursor = cr + 2
+                } else if let stop = parseBulkHeader(start, available: available) {
+                    return stop
                 }
-                if cr - cursor > available - cursor - 2 { return .incomplete(expected: 0) }
-                let marker = start.load(fromByteOffset: cursor, as: UInt8.self)
-                let n = marker == 0x24 ? Decimal.parse(UnsafeRawBufferPointer(start: start + cursor + 1, count: cr - cursor - 1)) : nil
-                guard let n, n >= 0, n <= limits.maxBulkLength else {
-                    // As above: after a NUL, Redis has not seen this line's end.
-                    if hasNul(start, from: cursor, to: cr) {
-                        if available - cursor > ProtocolLimits.maxInlineSize { return reset(.tooBigBulkCount) }
-                        return .incomplete(expected: 0)
-                    }
-                    return marker != 0x24 ? reset(.expectedDollar(marker)) : reset(.invalidBulkLength)
-                }
-                if n > 16384 && !authenticated { return reset(.unauthenticatedBulkLength) }
-                bulkLength = n
-                cursor = cr + 2
             }
             // The payload and the two bytes after it (Redis skips them unchecked).
             if available - cursor < bulkLength + 2 { return .incomplete(expected: cursor + bulkLength + 2) }
@@ -181,38 +177,69 @@ public struct RequestParser {
     public static func peek(_ start: UnsafeRawPointer, available: Int)
         -> (length: Int, first: UnsafeRawBufferPointer, second: UnsafeRawBufferPointer?)? {
         if available < 4 || start.load(as: UInt8.self) != 0x2A { return nil }
-        var cursor = 1
-        @inline(__always) func number() -> Int? {
-            var value = 0
-            var digits = 0
-            while cursor < available {
-                let c = start.load(fromByteOffset: cursor, as: UInt8.self)
-                if c == 0x0D {
-                    if digits == 0 || cursor + 1 >= available { return nil }
-                    cursor += 2
-                    return value
-                }
-                let d = Int(c) &- 0x30
-                if d < 0 || d > 9 || digits > 9 { return nil }
-                value = value * 10 + d
-                digits += 1
-                cursor += 1
-            }
-            return nil
-        }
-        guard let count = number(), count >= 1, count <= 64 else { return nil }
+        guard let (count, countEnd) = plainHeader(start, from: 1, available: available), count <= 64 else { return nil }
+        var cursor = countEnd + 2
         var first = UnsafeRawBufferPointer(start: start, count: 0)
         var second: UnsafeRawBufferPointer? = nil
         for index in 0..<count {
-            guard cursor < available, start.load(fromByteOffset: cursor, as: UInt8.self) == 0x24 else { return nil }
-            cursor += 1
-            guard let length = number() else { return nil }
+            // An empty argument (`$0`) is not a plain header: no prefetch, which is only a loss of a hint.
+            guard cursor < available, start.load(fromByteOffset: cursor, as: UInt8.self) == 0x24,
+                  let (length, cr) = plainHeader(start, from: cursor + 1, available: available) else { return nil }
+            cursor = cr + 2
             if cursor + length + 2 > available { return nil }
             if index == 0 { first = UnsafeRawBufferPointer(start: start + cursor, count: length) }
             if index == 1 { second = UnsafeRawBufferPointer(start: start + cursor, count: length) }
             cursor += length + 2
         }
         return (cursor, first, second)
+    }
+
+    /// The general `$N\r\n` header at `cursor`: sets `bulkLength` and moves
+    /// past it, or returns what `parse` must return (incomplete, or an error).
+    mutating func parseBulkHeader(_ start: UnsafeRawPointer, available: Int) -> Result? {
+        guard let cr = findCR(start, from: cursor, to: available) else {
+            if available - cursor > ProtocolLimits.maxInlineSize { return reset(.tooBigBulkCount) }
+            return .incomplete(expected: 0)
+        }
+        if cr - cursor > available - cursor - 2 { return .incomplete(expected: 0) }
+        let marker = start.load(fromByteOffset: cursor, as: UInt8.self)
+        let n = marker == 0x24 ? Decimal.parse(UnsafeRawBufferPointer(start: start + cursor + 1, count: cr - cursor - 1)) : nil
+        guard let n, n >= 0, n <= limits.maxBulkLength else {
+            // As for `*N`: after a NUL, Redis has not seen this line's end.
+            if hasNul(start, from: cursor, to: cr) {
+                if available - cursor > ProtocolLimits.maxInlineSize { return reset(.tooBigBulkCount) }
+                return .incomplete(expected: 0)
+            }
+            return marker != 0x24 ? reset(.expectedDollar(marker)) : reset(.invalidBulkLength)
+        }
+        if n > 16384 && !authenticated { return reset(.unauthenticatedBulkLength) }
+        bulkLength = n
+        cursor = cr + 2
+        return nil
+    }
+
+    /// The common header: 1-9 digits without a leading zero at `from`, then
+    /// CR with the byte after it present. Returns the value and the CR's
+    /// offset; nil sends the header through the general path (memchr and
+    /// `Decimal.parse`), which gives the same value for these and handles
+    /// everything else, errors included. Saves a memchr call and a generic
+    /// parse per header: a quarter of the parsing work of a GET.
+    @inlinable @inline(__always)
+    static func plainHeader(_ start: UnsafeRawPointer, from: Int, available: Int) -> (value: Int, cr: Int)? {
+        if from >= available { return nil }
+        let first = start.load(fromByteOffset: from, as: UInt8.self) &- 0x31
+        if first > 8 { return nil }
+        var value = Int(first) + 1
+        var i = from + 1
+        while i < available && i - from <= 9 {
+            let c = start.load(fromByteOffset: i, as: UInt8.self)
+            if c == 0x0D { return i + 1 < available ? (value, i) : nil }
+            let d = c &- 0x30
+            if d > 9 { return nil }
+            value = value &* 10 &+ Int(d)
+            i += 1
+        }
+        return nil
     }
 
     @usableFromInline mutating func reset(_ error: ProtocolError) -> Result {

@@ -242,6 +242,14 @@ final class ProtocolTests: XCTestCase {
             ("non-'$' bulk header without CR (incomplete)", b("*1\r\nx")),
             ("non-'$' bulk header", b("*1\r\nx\r\n")),
             ("bad second bulk header", b("*2\r\n$4\r\nECHO\r\n$x\r\n")),
+            // Headers the parser's plain-digits fast path must leave to the general one.
+            ("leading zero in a multibulk count", b("*02\r\n$4\r\nECHO\r\n$1\r\na\r\n")),
+            ("leading zero in a bulk length", b("*2\r\n$4\r\nECHO\r\n$01\r\na\r\n")),
+            ("plus sign in a bulk length", b("*2\r\n$4\r\nECHO\r\n$+1\r\na\r\n")),
+            ("space after a bulk length", b("*2\r\n$4\r\nECHO\r\n$1 \r\na\r\n")),
+            ("empty bulk length", b("*2\r\n$4\r\nECHO\r\n$\r\na\r\n")),
+            ("ten-digit bulk length", b("*2\r\n$4\r\nECHO\r\n$1000000000\r\na\r\n")),
+            ("empty argument then a pipelined command", b("*2\r\n$4\r\nECHO\r\n$0\r\n\r\n*1\r\n$4\r\nPING\r\n")),
             ("valid command, protocol error, then a command that must not run", b("PING\r\n*abc\r\nSET must-not-exist 1\r\n")),
             // Redis finds line ends with strchr, which stops at a NUL: such a
             // line never ends, and later requests on the connection wait.
