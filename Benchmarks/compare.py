@@ -23,6 +23,26 @@ import argparse, os, socket, statistics, subprocess, sys, tempfile, time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
+# CPU pinning: the load generators run on CPU 0 and the server on all the
+# others (on this 2-core machine: CPU 1), so that the two never take turns
+# on one core and the server's numbers are its own. BENCH_NO_PIN=1 turns it off.
+CPUS = sorted(os.sched_getaffinity(0))
+PIN = len(CPUS) >= 2 and os.environ.get("BENCH_NO_PIN") != "1"
+CLIENT_CPUS = {CPUS[0]} if PIN else set(CPUS)
+SERVER_CPUS = set(CPUS[1:]) if PIN else set(CPUS)
+
+
+def pin_client():
+    """preexec_fn for load generators."""
+    os.sched_setaffinity(0, CLIENT_CPUS)
+
+
+def children_cpu_seconds():
+    """CPU time used so far by finished child processes (the load generators)."""
+    import resource
+    r = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return r.ru_utime + r.ru_stime
+
 
 def free_port():
     s = socket.socket(); s.bind(("127.0.0.1", 0)); p = s.getsockname()[1]; s.close(); return p
@@ -35,7 +55,8 @@ class Server:
         self.dir = tempfile.mkdtemp(prefix="bench-")
         self.proc = subprocess.Popen(argv + ["--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
                                              "--appendonly", "no"], cwd=self.dir,
-                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                                     preexec_fn=lambda: os.sched_setaffinity(0, SERVER_CPUS))
         for _ in range(200):
             try:
                 socket.create_connection(("127.0.0.1", self.port), 0.2).close(); break
@@ -75,16 +96,20 @@ class Server:
 def redis_benchmark(server, test, n, pipeline, size, clients=50, keyspace=1_000_000, command=None):
     """One redis-benchmark run: its `-t test` workload, or `command` (a list
     of arguments, as redis-benchmark takes a custom command) when given."""
-    cpu0 = server.cpu_seconds()
+    cpu0, client0, start = server.cpu_seconds(), children_cpu_seconds(), time.time()
     workload = command if command else ["-t", test, "-d", str(size)]
     out = subprocess.run(["redis-benchmark", "-p", str(server.port), "-n", str(n), "-r", str(keyspace),
                           "-c", str(clients), "-P", str(pipeline), "--csv"] + workload,
-                         capture_output=True, text=True, check=True).stdout
+                         capture_output=True, text=True, check=True, preexec_fn=pin_client).stdout
     cpu = server.cpu_seconds() - cpu0
+    # The load generator's share of its core: near 1.0 means it, not the
+    # server, set the request rate.
+    client_busy = (children_cpu_seconds() - client0) / max(time.time() - start, 1e-9)
     rows = [l for l in out.splitlines() if l.startswith('"') and not l.startswith('"test"')]
     fields = [x.strip('"') for x in rows[-1].split(",")]
     # "test","rps","avg_latency_ms","min_latency_ms","p50_latency_ms","p95_latency_ms","p99_latency_ms","max_latency_ms"
-    return {"rps": float(fields[1]), "p50": float(fields[4]), "p99": float(fields[6]), "cpu_us": cpu * 1e6 / n}
+    return {"rps": float(fields[1]), "p50": float(fields[4]), "p99": float(fields[6]), "cpu_us": cpu * 1e6 / n,
+            "client_busy": client_busy}
 
 
 def load_keys(server, count, ttl):

@@ -38,13 +38,14 @@ to the peak sampled during it, and 0.5 s after it.
 Writes the tables to stdout and to Benchmarks/results/pubsub.md.
 
 Both servers run with the same flags (io-threads left at the default 1, as in
-compare.py). On a 2-core machine the server, redis-benchmark and the drainer
-compete for CPU; only same-run ratios mean anything.
+compare.py). As there, the server is pinned to CPU 1 and redis-benchmark and
+the drainer share CPU 0 (BENCH_NO_PIN=1 turns that off); only same-run
+ratios mean anything.
 """
 import argparse, json, os, resource, select, socket, statistics, subprocess, sys, threading, time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from compare import ROOT, Server  # noqa: E402  (free ports, same start flags, CPU and RSS readers)
+from compare import ROOT, Server, pin_client  # noqa: E402  (free ports, same start flags, CPU and RSS readers)
 
 CHANNEL = "bench:pubsub"
 
@@ -184,7 +185,7 @@ class Drainer:
     def __init__(self, port, count, payload_len):
         self.proc = subprocess.Popen([sys.executable, os.path.abspath(__file__), "--drain", str(port), CHANNEL,
                                       str(count), str(payload_len)],
-                                     stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+                                     stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, preexec_fn=pin_client)
         if self.proc.stdout.readline().strip() != "ready":
             raise SystemExit("drainer did not start")
 
@@ -259,7 +260,7 @@ def numsub_of(port):
 def publish(server, n, pipeline, payload, clients=50):
     out = subprocess.run(["redis-benchmark", "-p", str(server.port), "-c", str(clients), "-n", str(n),
                           "-P", str(pipeline), "--csv", "PUBLISH", CHANNEL, payload],
-                         capture_output=True, text=True, check=True).stdout
+                         capture_output=True, text=True, check=True, preexec_fn=pin_client).stdout
     rows = [l for l in out.splitlines() if l.startswith('"') and not l.startswith('"test"')]
     fields = [x.strip('"') for x in rows[-1].split(",")]
     return {"rps": float(fields[1]), "p50": float(fields[4]), "p99": float(fields[6])}

@@ -33,7 +33,7 @@ anything.
 import argparse, bisect, json, os, platform, random, socket, statistics, subprocess, sys, threading, time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from compare import ROOT, Server, bench_memory, redis_benchmark  # noqa: E402
+from compare import CLIENT_CPUS, PIN, ROOT, SERVER_CPUS, Server, bench_memory, children_cpu_seconds, pin_client, redis_benchmark  # noqa: E402
 
 RESULTS = os.path.join(ROOT, "Benchmarks/results")
 IMAGES = os.path.join(ROOT, "docs/images")
@@ -70,23 +70,24 @@ def mixed(server, n):
     """80/20 GET/SET with a TTL on every SET: 40 GET clients and 10 SET EX
     clients at once, pipeline 16. Every client sends as many requests, so
     both finish together; throughput is all requests over the wall time."""
-    cpu0 = server.cpu_seconds()
+    cpu0, client0 = server.cpu_seconds(), children_cpu_seconds()
     base = ["redis-benchmark", "-p", str(server.port), "-r", "1000000", "-P", "16", "--csv"]
     start = time.time()
     gets = subprocess.Popen(base + ["-c", "40", "-n", str(n * 4 // 5), "GET", "key:__rand_int__"],
-                            stdout=subprocess.PIPE, text=True)
+                            stdout=subprocess.PIPE, text=True, preexec_fn=pin_client)
     sets = subprocess.Popen(base + ["-c", "10", "-n", str(n // 5), "SET", "key:__rand_int__", "xyz", "EX", "300"],
-                            stdout=subprocess.PIPE, text=True)
+                            stdout=subprocess.PIPE, text=True, preexec_fn=pin_client)
     outs = [p.communicate()[0] for p in (gets, sets)]
     elapsed = time.time() - start
     cpu = server.cpu_seconds() - cpu0
+    client_busy = (children_cpu_seconds() - client0) / elapsed
 
     def parse(out):
         rows = [l for l in out.splitlines() if l.startswith('"') and not l.startswith('"test"')]
         f = [x.strip('"') for x in rows[-1].split(",")]
         return float(f[4]), float(f[6])
     (g50, g99), (s50, s99) = parse(outs[0]), parse(outs[1])
-    return {"rps": n / elapsed, "p50": g50, "p99": max(g99, s99), "cpu_us": cpu * 1e6 / n}
+    return {"rps": n / elapsed, "p50": g50, "p99": max(g99, s99), "cpu_us": cpu * 1e6 / n, "client_busy": client_busy}
 
 
 def run_core(binaries, repeat, quick):
@@ -108,7 +109,7 @@ def run_core(binaries, repeat, quick):
                     s.stop()
                 samples[name].append(r)
                 print(f"  [{rep + 1}/{repeat}] {label} {name}: {r['rps']:,.0f} req/s, p99 {r['p99']:.3f} ms, "
-                      f"{r['cpu_us']:.2f} us CPU/req", file=sys.stderr)
+                      f"{r['cpu_us']:.2f} us CPU/req, load generator {r['client_busy']:.0%} busy", file=sys.stderr)
         rows[label] = {name: {k: statistics.median(x[k] for x in v) for k in v[0]} for name, v in samples.items()}
     return rows
 
@@ -229,14 +230,21 @@ def markdown(data):
              "Both servers on the same machine in one run, interleaved; ratios are Swiftlet / Redis "
              "(higher is better for throughput, lower for latency, CPU and memory).", ""]
     if "core" in data:
+        pinning = meta.get("pinning", "")
         lines += ["## Throughput and latency (redis-benchmark, 50 clients, 1M-key space)", "",
-                  "| workload | Redis req/s | Swiftlet req/s | ratio | Redis p50 / p99 ms | Swiftlet p50 / p99 ms | p99 ratio | CPU us/req Redis / Swiftlet | CPU ratio |",
-                  "|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
+                  (f"{pinning} " if pinning else "") +
+                  "*CPU us/req* is the server's user+system CPU per request (from /proc): the figure that does not "
+                  "depend on the load generator. *load gen busy* is redis-benchmark's share of its core during the "
+                  "Swiftlet run: near 100% it, not the server, set the request rate, and the req/s ratio understates "
+                  "the server.", "",
+                  "| workload | Redis req/s | Swiftlet req/s | ratio | Redis p50 / p99 ms | Swiftlet p50 / p99 ms | p99 ratio | CPU us/req Redis / Swiftlet | CPU ratio | load gen busy (Redis / Swiftlet run) |",
+                  "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
         for label, v in data["core"].items():
             r, s = v["redis"], v["swiftlet"]
+            busy = (f"{r['client_busy']:.0%} / {s['client_busy']:.0%}" if "client_busy" in s else "")
             lines.append(f"| {label} | {r['rps']:,.0f} | {s['rps']:,.0f} | {s['rps'] / r['rps']:.2f} | "
                          f"{r['p50']:.3f} / {r['p99']:.3f} | {s['p50']:.3f} / {s['p99']:.3f} | {s['p99'] / r['p99']:.2f} | "
-                         f"{r['cpu_us']:.2f} / {s['cpu_us']:.2f} | {s['cpu_us'] / r['cpu_us']:.2f} |")
+                         f"{r['cpu_us']:.2f} / {s['cpu_us']:.2f} | {s['cpu_us'] / r['cpu_us']:.2f} | {busy} |")
         lines.append("")
     if "memory" in data:
         lines += ["## Memory per key (1M keys, 16-byte keys and values)", "",
@@ -405,7 +413,10 @@ def main():
         data["meta"] = {"date": time.strftime("%Y-%m-%d"), "repeat": args.repeat, "quick": args.quick,
                         "machine": f"{os.cpu_count()} cores, {platform.machine()}, {os.sysconf('SC_PHYS_PAGES') * os.sysconf('SC_PAGE_SIZE') // 2**30} GiB",
                         "redis": subprocess.run([args.redis, "--version"], capture_output=True, text=True).stdout.split(" sha")[0],
-                        "swiftlet": commit}
+                        "swiftlet": commit,
+                        "pinning": ("Servers pinned to CPUs " + ",".join(map(str, sorted(SERVER_CPUS))) +
+                                    ", load generators to CPU " + ",".join(map(str, sorted(CLIENT_CPUS))) + "."
+                                    if PIN else "No CPU pinning (BENCH_NO_PIN=1 or a single CPU).")}
         quick = ["--quick"] if args.quick else []
         for part in args.only:
             print(f"== {part}", file=sys.stderr)
