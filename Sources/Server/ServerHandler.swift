@@ -159,9 +159,11 @@ final class ServerHandler: ConnectionHandler, @unchecked Sendable {
 
     @inline(__always)
     func beginBatch(loop: Int) {
-        let context = loops[loop]
-        context.nowMs = server.clock.milliseconds
-        context.lastCycles = CycleClock.now
+        // Unretained: `loops` keeps every context for the server's life.
+        loops.withUnsafeBufferPointer { Unmanaged.passUnretained($0[loop]) }._withUnsafeGuaranteedRef { context in
+            context.nowMs = server.clock.milliseconds
+            context.lastCycles = CycleClock.now
+        }
     }
 
     func endBatch(_ client: Client, _ connection: Connection, read: Int, written: Int) {

@@ -45,8 +45,8 @@ public enum MaxmemoryPolicy: String, Sendable, CaseIterable, CustomStringConvert
     @usableFromInline let policyUsesLFU = Atomic<Bool>(false)
     let maxmemorySamples = Atomic<Int>(5)
     let maxmemoryEvictionTenacity = Atomic<Int>(10)
-    let protoMaxBulkLen = Atomic<Int>(512 * 1024 * 1024)
-    let clientQueryBufferLimit = Atomic<Int>(1024 * 1024 * 1024)
+    @usableFromInline let protoMaxBulkLen = Atomic<Int>(512 * 1024 * 1024)
+    @usableFromInline let clientQueryBufferLimit = Atomic<Int>(1024 * 1024 * 1024)
     let maxclients = Atomic<Int>(10000)
     let timeout = Atomic<Int>(0)
     let tcpKeepalive = Atomic<Int>(300)
@@ -168,8 +168,8 @@ extension Configuration {
     @inlinable public var policyUsesLFU: Bool { hot.policyUsesLFU.load(ordering: .relaxed) }
     public var maxmemorySamples: Int { hot.maxmemorySamples.load(ordering: .relaxed) }
     public var maxmemoryEvictionTenacity: Int { hot.maxmemoryEvictionTenacity.load(ordering: .relaxed) }
-    public var protoMaxBulkLen: Int { hot.protoMaxBulkLen.load(ordering: .relaxed) }
-    public var clientQueryBufferLimit: Int { hot.clientQueryBufferLimit.load(ordering: .relaxed) }
+    @inlinable public var protoMaxBulkLen: Int { hot.protoMaxBulkLen.load(ordering: .relaxed) }
+    @inlinable public var clientQueryBufferLimit: Int { hot.clientQueryBufferLimit.load(ordering: .relaxed) }
     public var maxclients: Int { hot.maxclients.load(ordering: .relaxed) }
     /// Idle client timeout in seconds; 0 disables it.
     public var timeout: Int { hot.timeout.load(ordering: .relaxed) }
