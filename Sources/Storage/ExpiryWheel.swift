@@ -41,6 +41,12 @@ public struct ExpiryWheel {
     /// The current (unfinished) tick's slot, swept once per pass.
     var currentTick: Int64? = nil
     var currentIndex = -1
+    /// The earliest deadline tick of an entry inserted into a slot the
+    /// sweep had already passed (a deadline already due on arrival, as
+    /// `SET k v PXAT <past>` stores in Redis 7.0, or one appended to the
+    /// slot being swept). The next sweep goes back to it; without this
+    /// such keys waited a whole lap (65 s) for their slot to come round.
+    var lateTick: Int64? = nil
 
     public init() {}
 
@@ -66,6 +72,8 @@ public struct ExpiryWheel {
         slot.pointee.count += 1
         groupCounts![s / Self.groupSize] += 1
         count += 1
+        let tick = e.expireAt >> Self.tickShift
+        if tick <= sweptTick || tick == sweepingTick { lateTick = min(lateTick ?? tick, tick) }
         return delta
     }
 
@@ -131,10 +139,15 @@ public struct ExpiryWheel {
         if count == 0 {
             sweptTick = nowTick - 1
             sweepingTick = nil
+            lateTick = nil
             return nil
         }
         while true {
             if sweepingTick == nil {
+                if let late = lateTick {
+                    sweptTick = min(sweptTick, late - 1)   // the lap rule below bounds how far back
+                    lateTick = nil
+                }
                 if sweptTick == .min || nowTick - sweptTick > Int64(Self.slotCount) {
                     sweptTick = nowTick - Int64(Self.slotCount) - 1   // each slot once
                 }

@@ -97,6 +97,35 @@ final class KeyTableTests: XCTestCase {
         table.removeAll()
     }
 
+    /// Keys whose deadline has already passed when they are stored (Redis
+    /// 7.0 keeps `SET k v PXAT <past>` until expiry finds it) land in
+    /// slots the sweep has passed: the next sweep must still find them,
+    /// not the one a lap (65 s) later.
+    func testExpiryWheelFindsKeysStoredAlreadyDue() {
+        var table = KeyTable(seed: 7)
+        let base: Int64 = 1_700_000_000_000
+        func sweep(at now: Int64) -> Int {
+            var found = 0
+            var visited = 0
+            table.beginExpirySweep()
+            while let e = table.nextDueEntry(now: now, visited: &visited) {
+                found += 1
+                XCTAssertTrue(remove(&table, Array(e.key)))
+            }
+            return found
+        }
+        store(&table, key(0), [1], expiry: base + 3_600_000)   // keeps the wheel non-empty
+        _ = sweep(at: base)
+        _ = sweep(at: base + 10_000)   // the sweep is now past every tick up to +10 s
+        // Due 5 s ago, 200 ms ago and earlier in the current tick; one from an hour ago.
+        for (i, deadline) in [base + 5_000, base + 9_800, base + 10_000 - 1, base - 3_600_000].enumerated() {
+            store(&table, key(100 + i), [1], expiry: deadline)
+        }
+        XCTAssertEqual(sweep(at: base + 10_001), 4)
+        XCTAssertEqual(table.expiringCount, 1)
+        table.removeAll()
+    }
+
     func testRandomOperationsMatchADictionary() {
         var table = KeyTable(seed: 42)
         var model: [[UInt8]: [UInt8]] = [:]
