@@ -49,14 +49,15 @@ def free_port():
 
 
 class Server:
-    def __init__(self, name, argv):
+    def __init__(self, name, argv, pinned=True):
+        cpus = SERVER_CPUS if pinned else set(CPUS)
         self.name = name
         self.port = free_port()
         self.dir = tempfile.mkdtemp(prefix="bench-")
         self.proc = subprocess.Popen(argv + ["--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
                                              "--appendonly", "no"], cwd=self.dir,
                                      stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                                     preexec_fn=lambda: os.sched_setaffinity(0, SERVER_CPUS))
+                                     preexec_fn=lambda: os.sched_setaffinity(0, cpus))
         for _ in range(200):
             try:
                 socket.create_connection(("127.0.0.1", self.port), 0.2).close(); break
@@ -93,14 +94,14 @@ class Server:
             self.proc.kill()
 
 
-def redis_benchmark(server, test, n, pipeline, size, clients=50, keyspace=1_000_000, command=None):
+def redis_benchmark(server, test, n, pipeline, size, clients=50, keyspace=1_000_000, command=None, pinned=True):
     """One redis-benchmark run: its `-t test` workload, or `command` (a list
     of arguments, as redis-benchmark takes a custom command) when given."""
     cpu0, client0, start = server.cpu_seconds(), children_cpu_seconds(), time.time()
     workload = command if command else ["-t", test, "-d", str(size)]
     out = subprocess.run(["redis-benchmark", "-p", str(server.port), "-n", str(n), "-r", str(keyspace),
                           "-c", str(clients), "-P", str(pipeline), "--csv"] + workload,
-                         capture_output=True, text=True, check=True, preexec_fn=pin_client).stdout
+                         capture_output=True, text=True, check=True, preexec_fn=pin_client if pinned else None).stdout
     cpu = server.cpu_seconds() - cpu0
     # The load generator's share of its core: near 1.0 means it, not the
     # server, set the request rate.
