@@ -221,17 +221,11 @@ public final class EventLoop<Handler: ConnectionHandler>: @unchecked Sendable {
 
     /// Delivers `payload` now; only from this loop's own thread.
     public func deliverNow(fd: Int32, id: Int, payload: AnyObject) {
-        guard Int(fd) < slots.count, let slot = slots[Int(fd)].map(Unmanaged.passUnretained) else { return }
-        // The slot keeps the connection (and it the session) alive for the
-        // whole call: no retain per delivered message.
-        slot._withUnsafeGuaranteedRef { connection in
-            guard connection.id == id, !connection.closed, let session = connection.session else { return }
-            let resumes = session._withUnsafeGuaranteedRef { object in
-                handler.deliver(unsafeDowncast(object, to: Handler.Session.self), connection, payload)
-            }
-            if resumes && connection.blocked {
+        withConnection(fd) { connection, session in
+            guard connection.id == id, !connection.closed else { return }
+            if handler.deliver(session, connection, payload) && connection.blocked {
                 connection.blocked = false
-                process(connection, unsafeDowncast(session.takeUnretainedValue(), to: Handler.Session.self), bytesRead: 0)
+                process(connection, session, bytesRead: 0)
                 return
             }
             if !connection.flushScheduled { connection.flushScheduled = true; pendingFlush.append(fd) }

@@ -80,17 +80,27 @@ extension Client {
         return try keyspace.withShard(for: hash) { shard in
             shard.lock()
             defer { shard.unlock() }
-            let slot = keyspace.findLive(shard, db: db, key: key, hash: hash, now: loop.nowMs)
-            var locked = LockedKey(shard: shard, table: shard.tables + db, db: db, hash: hash, key: key, slot: slot, server: server)
-            if loop.trackingReader != 0 { rememberRead(shard, key) }
-            if let s = slot {
-                if touch { self.touch(locked.table.pointee.entry(at: s)) }
-                if read { shard.countLookup(hit: true) }
-            } else if read {
-                shard.countLookup(hit: false)
-            }
+            var locked = lookUp(keyspace, shard, db: db, key: key, hash: hash, read: read, touch: touch)
             return try body(&locked)
         }
+    }
+
+    /// Looks `key` up in its shard, which the caller holds locked: lazy
+    /// expiry, tracking of the read, the LRU/LFU touch and hit/miss counts.
+    /// `withKey` and multi-key groups (`LockedKeys.key`) share it.
+    @inlinable @inline(__always)
+    func lookUp(_ keyspace: Keyspace, _ shard: Shard, db: Int, key: UnsafeRawBufferPointer, hash: UInt64,
+                read: Bool, touch: Bool) -> LockedKey {
+        let slot = keyspace.findLive(shard, db: db, key: key, hash: hash, now: loop.nowMs)
+        let locked = LockedKey(shard: shard, table: shard.tables + db, db: db, hash: hash, key: key, slot: slot, server: server)
+        if loop.trackingReader != 0 { rememberRead(shard, key) }
+        if let s = slot {
+            if touch { self.touch(locked.table.pointee.entry(at: s)) }
+            if read { shard.countLookup(hit: true) }
+        } else if read {
+            shard.countLookup(hit: false)
+        }
+        return locked
     }
 
     /// The access word for a key created now: the 24-bit LRU clock (`LRUClock`),

@@ -21,17 +21,7 @@ public struct LockedKeys {
         let database = db ?? client.db
         return client.server.withKeyspace { keyspace in
             keyspace.withShard(for: hash) { shard in
-                let slot = keyspace.findLive(shard, db: database, key: key, hash: hash, now: client.loop.nowMs)
-                let locked = LockedKey(shard: shard, table: shard.tables + database, db: database, hash: hash, key: key,
-                                       slot: slot, server: client.server)
-                if client.loop.trackingReader != 0 { client.rememberRead(shard, key) }
-                if let s = slot {
-                    if touch { client.touch(locked.table.pointee.entry(at: s)) }
-                    if read { shard.countLookup(hit: true) }
-                } else if read {
-                    shard.countLookup(hit: false)
-                }
-                return locked
+                client.lookUp(keyspace, shard, db: database, key: key, hash: hash, read: read, touch: touch)
             }
         }
     }
