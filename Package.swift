@@ -27,7 +27,7 @@ let package = Package(
         .target(name: "SwiftletTesting", dependencies: ["Swiftlet", "Commands", "RESP", "Storage", "Sync", "Networking"], path: "Sources/Testing"),
         .target(name: "TestSupport", path: "Sources/TestSupport"),
         .target(name: "FuzzHarness", dependencies: ["RESP", "Commands", "Swiftlet"], path: "Sources/FuzzHarness"),
-        .executableTarget(name: "swiftlet-server", dependencies: ["Swiftlet"], path: "Sources/swiftlet-server"),
+        .executableTarget(name: "swiftlet-server", dependencies: ["Swiftlet", "CSystem"], path: "Sources/swiftlet-server"),
         .testTarget(name: "SwiftletTests", dependencies: ["Swiftlet", "RESP", "Storage", "Commands", "Sync", "TestSupport", "FuzzHarness"], path: "Tests/SwiftletTests"),
         .testTarget(name: "SwiftletTestingTests", dependencies: ["SwiftletTesting", "TestSupport"], path: "Tests/SwiftletTestingTests"),
         .testTarget(

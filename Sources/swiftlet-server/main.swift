@@ -6,6 +6,7 @@
 import Swiftlet
 import Commands
 import Networking
+import CSystem
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -57,6 +58,16 @@ do {
 } catch {
     fputs("\(error)\n", stderr)
     exit(1)
+}
+
+// One malloc arena when one event loop runs the commands (the default).
+// glibc gives each further thread its own arena, a heap that grows by
+// mprotect one page at a time: a SET of 1 KiB values into a growing
+// keyspace made one mprotect per four requests. The main arena grows with
+// brk by M_TOP_PAD at a time instead. With more loops, each keeps its own
+// arena so that they do not queue on one lock.
+if configuration.ioThreads <= 1 {
+    cs_use_one_malloc_arena()
 }
 
 // Signals are taken synchronously by one thread: block them everywhere first

@@ -11,6 +11,7 @@
 #include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <sys/resource.h>
+#include <malloc.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <arpa/inet.h>
@@ -103,6 +104,9 @@ static inline int64_t cs_thread_cpu_us(void) {
 static inline int cs_format_g17(char *buffer, int size, double value) {
     return snprintf(buffer, (size_t)size, "%.17g", value);
 }
+
+/// Limits glibc malloc to its main arena (see swiftlet-server's main.swift).
+static inline void cs_use_one_malloc_arena(void) { mallopt(M_ARENA_MAX, 1); }
 
 static inline int64_t cs_monotonic_us(void) {
     struct timespec ts;
