@@ -82,17 +82,34 @@ public enum StringEncoding: UInt8 {
     }
 }
 
-/// A view of one keyspace entry: a single malloc'd block holding
+/// A view of one keyspace entry: a single malloc'd block in one of two
+/// layouts. Both start with the meta word:
 ///
-///     0  UInt32  key length
-///     4  UInt32  value length (bytes of a string; 8 for a pointer to a container)
-///     8  UInt32  meta: bits 0-23 LRU/LFU clock, 24-26 type, 27-29 encoding, 30 has-expiry
+///     0  UInt32  meta: bits 0-23 LRU/LFU clock, 24-26 type, 27-29 encoding,
+///                30 has-expiry, 31 compact layout
+///
+/// Compact (no expiry, key under 256 bytes, value under 16 MiB: most cache
+/// entries). Its 8-byte header puts a 16-byte key and value in a 40-byte
+/// request, a 48-byte malloc chunk instead of 64:
+///
+///     4  UInt8   key length
+///     5  UInt24  value length (little-endian)
+///     8  key bytes, then value bytes, then spare capacity
+///
+/// Full (everything else):
+///
+///     4  UInt32  key length
+///     8  UInt32  value length (bytes of a string; 8 for a pointer to a container)
 ///     12 UInt32  position in the table's expiry index (meaningful only with an expiry)
 ///     16 Int64   absolute expiry time in ms (present only with an expiry)
 ///     .. key bytes, then value bytes, then spare capacity
 ///
-/// Invariant: blocks come from `malloc`, so they are 16-byte aligned and
+/// Invariants: blocks come from `malloc`, so they are 16-byte aligned and
 /// `malloc_usable_size` tells the real capacity (no capacity field needed).
+/// The layout is chosen by `allocate` alone and never changes in place:
+/// `meta`'s setter keeps the layout bit, and a compact entry's
+/// `valueCapacity` stays under the 24-bit limit, so growing past it (or
+/// gaining an expiry) goes through a reallocation (`KeyTable.relayout`).
 public struct Entry {
     public let raw: UnsafeMutableRawPointer
 
@@ -100,22 +117,49 @@ public struct Entry {
 
     public static let expiryFlag: UInt32 = 1 << 30
     public static let lruMask: UInt32 = 0x00FF_FFFF
+    @usableFromInline static let compactFlag: UInt32 = 1 << 31
+    /// Compact entries hold values shorter than this (24-bit length).
+    @usableFromInline static let compactValueLimit = 1 << 24
+    @usableFromInline static let compactKeyLimit = 256
 
-    @inlinable @inline(__always) public var keyLength: Int { Int(raw.load(as: UInt32.self)) }
+    /// The meta word as stored, layout bit included.
+    @inlinable @inline(__always) var word: UInt32 { raw.load(as: UInt32.self) }
 
+    @inlinable @inline(__always) public var isCompact: Bool { word & Entry.compactFlag != 0 }
+
+    @inlinable @inline(__always) public var keyLength: Int {
+        isCompact ? Int(raw.load(fromByteOffset: 4, as: UInt8.self)) : Int(raw.load(fromByteOffset: 4, as: UInt32.self))
+    }
+
+    /// Set only within `valueCapacity`.
     @inlinable @inline(__always) public var valueLength: Int {
-        get { Int(raw.load(fromByteOffset: 4, as: UInt32.self)) }
-        nonmutating set { raw.storeBytes(of: UInt32(truncatingIfNeeded: newValue), toByteOffset: 4, as: UInt32.self) }
+        get {
+            isCompact ? Int(raw.load(fromByteOffset: 4, as: UInt32.self) >> 8) : Int(raw.load(fromByteOffset: 8, as: UInt32.self))
+        }
+        nonmutating set {
+            if isCompact {
+                assert(newValue < Entry.compactValueLimit)
+                let lengths = UInt32(raw.load(fromByteOffset: 4, as: UInt8.self)) | UInt32(truncatingIfNeeded: newValue) << 8
+                raw.storeBytes(of: lengths, toByteOffset: 4, as: UInt32.self)
+            } else {
+                raw.storeBytes(of: UInt32(truncatingIfNeeded: newValue), toByteOffset: 8, as: UInt32.self)
+            }
+        }
     }
 
+    /// Type, encoding, clock and expiry flag (the layout bit is not part of
+    /// it: the setter keeps it as it is).
     @inlinable @inline(__always) public var meta: UInt32 {
-        get { raw.load(fromByteOffset: 8, as: UInt32.self) }
-        nonmutating set { raw.storeBytes(of: newValue, toByteOffset: 8, as: UInt32.self) }
+        get { word & ~Entry.compactFlag }
+        nonmutating set {
+            assert(newValue & Entry.expiryFlag == 0 || !isCompact, "an expiry needs the full layout (relayout first)")
+            raw.storeBytes(of: (newValue & ~Entry.compactFlag) | (word & Entry.compactFlag), as: UInt32.self)
+        }
     }
 
-    @inlinable @inline(__always) public var hasExpiry: Bool { meta & Entry.expiryFlag != 0 }
+    @inlinable @inline(__always) public var hasExpiry: Bool { word & Entry.expiryFlag != 0 }
 
-    @inlinable @inline(__always) public var headerSize: Int { hasExpiry ? 24 : 16 }
+    @inlinable @inline(__always) public var headerSize: Int { isCompact ? 8 : (hasExpiry ? 24 : 16) }
 
     @inlinable public var type: ValueType { ValueType(rawValue: UInt8((meta >> 24) & 7)) ?? .string }
 
@@ -165,7 +209,10 @@ public struct Entry {
     @inlinable public var allocatedSize: Int { cs_malloc_size(raw) }
 
     /// How long the value may grow in place.
-    @inlinable public var valueCapacity: Int { allocatedSize - headerSize - keyLength }
+    @inlinable public var valueCapacity: Int {
+        let room = allocatedSize - headerSize - keyLength
+        return isCompact ? min(room, Entry.compactValueLimit - 1) : room
+    }
 
     @inlinable @inline(__always)
     public func keyEquals(_ other: UnsafeRawBufferPointer) -> Bool {
@@ -177,15 +224,23 @@ public struct Entry {
     /// The value bytes are left uninitialised; `valueLength` is set to `valueLength`.
     @inlinable
     static func allocate(key: UnsafeRawBufferPointer, valueLength: Int, valueCapacity: Int, meta: UInt32) -> Entry {
-        let header = meta & expiryFlag != 0 ? 24 : 16
-        guard let raw = malloc(header + key.count + max(valueCapacity, valueLength)) else {
+        let room = max(valueCapacity, valueLength)
+        let compact = meta & expiryFlag == 0 && key.count < compactKeyLimit && room < compactValueLimit
+        let header = compact ? 8 : (meta & expiryFlag != 0 ? 24 : 16)
+        guard let raw = malloc(header + key.count + room) else {
             fatalError("Swiftlet: out of memory allocating a key")
         }
         let e = Entry(raw)
-        raw.storeBytes(of: UInt32(truncatingIfNeeded: key.count), as: UInt32.self)
-        raw.storeBytes(of: UInt32(truncatingIfNeeded: valueLength), toByteOffset: 4, as: UInt32.self)
-        raw.storeBytes(of: meta, toByteOffset: 8, as: UInt32.self)
-        raw.storeBytes(of: 0 as UInt32, toByteOffset: 12, as: UInt32.self)
+        if compact {
+            raw.storeBytes(of: meta | compactFlag, as: UInt32.self)
+            raw.storeBytes(of: UInt32(truncatingIfNeeded: key.count) | UInt32(truncatingIfNeeded: valueLength) << 8,
+                           toByteOffset: 4, as: UInt32.self)
+        } else {
+            raw.storeBytes(of: meta & ~compactFlag, as: UInt32.self)
+            raw.storeBytes(of: UInt32(truncatingIfNeeded: key.count), toByteOffset: 4, as: UInt32.self)
+            raw.storeBytes(of: UInt32(truncatingIfNeeded: valueLength), toByteOffset: 8, as: UInt32.self)
+            raw.storeBytes(of: 0 as UInt32, toByteOffset: 12, as: UInt32.self)
+        }
         if key.count > 0 { (raw + header).copyMemory(from: key.baseAddress!, byteCount: key.count) }
         return e
     }

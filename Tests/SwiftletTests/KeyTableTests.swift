@@ -235,4 +235,57 @@ final class KeyTableTests: XCTestCase {
         XCTAssertNil(table.slot(holding: value, homeThen: home, capacityThen: capacity))
         table.removeAll()
     }
+
+    /// Small entries without an expiry take the 8-byte compact header; an
+    /// expiry, a long key or a value past 16 MiB move the entry to the full
+    /// one, and losing the expiry moves it back, the bytes kept throughout.
+    func testEntryLayoutFollowsKeyValueAndExpiry() {
+        var table = KeyTable(seed: 42)
+        let k = key(1), v = Array(repeating: UInt8(7), count: 16)
+        func entry(_ k: [UInt8]) -> Entry {
+            k.withUnsafeBytes { kb in table.entry(at: table.find(kb, hash: KeyHash.hash(kb, seed: 42))!) }
+        }
+        store(&table, k, v)
+        XCTAssertTrue(entry(k).isCompact)
+        XCTAssertLessThanOrEqual(entry(k).allocatedSize, 40, "a 6-byte key and 16-byte value fit a 48-byte chunk")
+        entry(k).lru = 0xABCDEF
+        XCTAssertTrue(entry(k).isCompact, "meta writes keep the layout")
+        XCTAssertEqual(entry(k).lru, 0xABCDEF)
+
+        let slot = k.withUnsafeBytes { kb in table.find(kb, hash: KeyHash.hash(kb, seed: 42))! }
+        table.setExpiry(at: slot, 5_000)
+        XCTAssertFalse(entry(k).isCompact)
+        XCTAssertEqual(entry(k).expiry, 5_000)
+        XCTAssertEqual(lookup(table, k), v)
+        XCTAssertEqual(entry(k).lru, 0xABCDEF)
+        table.setExpiry(at: slot, nil)
+        XCTAssertTrue(entry(k).isCompact)
+        XCTAssertNil(entry(k).expiry)
+        XCTAssertEqual(lookup(table, k), v)
+        XCTAssertEqual(table.expiringCount, 0)
+
+        let longKey = Array(repeating: UInt8(0x61), count: 256)
+        store(&table, longKey, v)
+        XCTAssertFalse(entry(longKey).isCompact)
+        XCTAssertEqual(lookup(table, longKey), v)
+        let keyOf255 = Array(repeating: UInt8(0x62), count: 255)
+        store(&table, keyOf255, v)
+        XCTAssertTrue(entry(keyOf255).isCompact)
+        XCTAssertEqual(entry(keyOf255).key.count, 255)
+
+        // Growing in place stops at the 24-bit limit: past it, a full block.
+        let big = Array(repeating: UInt8(9), count: (1 << 24) - 1)
+        store(&table, k, big)
+        XCTAssertTrue(entry(k).isCompact)
+        XCTAssertEqual(entry(k).valueLength, (1 << 24) - 1)
+        XCTAssertLessThan(entry(k).valueCapacity, 1 << 24)
+        let bigger = big + [1]
+        store(&table, k, bigger)
+        XCTAssertFalse(entry(k).isCompact)
+        XCTAssertEqual(lookup(table, k), bigger)
+        store(&table, k, v)
+        XCTAssertEqual(lookup(table, k), v)
+        table.removeAll()
+        XCTAssertEqual(table.count, 0)
+    }
 }
