@@ -122,6 +122,12 @@ public struct Entry {
     @usableFromInline static let compactValueLimit = 1 << 24
     @usableFromInline static let compactKeyLimit = 256
 
+    /// Bytes 4-7 of a compact entry: the key length in the low byte, the value length above it.
+    @inlinable @inline(__always)
+    static func compactLengths(key: Int, value: Int) -> UInt32 {
+        UInt32(truncatingIfNeeded: key) | UInt32(truncatingIfNeeded: value) << 8
+    }
+
     /// The meta word as stored, layout bit included.
     @inlinable @inline(__always) var word: UInt32 { raw.load(as: UInt32.self) }
 
@@ -139,8 +145,7 @@ public struct Entry {
         nonmutating set {
             if isCompact {
                 assert(newValue < Entry.compactValueLimit)
-                let lengths = UInt32(raw.load(fromByteOffset: 4, as: UInt8.self)) | UInt32(truncatingIfNeeded: newValue) << 8
-                raw.storeBytes(of: lengths, toByteOffset: 4, as: UInt32.self)
+                raw.storeBytes(of: Entry.compactLengths(key: keyLength, value: newValue), toByteOffset: 4, as: UInt32.self)
             } else {
                 raw.storeBytes(of: UInt32(truncatingIfNeeded: newValue), toByteOffset: 8, as: UInt32.self)
             }
@@ -233,8 +238,7 @@ public struct Entry {
         let e = Entry(raw)
         if compact {
             raw.storeBytes(of: meta | compactFlag, as: UInt32.self)
-            raw.storeBytes(of: UInt32(truncatingIfNeeded: key.count) | UInt32(truncatingIfNeeded: valueLength) << 8,
-                           toByteOffset: 4, as: UInt32.self)
+            raw.storeBytes(of: compactLengths(key: key.count, value: valueLength), toByteOffset: 4, as: UInt32.self)
         } else {
             raw.storeBytes(of: meta & ~compactFlag, as: UInt32.self)
             raw.storeBytes(of: UInt32(truncatingIfNeeded: key.count), toByteOffset: 4, as: UInt32.self)
