@@ -5,7 +5,8 @@ import Synchronization
 
 /// The periodic work each event loop does `hz` times a second (Redis's
 /// serverCron and the fast expiry cycle of beforeSleep): active expiry over
-/// the shards the loop owns, idle-client timeouts, statistics sampling.
+/// the shards the loop owns, the LFU sweep (`LFUSweep`), idle-client
+/// timeouts, statistics sampling.
 final class Cron: @unchecked Sendable {
     let server: ServerContext
     /// Shards each loop expires: loop i owns shards i, i+n, i+2n…
@@ -16,6 +17,8 @@ final class Cron: @unchecked Sendable {
         var lastFastCycleUs: Int64 = 0
         var lastCycleTimedOut = false
         var stalePercent: Double = 0
+        /// Where this loop's LFU sweep continues (a position in hash space).
+        var lfuSweepCursor: UInt64 = 0
     }
     let perLoop: [LoopState]
     var lastOpsSampleMs: Int64 = 0
@@ -37,6 +40,10 @@ final class Cron: @unchecked Sendable {
             let percent = 25 + 2 * effort
             let budget = Int64(percent * 1_000_000 / hz / 100)
             runExpiry(loop: loop, nowMs: nowMs, budgetUs: budget)
+        }
+        if server.config.policyUsesLFU {
+            server.keyspace.sweepLFU(shards: ownedShards[loop], cursor: &perLoop[loop].lfuSweepCursor,
+                                     nowMs: nowMs, decayTime: server.config.lfuDecayTime)
         }
         if loop == 0 { sampleStatistics(nowMs: nowMs) }
         closeIdleClients(loop: loop, nowMs: nowMs)

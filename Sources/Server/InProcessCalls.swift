@@ -61,6 +61,16 @@ extension SwiftletServer {
     /// Expires every key whose time has come, now, on the caller's thread
     /// (instead of waiting for the next cron tick): a virtual clock's
     /// `advance` followed by this makes active expiry deterministic.
+    /// Renormalizes every key's LFU word now (the cron does it a slice per
+    /// tick); a virtual clock that jumps hours at once calls it between
+    /// steps of at most `LFU.renormalizeAfterSeconds`.
+    public func renormalizeLFU() {
+        guard context.config.policyUsesLFU else { return }
+        let keyspace = context.keyspace
+        keyspace.renormalizeLFU(shards: Array(0..<keyspace.shards.count), from: 0, width: 0,
+                                nowMs: clock.milliseconds, decayTime: context.config.lfuDecayTime)
+    }
+
     public func expireDueKeys() {
         let keyspace = context.keyspace
         _ = keyspace.activeExpire(shards: Array(0..<keyspace.shards.count), now: clock.milliseconds,

@@ -27,20 +27,33 @@ public struct EvictionSettings: Sendable {
     public var policy: EvictionPolicy
     /// `maxmemory-samples`: keys sampled per shard visited.
     public var samples: Int
-    /// How many shards each pool refill samples (more shards, closer to exact LRU/LFU).
+    /// How many shards each pool refill samples (more shards, closer to
+    /// exact LRU/LFU). By default two, and one under LFU policies: exact
+    /// LFU keeps keys that were hot once for as long as their counters take
+    /// to decay (a minute per step), so after a popularity shift a sharper
+    /// LFU holds on to the old hot set longer. With Redis's sample count
+    /// and ties broken by recency, allkeys-lfu beats Redis both on a steady
+    /// Zipf trace and across a shift (docs/DESIGN.md "Eviction").
     public var shardsPerRefill: Int
     public var lfuDecayTime: Int
-    public init(policy: EvictionPolicy, samples: Int, shardsPerRefill: Int = 2, lfuDecayTime: Int) {
-        self.policy = policy; self.samples = samples; self.shardsPerRefill = shardsPerRefill; self.lfuDecayTime = lfuDecayTime
+    public init(policy: EvictionPolicy, samples: Int, shardsPerRefill: Int? = nil, lfuDecayTime: Int) {
+        self.policy = policy; self.samples = samples; self.lfuDecayTime = lfuDecayTime
+        if let shards = shardsPerRefill {
+            self.shardsPerRefill = shards
+        } else if case .lfu = policy {
+            self.shardsPerRefill = 1
+        } else {
+            self.shardsPerRefill = 2
+        }
     }
 }
 
 /// Approximate LRU/LFU/TTL eviction with Redis's candidate pool: sampled
-/// keys are scored (idle time, 255 - frequency, or time to expiry) and the
-/// best 16 are kept across runs; each eviction takes the best candidate that
-/// still exists. Unlike Redis, which samples `maxmemory-samples` keys of one
-/// dictionary per refill, a refill here samples that many keys in each of
-/// several shards, which brings the choice closer to exact LRU/LFU.
+/// keys are scored (idle time; 255 - frequency, then idle seconds; or time
+/// to expiry) and the best 16 are kept across runs; each eviction takes the
+/// best candidate that still exists. Redis samples `maxmemory-samples` keys
+/// of one dictionary per refill; here a refill samples that many keys in
+/// each of `shardsPerRefill` shards, which brings LRU closer to exact LRU.
 ///
 /// Invariant: the pool is guarded by `lock`; shard locks are taken inside
 /// it, never the other way round (commands never evict while holding a shard).
@@ -230,7 +243,7 @@ public final class Evictor: @unchecked Sendable {
         case .lru:
             return UInt64(LRUClock.idleTicks(e.lru, now: lruClock))
         case .lfu:
-            return UInt64(255 - LFU.decayed(e.lru, nowMs: nowMs, decayTime: settings.lfuDecayTime))
+            return LFU.evictionScore(e.lru, nowMs: nowMs, decayTime: settings.lfuDecayTime)
         case .ttl:
             return UInt64.max - UInt64(max(0, e.expireAt))
         default:

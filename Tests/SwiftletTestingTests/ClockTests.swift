@@ -107,6 +107,22 @@ import TestSupport
         }
     }
 
+    /// A key left alone for 20 hours decays by 20 periods of
+    /// `lfu-decay-time 60`, as in Redis: longer than the 18 hours Swiftlet's
+    /// LFU stamp spans on its own, so this needs the renormalizing sweep.
+    @Test func lfuDecaySpansLongIdleTimes() async throws {
+        let options = TestServer.Options(maxMemoryPolicy: .allKeysLFU, config: ["lfu-decay-time": "60"])
+        try await withTestServer(options) { server in
+            try await server.set("hot", "v")
+            for _ in 0..<2000 { _ = try await server.get("hot") }
+            let before = try await server.command("OBJECT", "FREQ", "hot").integer ?? 0
+            #expect(before > 21)
+            await server.advanceClock(by: .seconds(20 * 3600))
+            let after = try await server.command("OBJECT", "FREQ", "hot").integer ?? 0
+            #expect(after == before - 20)
+        }
+    }
+
     /// Idle clients beyond `timeout` are closed by the server's cron, which
     /// reads the virtual clock: advance past the timeout and the next tick
     /// (hz 100: every 10 ms of real time) closes the connection.

@@ -7,22 +7,8 @@ final class EvictorUnitTests: XCTestCase {
         let clock = ServerClock(mode: .manual, startingAt: 1_800_000_000_000)
         let keyspace = Keyspace(databases: 1, shardCount: 64, clock: clock, seed: 1)
         let now = clock.milliseconds
-        for i in 0..<10_000 {
-            let key = Array("k:\(i)".utf8)
-            key.withUnsafeBytes { kb in
-                let h = keyspace.hash(kb)
-                let shard = keyspace.shard(for: h)
-                shard.lock()
-                let word = LFU.minutes(now) << 8 | (i < 5000 ? 8 : 5)
-                shard.tables[0].storeString(key: kb, hash: h, slot: nil, value: kb, encoding: .raw, expiry: .clear, lru: word)
-                shard.unlock()
-            }
-        }
-        let evictor = Evictor(keyspace: keyspace)
-        var evicted: [String] = []
-        evictor.onEvicted = { _, _, key in evicted.append(String(decoding: key, as: UTF8.self)) }
-        let settings = EvictionSettings(policy: .lfu(volatileOnly: false), samples: 5, lfuDecayTime: 1)
-        for _ in 0..<3000 { _ = evictor.evict(bytesToFree: 1, settings: settings, nowMs: now, deadlineUs: Int64.max) }
+        for i in 0..<10_000 { store(keyspace, "k:\(i)", word: LFU.word(counter: i < 5000 ? 8 : 5, nowMs: now)) }
+        let evicted = evict(keyspace, count: 3000, EvictionSettings(policy: .lfu(volatileOnly: false), samples: 5, lfuDecayTime: 1), nowMs: now)
         let hot = evicted.filter { Int($0.dropFirst(2))! < 5000 }.count
         XCTAssertEqual(evicted.count, 3000)
         XCTAssertLessThan(hot, 30, "evicted \(hot) keys with a high counter")
@@ -36,24 +22,114 @@ final class EvictorUnitTests: XCTestCase {
         let keyspace = Keyspace(databases: 1, shardCount: 64, clock: clock, seed: 1)
         let now = clock.milliseconds
         // Half the keys were used 400 ms ago, half 100 ms ago: same second.
-        for i in 0..<10_000 {
-            let key = Array("k:\(i)".utf8)
-            key.withUnsafeBytes { kb in
-                let h = keyspace.hash(kb)
-                let shard = keyspace.shard(for: h)
-                shard.lock()
-                let word = LRUClock.at(now - (i < 5000 ? 100 : 400))
-                shard.tables[0].storeString(key: kb, hash: h, slot: nil, value: kb, encoding: .raw, expiry: .clear, lru: word)
-                shard.unlock()
-            }
-        }
-        let evictor = Evictor(keyspace: keyspace)
-        var evicted: [String] = []
-        evictor.onEvicted = { _, _, key in evicted.append(String(decoding: key, as: UTF8.self)) }
-        let settings = EvictionSettings(policy: .lru(volatileOnly: false), samples: 5, lfuDecayTime: 1)
-        for _ in 0..<3000 { _ = evictor.evict(bytesToFree: 1, settings: settings, nowMs: now, deadlineUs: Int64.max) }
+        for i in 0..<10_000 { store(keyspace, "k:\(i)", word: LRUClock.at(now - (i < 5000 ? 100 : 400))) }
+        let evicted = evict(keyspace, count: 3000, EvictionSettings(policy: .lru(volatileOnly: false), samples: 5, lfuDecayTime: 1), nowMs: now)
         let recent = evicted.filter { Int($0.dropFirst(2))! < 5000 }.count
         XCTAssertEqual(evicted.count, 3000)
         XCTAssertLessThan(recent, 30, "evicted \(recent) keys used 100 ms ago before older ones")
+    }
+
+    /// Under LFU, keys of equal frequency go oldest first: here every key
+    /// has the initial counter, half were last used 30 s ago and half 2 s
+    /// ago (Redis, whose stamp counts minutes, would pick among them at random).
+    func testLFUBreaksTiesByRecency() {
+        let clock = ServerClock(mode: .manual, startingAt: 1_800_000_000_000)
+        let keyspace = Keyspace(databases: 1, shardCount: 64, clock: clock, seed: 1)
+        let now = clock.milliseconds
+        for i in 0..<10_000 {
+            store(keyspace, "k:\(i)", word: LFU.word(counter: LFU.initialValue, nowMs: now - (i < 5000 ? 2_000 : 30_000)))
+        }
+        let evicted = evict(keyspace, count: 3000, EvictionSettings(policy: .lfu(volatileOnly: false), samples: 5, lfuDecayTime: 1), nowMs: now)
+        let recent = evicted.filter { Int($0.dropFirst(2))! < 5000 }.count
+        XCTAssertEqual(evicted.count, 3000)
+        XCTAssertLessThan(recent, 30, "evicted \(recent) keys used 2 s ago before equally frequent older ones")
+    }
+
+    /// The LFU stamp counts seconds in 16 bits; the elapsed minutes it gives
+    /// are Redis's (minute numbers compared, not durations), and
+    /// renormalizing an old stamp never changes the decayed counter.
+    func testLFUStampKeepsRedisDecay() {
+        var random = FastRandom(seed: 42)
+        let base: Int64 = 1_800_000_000_000
+        for _ in 0..<20_000 {
+            let then = base + Int64(random.next() % 86_400_000)
+            let idleMs = Int64(random.next() % (5 * 3600 * 1000))
+            let now = then + idleMs
+            let counter = UInt32(random.next() % 256)
+            let decayTime = Int(random.next() % 360)
+            let word = LFU.word(counter: counter, nowMs: then)
+            // Redis: (unixtime / 60) & 65535 at both times, compared.
+            let redisElapsed = Int64((now / 1000 / 60) & 0xFFFF) - Int64((then / 1000 / 60) & 0xFFFF)
+            XCTAssertEqual(LFU.elapsedMinutes(word, nowMs: now), redisElapsed)
+            let redisDecayed = decayTime == 0 ? counter : UInt32(max(0, Int64(counter) - redisElapsed / Int64(decayTime)))
+            XCTAssertEqual(LFU.decayed(word, nowMs: now, decayTime: decayTime), redisDecayed)
+            // An idle key renormalized at `sweep` decays as before, later too.
+            let sweep = then + LFU.renormalizeAfterSeconds * 1000 + Int64(random.next() % (3 * 3600 * 1000))
+            guard let renormalized = LFU.renormalized(word, nowMs: sweep, decayTime: decayTime) else {
+                XCTFail("a key idle 6 hours or more is renormalized"); continue
+            }
+            XCTAssertLessThanOrEqual(LFU.idleSeconds(renormalized, nowMs: sweep), LFU.renormalizeAfterSeconds)
+            for later in [sweep, sweep + 59_999, sweep + 3_600_000, sweep + 9 * 3_600_000] {
+                XCTAssertEqual(LFU.decayed(renormalized, nowMs: later, decayTime: decayTime),
+                               LFU.decayed(word, nowMs: later, decayTime: decayTime, ignoringWrap: then))
+            }
+        }
+    }
+
+    /// The cron's sweep reaches every key once per pass, whatever the table
+    /// sizes, so no stamp is left to wrap.
+    func testLFUSweepVisitsEveryKeyOncePerPass() {
+        let clock = ServerClock(mode: .manual, startingAt: 1_800_000_000_000)
+        let keyspace = Keyspace(databases: 2, shardCount: 8, clock: clock, seed: 3)
+        let old = clock.milliseconds
+        for i in 0..<5_000 { store(keyspace, "k:\(i)", word: LFU.word(counter: 20, nowMs: old), db: i % 2) }
+        let now = old + 7 * 3_600_000
+        var cursor: UInt64 = 0
+        var visited = 0
+        repeat {
+            visited += keyspace.renormalizeLFU(shards: Array(0..<8), from: cursor, width: UInt64.max / LFUSweep.slicesPerPass + 1,
+                                               nowMs: now, decayTime: 1)
+            cursor = LFUSweep.next(after: cursor)
+        } while cursor != 0
+        XCTAssertEqual(visited, 5_000)
+        for shard in keyspace.shards {
+            for db in 0..<2 {
+                shard.tables[db].forEachSlot { slot in
+                    let e = shard.tables[db].entry(at: slot)
+                    XCTAssertEqual(LFU.decayed(e.lru, nowMs: now, decayTime: 1), 0)
+                    XCTAssertLessThanOrEqual(LFU.idleSeconds(e.lru, nowMs: now), LFU.renormalizeAfterSeconds)
+                }
+            }
+        }
+    }
+
+    private func store(_ keyspace: Keyspace, _ name: String, word: UInt32, db: Int = 0) {
+        let key = Array(name.utf8)
+        key.withUnsafeBytes { kb in
+            let h = keyspace.hash(kb)
+            let shard = keyspace.shard(for: h)
+            shard.lock()
+            shard.tables[db].storeString(key: kb, hash: h, slot: nil, value: kb, encoding: .raw, expiry: .clear, lru: word)
+            shard.unlock()
+        }
+    }
+
+    private func evict(_ keyspace: Keyspace, count: Int, _ settings: EvictionSettings, nowMs: Int64) -> [String] {
+        let evictor = Evictor(keyspace: keyspace)
+        var evicted: [String] = []
+        evictor.onEvicted = { _, _, key in evicted.append(String(decoding: key, as: UTF8.self)) }
+        for _ in 0..<count { _ = evictor.evict(bytesToFree: 1, settings: settings, nowMs: nowMs, deadlineUs: Int64.max) }
+        return evicted
+    }
+}
+
+private extension LFU {
+    /// Redis's decay for a key last touched at `then` (ms), by minute numbers
+    /// without any wrap: what a stamp that never wrapped would give.
+    static func decayed(_ word: UInt32, nowMs: Int64, decayTime: Int, ignoringWrap then: Int64) -> UInt32 {
+        let counter = Int64(word & 0xFF)
+        guard decayTime > 0 else { return UInt32(counter) }
+        let elapsed = nowMs / 60_000 - then / 60_000
+        return UInt32(max(0, counter - elapsed / Int64(decayTime)))
     }
 }

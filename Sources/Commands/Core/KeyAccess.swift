@@ -104,7 +104,7 @@ extension Client {
     }
 
     /// The access word for a key created now: the 24-bit LRU clock (`LRUClock`),
-    /// or under an LFU policy the initial LFU word (minutes << 8 | 5).
+    /// or under an LFU policy the initial LFU word (counter 5, stamped now).
     @inlinable public var lruClock: UInt32 {
         if server.config.policyUsesLFU { return LFU.initialWord(loop.nowMs) }
         return LRUClock.at(loop.nowMs)
@@ -124,7 +124,7 @@ extension Client {
         let config = server.config
         let decayed = LFU.decayed(e.lru, nowMs: loop.nowMs, decayTime: config.lfuDecayTime)
         let counter = LFU.increment(decayed, logFactor: config.lfuLogFactor, random: loop.nextRandomUnit())
-        e.lru = LFU.minutes(loop.nowMs) << 8 | counter
+        e.lru = LFU.word(counter: counter, nowMs: loop.nowMs)
     }
 
     /// Replies with a string entry's value, or the right error/null.
