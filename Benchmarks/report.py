@@ -5,6 +5,7 @@ side by side with redis-server in one run, as a Markdown table and PNG charts.
     python3 Benchmarks/report.py                  # everything (about 35 minutes)
     python3 Benchmarks/report.py --quick          # smaller runs, repeat 1
     python3 Benchmarks/report.py --only core memory expiry
+    python3 Benchmarks/report.py --only core --generator loadgen
     python3 Benchmarks/report.py --charts-only    # redraw from Benchmarks/results/report.json
 
 Parts (`--only` picks some; the rest are taken from the last run's JSON if present):
@@ -13,6 +14,12 @@ Parts (`--only` picks some; the rest are taken from the last run's JSON if prese
             request from /proc), MSET and MGET of 10 keys, INCR, and an 80/20
             GET/SET mix with TTLs (two redis-benchmark processes at once,
             40 + 10 clients). Medians of interleaved runs, fresh servers.
+            `--generator loadgen` (or `both`, the default) runs the same
+            workloads with Benchmarks/tools/loadgen.c, a load generator that
+            needs about half of redis-benchmark's CPU per request, so that at
+            pipeline 16 the server, not the load generator, sets the rate; its
+            80/20 mix is one process whose 50 clients pick GET or SET EX 300 at
+            random per request. Its own table, next to redis-benchmark's.
   memory    RSS and used_memory per key, 1M keys of 16-byte keys and values,
             without and with a TTL on every key.
   expiry    1M keys with TTLs spread over 1-10 s (absolute PXAT deadlines, so
@@ -39,6 +46,8 @@ RESULTS = os.path.join(ROOT, "Benchmarks/results")
 IMAGES = os.path.join(ROOT, "docs/images")
 DEPS = os.path.join(ROOT, "Benchmarks/.deps")
 PARTS = ["core", "memory", "expiry", "iothreads", "pubsub", "eviction"]
+LOADGEN_SRC = os.path.join(ROOT, "Benchmarks/tools/loadgen.c")
+LOADGEN = os.path.join(DEPS, "loadgen")
 
 
 # MARK: core workloads
@@ -90,27 +99,71 @@ def mixed(server, n):
     return {"rps": n / elapsed, "p50": g50, "p99": max(g99, s99), "cpu_us": cpu * 1e6 / n, "client_busy": client_busy}
 
 
-def run_core(binaries, repeat, quick):
-    rows = {}
-    for label, kw in core_workloads(quick) + [("GET/SET 80/20 +TTL P16", None)]:
-        samples = {name: [] for name, _ in binaries}
+def ensure_loadgen():
+    """Compiles Benchmarks/tools/loadgen.c into Benchmarks/.deps when missing or older than the source."""
+    if not os.path.exists(LOADGEN) or os.path.getmtime(LOADGEN) < os.path.getmtime(LOADGEN_SRC):
+        os.makedirs(DEPS, exist_ok=True)
+        print("compiling Benchmarks/tools/loadgen.c into Benchmarks/.deps", file=sys.stderr)
+        subprocess.run(["gcc", "-O2", "-pthread", "-o", LOADGEN, LOADGEN_SRC], check=True)
+    return LOADGEN
+
+
+def loadgen(server, workload, n, pipeline, size, clients=50, keyspace=1_000_000, ttl=300):
+    """One loadgen run (pinned like redis-benchmark). Same keys as redis-benchmark's
+    key:__rand_int__, so warm() fills what GET and MGET read. Fails on any error reply."""
+    cpu0, client0, start = server.cpu_seconds(), children_cpu_seconds(), time.time()
+    p = subprocess.run([LOADGEN, "-p", str(server.port), "-t", workload, "-n", str(n), "-r", str(keyspace),
+                        "-c", str(clients), "-P", str(pipeline), "-d", str(size), "--ttl", str(ttl), "-q"],
+                       capture_output=True, text=True, preexec_fn=pin_client)
+    cpu = server.cpu_seconds() - cpu0
+    client_busy = (children_cpu_seconds() - client0) / max(time.time() - start, 1e-9)
+    if p.returncode != 0:
+        raise RuntimeError(f"loadgen {workload} against {server.name} failed ({p.returncode}): {p.stdout}{p.stderr}")
+    words = p.stdout.split()
+    out = dict(zip(words[::2], words[1::2]))
+    # client_busy as for redis-benchmark (children's CPU over the wall time, start-up
+    # included); gen_cpu_us is loadgen's own CPU per request during the run.
+    return {"rps": float(out["rps"]), "p50": float(out["p50_ms"]), "p99": float(out["p99_ms"]), "cpu_us": cpu * 1e6 / n,
+            "client_busy": client_busy, "gen_cpu_us": float(out["cpu_us_per_req"])}
+
+
+MIX_LABEL = "GET/SET 80/20 +TTL P16"
+
+
+def run_one(generator, name, argv, kw, quick):
+    """One measurement on a fresh server: warm-up when the workload reads, then the workload."""
+    s = Server(name, argv)
+    try:
+        if kw is None or kw["test"] in ("get", None):
+            warm(s, 3 if kw is None else kw["size"], quick)
+        if generator == "loadgen":
+            if kw is None:
+                return loadgen(s, "mix", 400_000 if quick else 2_000_000, 16, 3)
+            workload = kw["test"] or kw["command"][0].lower()
+            return loadgen(s, workload, kw["n"], kw["pipeline"], kw["size"])
+        if kw is None:
+            return mixed(s, 400_000 if quick else 2_000_000)
+        return redis_benchmark(s, kw["test"], kw["n"], kw["pipeline"], kw["size"], command=kw.get("command"))
+    finally:
+        s.stop()
+
+
+def run_core(binaries, repeat, quick, generators=("redis-benchmark",)):
+    """Returns {generator: {label: {server: medians}}}. Every repeat runs each
+    generator against each server in turn (fresh server each run), so drift
+    hits all of them."""
+    rows = {g: {} for g in generators}
+    for label, kw in core_workloads(quick) + [(MIX_LABEL, None)]:
+        samples = {g: {name: [] for name, _ in binaries} for g in generators}
         for rep in range(repeat):
-            for name, argv in binaries:   # interleaved, fresh server each run
-                s = Server(name, argv)
-                try:
-                    if kw is None:
-                        warm(s, 3, quick)
-                        r = mixed(s, 400_000 if quick else 2_000_000)
-                    else:
-                        if kw["test"] in ("get", None):
-                            warm(s, kw["size"], quick)
-                        r = redis_benchmark(s, kw["test"], kw["n"], kw["pipeline"], kw["size"], command=kw.get("command"))
-                finally:
-                    s.stop()
-                samples[name].append(r)
-                print(f"  [{rep + 1}/{repeat}] {label} {name}: {r['rps']:,.0f} req/s, p99 {r['p99']:.3f} ms, "
-                      f"{r['cpu_us']:.2f} us CPU/req, load generator {r['client_busy']:.0%} busy", file=sys.stderr)
-        rows[label] = {name: {k: statistics.median(x[k] for x in v) for k in v[0]} for name, v in samples.items()}
+            for g in generators:
+                for name, argv in binaries:
+                    r = run_one(g, name, argv, kw, quick)
+                    samples[g][name].append(r)
+                    print(f"  [{rep + 1}/{repeat}] {label} {name} ({g}): {r['rps']:,.0f} req/s, p99 {r['p99']:.3f} ms, "
+                          f"{r['cpu_us']:.2f} us CPU/req, load generator {r['client_busy']:.0%} busy", file=sys.stderr)
+        for g in generators:
+            rows[g][label] = {name: {k: statistics.median(x[k] for x in v) for k in v[0]} for name, v in samples[g].items()}
     return rows
 
 
@@ -224,6 +277,14 @@ def ratio_row(label, r, s, unit, fmt="{:,.0f}"):
     return f"| {label} | {fmt.format(r)} {unit} | {fmt.format(s)} {unit} | {s / r if r else float('nan'):.2f} |"
 
 
+def core_row(label, r, s):
+    """One core-workload table row: rates, latencies, server CPU, load generator busy share."""
+    busy = f"{r['client_busy']:.0%} / {s['client_busy']:.0%}" if "client_busy" in s else ""
+    return (f"| {label} | {r['rps']:,.0f} | {s['rps']:,.0f} | {s['rps'] / r['rps']:.2f} | "
+            f"{r['p50']:.3f} / {r['p99']:.3f} | {s['p50']:.3f} / {s['p99']:.3f} | {s['p99'] / r['p99']:.2f} | "
+            f"{r['cpu_us']:.2f} / {s['cpu_us']:.2f} | {s['cpu_us'] / r['cpu_us']:.2f} | {busy} |")
+
+
 def markdown(data):
     meta = data["meta"]
     lines = [f"# Swiftlet performance report", "",
@@ -241,11 +302,20 @@ def markdown(data):
                   "| workload | Redis req/s | Swiftlet req/s | ratio | Redis p50 / p99 ms | Swiftlet p50 / p99 ms | p99 ratio | CPU us/req Redis / Swiftlet | CPU ratio | load gen busy (Redis / Swiftlet run) |",
                   "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
         for label, v in data["core"].items():
+            lines.append(core_row(label, v["redis"], v["swiftlet"]))
+        lines.append("")
+    if "core_loadgen" in data:
+        lines += ["## Throughput and latency (loadgen, 50 clients, 1M-key space)", "",
+                  "The same workloads driven by `Benchmarks/tools/loadgen.c`, which needs about half of redis-benchmark's "
+                  "CPU per request, so that at pipeline 16 the server sets the rate. Same keys, values, pipelining and "
+                  "latency definition (batch write to reply parse) as redis-benchmark; its 80/20 mix is one process "
+                  "whose 50 clients choose GET or SET EX 300 at random per request. *loadgen CPU us/req* is the load "
+                  "generator's own CPU per request.", "",
+                  "| workload | Redis req/s | Swiftlet req/s | ratio | Redis p50 / p99 ms | Swiftlet p50 / p99 ms | p99 ratio | CPU us/req Redis / Swiftlet | CPU ratio | load gen busy (Redis / Swiftlet run) | loadgen CPU us/req (Redis / Swiftlet run) |",
+                  "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+        for label, v in data["core_loadgen"].items():
             r, s = v["redis"], v["swiftlet"]
-            busy = (f"{r['client_busy']:.0%} / {s['client_busy']:.0%}" if "client_busy" in s else "")
-            lines.append(f"| {label} | {r['rps']:,.0f} | {s['rps']:,.0f} | {s['rps'] / r['rps']:.2f} | "
-                         f"{r['p50']:.3f} / {r['p99']:.3f} | {s['p50']:.3f} / {s['p99']:.3f} | {s['p99'] / r['p99']:.2f} | "
-                         f"{r['cpu_us']:.2f} / {s['cpu_us']:.2f} | {s['cpu_us'] / r['cpu_us']:.2f} | {busy} |")
+            lines.append(core_row(label, r, s) + f" {r['gen_cpu_us']:.2f} / {s['gen_cpu_us']:.2f} |")
         lines.append("")
     if "memory" in data:
         lines += ["## Memory per key (1M keys, 16-byte keys and values)", "",
@@ -333,14 +403,21 @@ def charts(data):
         ax.legend(fontsize=8)
         ax.grid(axis="y", alpha=0.3)
 
-    if "core" in data:
-        labels = list(data["core"])
-        fig, ax = plt.subplots(figsize=(10, 4.8))
-        bars(ax, labels, [data["core"][l]["redis"]["rps"] for l in labels],
-             [data["core"][l]["swiftlet"]["rps"] for l in labels], "requests per second")
-        ax.set_title(f"Throughput, 50 clients (labels: Swiftlet / Redis)\n{stamp}", fontsize=10)
+    # Throughput: redis-benchmark's panel, and loadgen's under it when there are loadgen figures.
+    panels = [(key, tool) for key, tool in (("core", "redis-benchmark"), ("core_loadgen", "loadgen")) if key in data]
+    if panels:
+        fig, axes = plt.subplots(len(panels), 1, figsize=(10, 4.8 * len(panels)), squeeze=False)
+        for ax, (key, tool) in zip(axes[:, 0], panels):
+            names = list(data[key])
+            bars(ax, names, [data[key][l]["redis"]["rps"] for l in names],
+                 [data[key][l]["swiftlet"]["rps"] for l in names], "requests per second")
+            title = "Throughput, 50 clients (labels: Swiftlet / Redis)"
+            ax.set_title(f"{title}\n{stamp}" if panels == [("core", "redis-benchmark")]
+                         else f"{title}, load generator: {tool}\n{stamp}", fontsize=10)
         fig.tight_layout(); fig.savefig(os.path.join(IMAGES, "throughput.png"), dpi=110); plt.close(fig)
 
+    if "core" in data:
+        labels = list(data["core"])
         fig, axes = plt.subplots(1, 2, figsize=(10, 4.2))
         for ax, key in zip(axes, ("p50", "p99")):
             bars(ax, labels, [data["core"][l]["redis"][key] for l in labels],
@@ -394,13 +471,15 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--swiftlet", default=os.path.join(ROOT, ".build/release/swiftlet-server"))
     ap.add_argument("--redis", default="redis-server")
-    ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--repeat", type=int, default=None, help="runs per figure (default 3, 1 with --quick)")
     ap.add_argument("--quick", action="store_true")
     ap.add_argument("--only", nargs="*", choices=PARTS, default=PARTS)
     ap.add_argument("--charts-only", action="store_true")
+    ap.add_argument("--generator", choices=["redis-benchmark", "loadgen", "both"], default="both",
+                    help="load generator for the core part (default: both, each in its own table)")
     args = ap.parse_args()
-    if args.quick and args.repeat == 3:
-        args.repeat = 1
+    if args.repeat is None:
+        args.repeat = 1 if args.quick else 3
     os.makedirs(RESULTS, exist_ok=True)
     path = os.path.join(RESULTS, "report.json")
     data = {}
@@ -424,7 +503,14 @@ def main():
         for part in args.only:
             print(f"== {part}", file=sys.stderr)
             if part == "core":
-                data["core"] = run_core(binaries, args.repeat, args.quick)
+                generators = ["redis-benchmark", "loadgen"] if args.generator == "both" else [args.generator]
+                if "loadgen" in generators:
+                    ensure_loadgen()
+                core = run_core(binaries, args.repeat, args.quick, generators)
+                if "redis-benchmark" in core:
+                    data["core"] = core["redis-benchmark"]
+                if "loadgen" in core:
+                    data["core_loadgen"] = core["loadgen"]
             elif part == "memory":
                 data["memory"] = run_memory(binaries, args.quick)
             elif part == "expiry":
