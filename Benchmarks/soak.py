@@ -857,6 +857,9 @@ class ServerProcess:
         if valgrind_log:
             self.argv = [valgrind, "--leak-check=full", "--errors-for-leak-kinds=definite",
                          "--error-exitcode=0", f"--log-file={valgrind_log}"] + self.argv
+        # swiftlet-server runs itself again for huge pages unless GLIBC_TUNABLES
+        # is set; under valgrind that second exec would leave valgrind behind.
+        self.env = dict(os.environ, GLIBC_TUNABLES="") if valgrind_log else None
         self.proc = None
 
     @property
@@ -867,7 +870,7 @@ class ServerProcess:
         """Starts it and waits until it answers PING (raising with the log's
         tail if it exits or does not answer in time)."""
         with open(self.log_path, "wb") as log:
-            self.proc = spawn(self.argv, cwd=self.tmpdir, stdout=log, stderr=subprocess.STDOUT)
+            self.proc = spawn(self.argv, cwd=self.tmpdir, stdout=log, stderr=subprocess.STDOUT, env=self.env)
         deadline = time.monotonic() + ready_timeout
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
