@@ -95,7 +95,9 @@ extension Client {
         let locked = LockedKey(shard: shard, table: shard.tables + db, db: db, hash: hash, key: key, slot: slot, server: server)
         if loop.trackingReader != 0 { rememberRead(shard, key) }
         if let s = slot {
-            if touch { self.touch(locked.table.pointee.entry(at: s)) }
+            let e = locked.table.pointee.entry(at: s)
+            entrySizeHint = e.keyLength &+ e.valueLength &+ 24
+            if touch { self.touch(e) }
             if read { shard.countLookup(hit: true) }
         } else if read {
             shard.countLookup(hit: false)
