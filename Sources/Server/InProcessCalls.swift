@@ -58,11 +58,8 @@ extension SwiftletServer {
         call(arguments.map { Array($0.utf8) }, db: db, protocolVersion: protocolVersion)
     }
 
-    /// Expires every key whose time has come, now, on the caller's thread
-    /// (instead of waiting for the next cron tick): a virtual clock's
-    /// `advance` followed by this makes active expiry deterministic.
     /// Renormalizes every key's LFU word now (the cron does it a slice per
-    /// tick); a virtual clock that jumps hours at once calls it between
+    /// tick); a virtual clock that jumps hours at once calls it after
     /// steps of at most `LFU.renormalizeAfterSeconds`.
     public func renormalizeLFU() {
         guard context.config.policyUsesLFU else { return }
@@ -71,6 +68,9 @@ extension SwiftletServer {
                                 nowMs: clock.milliseconds, decayTime: context.config.lfuDecayTime)
     }
 
+    /// Expires every key whose time has come, now, on the caller's thread
+    /// (instead of waiting for the next cron tick): a virtual clock's
+    /// `advance` followed by this makes active expiry deterministic.
     public func expireDueKeys() {
         let keyspace = context.keyspace
         _ = keyspace.activeExpire(shards: Array(0..<keyspace.shards.count), now: clock.milliseconds,

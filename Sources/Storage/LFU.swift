@@ -13,7 +13,7 @@
 /// traces (docs/DESIGN.md "Eviction").
 ///
 /// Invariant: a stamp is meaningful only while the key has been idle for
-/// less than `stampRange` seconds. `renormalized` (run on every key by the
+/// less than 2^16 seconds (18.2 hours). `renormalized` (run on every key by the
 /// cron's LFU sweep well within that range) folds the whole decay periods
 /// into the counter and moves the stamp forward by the same periods, which
 /// leaves the decayed counter unchanged, so no stamp ever gets that old.
@@ -21,12 +21,10 @@ public enum LFU {
     /// `LFU_INIT_VAL`: new keys start here so they are not evicted at once.
     public static let initialValue: UInt32 = 5
 
-    /// Seconds one stamp can represent before it wraps.
-    public static let stampRange: Int64 = 1 << 16
     /// Keys idle longer than this are renormalized by the sweep, and no
     /// renormalized key shows a longer idle time. A key is therefore never
     /// idle by its stamp for more than this plus one sweep pass (9.1 hours
-    /// at the slowest hz), inside `stampRange`.
+    /// at the slowest hz), well inside the stamp's 18.2 hours.
     public static let renormalizeAfterSeconds: Int64 = 6 * 3600
 
     /// The 16-bit stamp of a time (seconds since the epoch, wrapping).
@@ -41,7 +39,7 @@ public enum LFU {
         stamp(nowMs) << 8 | counter
     }
 
-    /// Seconds since the word's stamp (less than `stampRange`).
+    /// Seconds since the word's stamp (less than 2^16).
     @inlinable @inline(__always) public static func idleSeconds(_ word: UInt32, nowMs: Int64) -> Int64 {
         Int64((stamp(nowMs) &- (word >> 8)) & 0xFFFF)
     }

@@ -10,7 +10,8 @@
 public enum LFUSweep {
     /// Hash-space slices in one pass.
     public static let slicesPerPass: UInt64 = 1 << 15
-    static let sliceWidth: UInt64 = UInt64.max / slicesPerPass + 1
+    /// The hash values in one slice (2^64 / slicesPerPass).
+    public static let sliceWidth: UInt64 = UInt64.max / slicesPerPass + 1
 
     /// The cursor after `cursor`'s slice (0 again after the last one).
     public static func next(after cursor: UInt64) -> UInt64 { cursor &+ sliceWidth }
@@ -18,7 +19,7 @@ public enum LFUSweep {
 
 extension Keyspace {
     /// Renormalizes the LFU words of the keys whose hashes fall in
-    /// `[from, from + width)` (width 0: the whole hash space) in the given
+    /// `[from, from + width)` (from 0 and width 0: the whole hash space) in the given
     /// shards, every database. Returns the keys visited.
     @discardableResult
     public func renormalizeLFU(shards indices: [Int], from: UInt64, width: UInt64, nowMs: Int64, decayTime: Int) -> Int {
@@ -29,15 +30,11 @@ extension Keyspace {
             for db in 0..<databases {
                 let table = shard.tables + db
                 if table.pointee.count == 0 { continue }
-                let visit: (Int, UInt64) -> Void = { slot, _ in
+                // With width 0 the range ends at 0, which the walk reads as 2^64.
+                table.pointee.slots(inHashRange: from, from &+ width) { slot, _ in
                     let e = table.pointee.entry(at: slot)
                     if let word = LFU.renormalized(e.lru, nowMs: nowMs, decayTime: decayTime) { e.lru = word }
                     visited += 1
-                }
-                if width == 0 {
-                    table.pointee.forEachSlot { visit($0, 0) }
-                } else {
-                    table.pointee.slots(inHashRange: from, from &+ width, visit)
                 }
             }
             shard.unlock()
@@ -46,8 +43,10 @@ extension Keyspace {
     }
 
     /// One tick's slice of the sweep (the cron's caller keeps `cursor`).
-    public func sweepLFU(shards indices: [Int], cursor: inout UInt64, nowMs: Int64, decayTime: Int) {
-        renormalizeLFU(shards: indices, from: cursor, width: LFUSweep.sliceWidth, nowMs: nowMs, decayTime: decayTime)
-        cursor = LFUSweep.next(after: cursor)
+    /// Returns the keys visited.
+    @discardableResult
+    public func sweepLFU(shards indices: [Int], cursor: inout UInt64, nowMs: Int64, decayTime: Int) -> Int {
+        defer { cursor = LFUSweep.next(after: cursor) }
+        return renormalizeLFU(shards: indices, from: cursor, width: LFUSweep.sliceWidth, nowMs: nowMs, decayTime: decayTime)
     }
 }

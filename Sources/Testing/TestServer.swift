@@ -208,9 +208,8 @@ public final class TestServer: Sendable, CustomStringConvertible {
             let move = min(remaining, step)
             server.clock.advance(byMilliseconds: move)
             remaining -= move
-            if remaining > 0 { server.renormalizeLFU() }
+            server.renormalizeLFU()
         }
-        server.renormalizeLFU()
         server.expireDueKeys()
     }
 

@@ -4,13 +4,7 @@ import XCTest
 /// The evictor on a bare keyspace: which keys each policy picks.
 final class EvictorUnitTests: XCTestCase {
     func testLFUPrefersLowCounters() {
-        let clock = ServerClock(mode: .manual, startingAt: 1_800_000_000_000)
-        let keyspace = Keyspace(databases: 1, shardCount: 64, clock: clock, seed: 1)
-        let now = clock.milliseconds
-        for i in 0..<10_000 { store(keyspace, "k:\(i)", word: LFU.word(counter: i < 5000 ? 8 : 5, nowMs: now)) }
-        let evicted = evict(keyspace, count: 3000, EvictionSettings(policy: .lfu(volatileOnly: false), samples: 5, lfuDecayTime: 1), nowMs: now)
-        let hot = evicted.filter { Int($0.dropFirst(2))! < 5000 }.count
-        XCTAssertEqual(evicted.count, 3000)
+        let hot = evictedFromFirstHalf(.lfu(volatileOnly: false)) { first, now in LFU.word(counter: first ? 8 : 5, nowMs: now) }
         XCTAssertLessThan(hot, 30, "evicted \(hot) keys with a high counter")
     }
 
@@ -18,14 +12,8 @@ final class EvictorUnitTests: XCTestCase {
     /// load a cache turns over its cold keys within seconds, and a clock
     /// that ticked once a second would make them all look equally idle.
     func testLRUOrdersSubSecondAccesses() {
-        let clock = ServerClock(mode: .manual, startingAt: 1_800_000_000_000)
-        let keyspace = Keyspace(databases: 1, shardCount: 64, clock: clock, seed: 1)
-        let now = clock.milliseconds
         // Half the keys were used 400 ms ago, half 100 ms ago: same second.
-        for i in 0..<10_000 { store(keyspace, "k:\(i)", word: LRUClock.at(now - (i < 5000 ? 100 : 400))) }
-        let evicted = evict(keyspace, count: 3000, EvictionSettings(policy: .lru(volatileOnly: false), samples: 5, lfuDecayTime: 1), nowMs: now)
-        let recent = evicted.filter { Int($0.dropFirst(2))! < 5000 }.count
-        XCTAssertEqual(evicted.count, 3000)
+        let recent = evictedFromFirstHalf(.lru(volatileOnly: false)) { first, now in LRUClock.at(now - (first ? 100 : 400)) }
         XCTAssertLessThan(recent, 30, "evicted \(recent) keys used 100 ms ago before older ones")
     }
 
@@ -33,15 +21,9 @@ final class EvictorUnitTests: XCTestCase {
     /// has the initial counter, half were last used 30 s ago and half 2 s
     /// ago (Redis, whose stamp counts minutes, would pick among them at random).
     func testLFUBreaksTiesByRecency() {
-        let clock = ServerClock(mode: .manual, startingAt: 1_800_000_000_000)
-        let keyspace = Keyspace(databases: 1, shardCount: 64, clock: clock, seed: 1)
-        let now = clock.milliseconds
-        for i in 0..<10_000 {
-            store(keyspace, "k:\(i)", word: LFU.word(counter: LFU.initialValue, nowMs: now - (i < 5000 ? 2_000 : 30_000)))
+        let recent = evictedFromFirstHalf(.lfu(volatileOnly: false)) { first, now in
+            LFU.word(counter: LFU.initialValue, nowMs: now - (first ? 2_000 : 30_000))
         }
-        let evicted = evict(keyspace, count: 3000, EvictionSettings(policy: .lfu(volatileOnly: false), samples: 5, lfuDecayTime: 1), nowMs: now)
-        let recent = evicted.filter { Int($0.dropFirst(2))! < 5000 }.count
-        XCTAssertEqual(evicted.count, 3000)
         XCTAssertLessThan(recent, 30, "evicted \(recent) keys used 2 s ago before equally frequent older ones")
     }
 
@@ -87,9 +69,7 @@ final class EvictorUnitTests: XCTestCase {
         var cursor: UInt64 = 0
         var visited = 0
         repeat {
-            visited += keyspace.renormalizeLFU(shards: Array(0..<8), from: cursor, width: UInt64.max / LFUSweep.slicesPerPass + 1,
-                                               nowMs: now, decayTime: 1)
-            cursor = LFUSweep.next(after: cursor)
+            visited += keyspace.sweepLFU(shards: Array(0..<8), cursor: &cursor, nowMs: now, decayTime: 1)
         } while cursor != 0
         XCTAssertEqual(visited, 5_000)
         for shard in keyspace.shards {
@@ -101,6 +81,19 @@ final class EvictorUnitTests: XCTestCase {
                 }
             }
         }
+    }
+
+    /// Stores 10,000 keys, the first half with `word(true, now)` and the rest
+    /// with `word(false, now)`, evicts 3,000 under `policy`, and returns how
+    /// many of the first half went.
+    private func evictedFromFirstHalf(_ policy: EvictionPolicy, word: (_ firstHalf: Bool, _ now: Int64) -> UInt32) -> Int {
+        let clock = ServerClock(mode: .manual, startingAt: 1_800_000_000_000)
+        let keyspace = Keyspace(databases: 1, shardCount: 64, clock: clock, seed: 1)
+        let now = clock.milliseconds
+        for i in 0..<10_000 { store(keyspace, "k:\(i)", word: word(i < 5000, now)) }
+        let evicted = evict(keyspace, count: 3000, EvictionSettings(policy: policy, samples: 5, lfuDecayTime: 1), nowMs: now)
+        XCTAssertEqual(evicted.count, 3000)
+        return evicted.filter { Int($0.dropFirst(2))! < 5000 }.count
     }
 
     private func store(_ keyspace: Keyspace, _ name: String, word: UInt32, db: Int = 0) {

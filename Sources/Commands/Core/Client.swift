@@ -48,14 +48,14 @@ public final class Client: @unchecked Sendable {
     }
     /// Which pipelined commands get their key prefetched (see PrefetchFilter).
     @exclusivity(unchecked) var prefetchFilter = PrefetchFilter()
-    /// Pipelining hint for a request still in the input buffer: brings
-    /// `key`'s slot (stage 1) or entry (stage 2) into cache, when `command`
-    /// takes a key first.
     /// The size of the entry this client's last key lookup found: a
     /// pipelined client's keys tend to hold values of one size, so the
     /// entry prefetch for its next request brings in that many bytes.
     @exclusivity(unchecked) public var entrySizeHint: Int = 0
 
+    /// Pipelining hint for a request still in the input buffer: brings
+    /// `key`'s slot (stage 1) or entry (stage 2) into cache, when `command`
+    /// takes a key first.
     public func prefetch(_ command: UnsafeRawBufferPointer, key: UnsafeRawBufferPointer, stage: Int) {
         guard prefetchFilter.firstArgumentIsKey(command, key: key, server: server) else { return }
         server.withKeyspace { keyspace in

@@ -96,6 +96,7 @@ extension Client {
         if loop.trackingReader != 0 { rememberRead(shard, key) }
         if let s = slot {
             let e = locked.table.pointee.entry(at: s)
+            // Key and value plus the largest header (24 bytes with an expiry).
             entrySizeHint = e.keyLength &+ e.valueLength &+ 24
             if touch { self.touch(e) }
             if read { shard.countLookup(hit: true) }
