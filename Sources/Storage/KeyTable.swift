@@ -40,6 +40,13 @@ public struct KeyTable {
     /// Bytes allocated for this table: entry blocks, slot array, expiry index.
     public var bytes: Int = 0
 
+    /// Changes whenever entries may have moved between slots (a removal
+    /// shifts later members of its run back; a resize re-places them all).
+    /// A slot number remembered across a write to the same table is only
+    /// valid while this is unchanged (see `LockedKey.slot`).
+    @usableFromInline var layoutChanges: UInt32 = 0
+    @inlinable public var layoutGeneration: UInt32 { layoutChanges }
+
     @usableFromInline let seed: UInt64
     /// The owning shard's running totals (nil for a detached table), kept so
     /// that unlocking a shard publishes its size with one store, whatever the
@@ -151,6 +158,7 @@ public struct KeyTable {
         let e = entry(at: slot)
         if e.hasExpiry { unindexExpiry(e) }
         account(bytes: -e.allocatedSize - ValueStore.containerBytes(e), keys: -1)
+        layoutChanges &+= 1
         // Backward-shift deletion: pull later members of the run into the hole
         // when the hole lies between their home and their current slot.
         var hole = slot
@@ -186,6 +194,7 @@ public struct KeyTable {
         let oldCapacity = capacity
         let fresh = UnsafeMutablePointer<UInt64>.allocate(capacity: newCapacity)
         fresh.initialize(repeating: 0, count: newCapacity)
+        layoutChanges &+= 1
         slots = fresh
         capacity = newCapacity
         mask = newCapacity - 1

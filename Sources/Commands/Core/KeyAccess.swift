@@ -12,7 +12,25 @@ public struct LockedKey {
     public let hash: UInt64
     public let key: UnsafeRawBufferPointer
     /// The key's slot, nil when absent (expired keys were already removed).
-    public var slot: Int?
+    ///
+    /// Invariant: another key of the same table may be written while this
+    /// one is held (RENAME inserts its destination, then removes its
+    /// source), and that can move this key to another slot. So the slot is
+    /// remembered with the table's layout generation and found again by key
+    /// when the layout has changed since.
+    @inlinable public var slot: Int? {
+        get {
+            guard let s = knownSlot else { return nil }
+            if table.pointee.layoutGeneration == knownLayout { return s }
+            return table.pointee.find(key, hash: hash)
+        }
+        set {
+            knownSlot = newValue
+            knownLayout = table.pointee.layoutGeneration
+        }
+    }
+    @usableFromInline var knownSlot: Int?
+    @usableFromInline var knownLayout: UInt32
     /// Set by `Client.writeValue` when it created the key for this command.
     public var created = false
     /// For the `new` keyspace event when a store creates the key.
@@ -21,7 +39,8 @@ public struct LockedKey {
     @inlinable
     public init(shard: Shard, table: UnsafeMutablePointer<KeyTable>, db: Int, hash: UInt64, key: UnsafeRawBufferPointer,
                 slot: Int?, server: ServerContext) {
-        self.shard = shard; self.table = table; self.db = db; self.hash = hash; self.key = key; self.slot = slot
+        self.shard = shard; self.table = table; self.db = db; self.hash = hash; self.key = key
+        self.knownSlot = slot; self.knownLayout = table.pointee.layoutGeneration
         self.server = server
     }
 

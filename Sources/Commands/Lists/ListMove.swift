@@ -21,7 +21,6 @@ extension Client {
             let element = Array(popped.element(at: fromFront ? 0 : -1)!)
             popped.remove(1, fromFront: fromFront)
             if dst.slot == nil {
-                // May move other slots of the table: the source is found again below.
                 dst.slot = dst.table.pointee.insert(ListView.newEntry(key: destination, lru: lruClock), hash: dst.hash)
                 dst.keyCreated()
             }
@@ -31,7 +30,6 @@ extension Client {
             signalKeyReady(destination)
             reply.bulk(element)
             keyspaceEvent(.list, fromFront ? "lpop" : "rpop", source)
-            src.slot = src.table.pointee.find(source, hash: src.hash)
             if let s = src.slot, ListView(table: src.table, slot: s).count == 0 {
                 src.delete()
                 keyspaceEvent(.generic, "del", source)

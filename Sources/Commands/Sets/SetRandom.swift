@@ -107,10 +107,6 @@ enum SetMoveCommand {
                 if from.count == 0 {
                     source.delete()
                     c.keyspaceEvent(.generic, "del", args[1])
-                    // Deleting may shift the destination's slot (same table).
-                    if source.table == destination.table {
-                        destination.slot = destination.table.pointee.find(args[2], hash: destination.hash)
-                    }
                 }
                 if destination.slot == nil {
                     destination.slot = destination.table.pointee.insert(SetView.newEntry(key: args[2], lru: c.lruClock), hash: destination.hash)

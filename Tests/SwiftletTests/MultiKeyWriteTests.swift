@@ -1,0 +1,67 @@
+import XCTest
+import Swiftlet
+import Commands
+import TestSupport
+
+/// Commands that write two keys at once (RENAME, RENAMENX, MOVE, COPY,
+/// SMOVE, LMOVE) while the keyspace grows, replayed on real Redis and on
+/// Swiftlet with every reply compared.
+///
+/// Why: both keys can live in one shard's table, and writing one of them
+/// (inserting the destination may grow the table; deleting an existing
+/// destination shifts its neighbours back) moves the other's slot. A stale
+/// slot there once crashed the server (CI, 2026-12-06). The keyspace grows
+/// by one filler key per step, so each shard's table passes through every
+/// load, its resize points included, many times over the run.
+final class MultiKeyWriteTests: XCTestCase {
+    func testTwoKeyWritesWhileTablesGrowMatchRedis() throws {
+        let pair = try DifferentialPair.start()
+        defer { pair.stop() }
+        var g = SplitMix(seed: 0x2E_4A3E)
+        func pick(_ n: Int) -> Int { Int(g.next() % UInt64(n)) }
+        var chain = 0
+        var script: [[String]] = [["SET", "chain:0", "payload"], ["SADD", "set:a", "m0", "m1", "m2"], ["RPUSH", "list:a", "x", "y", "z"]]
+        for step in 0..<24_000 {
+            script.append(["SET", "filler:\(step)", "\(step)"])
+            switch pick(8) {
+            case 0, 1, 2:
+                // The destination is new: inserting it may grow the table.
+                script.append(["RENAME", "chain:\(chain)", "chain:\(chain + 1)"])
+                chain += 1
+            case 3:
+                script.append(["RENAMENX", "chain:\(chain)", "chain:\(chain + 1)"])
+                chain += 1
+            case 4:
+                // The destination exists: deleting it shifts its run back.
+                let victim = "filler:\(pick(step + 1))"
+                script.append(["RENAME", "filler:\(pick(step + 1))", victim])
+            case 5:
+                script.append(["COPY", "chain:\(chain)", "copy:\(pick(500))", "REPLACE"])
+            case 6:
+                let member = "m\(pick(3))"
+                script.append(["SMOVE", pick(2) == 0 ? "set:a" : "set:\(step)", "set:\(step + 1)", member])
+                script.append(["SADD", "set:a", member])
+            default:
+                script.append(["LMOVE", "list:a", "list:\(step)", "LEFT", "RIGHT"])
+                script.append(["RPUSH", "list:a", "w"])
+            }
+            if step % 997 == 0 { script.append(["MOVE", "filler:\(pick(step + 1))", "1"]) }
+        }
+        script.append(["GET", "chain:\(chain)"])
+        script.append(["DBSIZE"])
+        // Sorted so that the two servers' iteration orders do not matter.
+        for batch in stride(from: 0, to: script.count, by: 4_000) {
+            try pair.setUpBoth(Array(script[batch..<min(batch + 4_000, script.count)]))
+        }
+        var keySets: [[String]] = []
+        for (_, port) in pair.servers {
+            let connection = try TestConnection(port: port)
+            var keys = (try connection.call("KEYS", "*").elements ?? []).compactMap { $0.string }
+            try connection.call("SELECT", "1")
+            keys += (try connection.call("KEYS", "*").elements ?? []).compactMap { "db1:" + ($0.string ?? "") }
+            keySets.append(keys.sorted())
+        }
+        XCTAssertEqual(keySets[1].count, keySets[0].count)
+        XCTAssertTrue(keySets[1] == keySets[0], "the key sets differ")
+    }
+}
