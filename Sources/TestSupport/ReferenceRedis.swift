@@ -21,7 +21,15 @@ public final class ReferenceRedis {
         var pid: pid_t = 0
         var cArgs: [UnsafeMutablePointer<CChar>?] = args.map { strdup($0) } + [nil]
         defer { for p in cArgs { free(p) } }
-        guard posix_spawn(&pid, binary, nil, nil, &cArgs, environ) == 0 else { return nil }
+        // Standard streams go to /dev/null (the log has its own file): if
+        // the test process dies without stopping this server, an inherited
+        // stdout would keep the test runner's output pipe open, and whoever
+        // reads it (CI) would wait for the orphan forever.
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        for fd: Int32 in 0...2 { posix_spawn_file_actions_addopen(&actions, fd, "/dev/null", fd == 0 ? O_RDONLY : O_WRONLY, 0) }
+        guard posix_spawn(&pid, binary, &actions, nil, &cArgs, environ) == 0 else { return nil }
         let server = ReferenceRedis(port: port, pid: pid, directory: directory)
         for _ in 0..<200 {
             // Any reply will do (with requirepass, PING answers -NOAUTH).
