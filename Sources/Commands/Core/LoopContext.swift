@@ -98,8 +98,11 @@ public final class LoopContext: @unchecked Sendable {
     @exclusivity(unchecked) public var nextBlockedDeadline: Int64 = .max
     @exclusivity(unchecked) var proxy: Client? = nil
 
-    /// Wall clock (ms) read once at the start of each batch of requests.
+    /// Wall clock (ms) as of the start of the current batch of requests
+    /// (see `ServerHandler.beginBatch` for how fresh it is kept).
     @exclusivity(unchecked) @usableFromInline var _nowMs: Int64 = 0
+    /// `CycleClock` reading when `nowMs` was last read from the wall clock.
+    @exclusivity(unchecked) public var wallClockReadAt: UInt64 = 0
     @inlinable public var nowMs: Int64 {
         @inline(__always) get { _nowMs }
         @inline(__always) set { _nowMs = newValue }
