@@ -5,7 +5,7 @@ import Synchronization
 
 /// The periodic work each event loop does `hz` times a second (Redis's
 /// serverCron and the fast expiry cycle of beforeSleep): active expiry over
-/// the shards the loop owns, the LFU sweep (`LFUSweep`), idle-client
+/// the shards the loop owns, the access sweep (`AccessSweep`), idle-client
 /// timeouts, statistics sampling.
 final class Cron: @unchecked Sendable {
     let server: ServerContext
@@ -18,7 +18,7 @@ final class Cron: @unchecked Sendable {
         var lastCycleTimedOut = false
         var stalePercent: Double = 0
         /// Where this loop's LFU sweep continues (a position in hash space).
-        var lfuSweepCursor: UInt64 = 0
+        var accessSweepCursor: UInt64 = 0
     }
     let perLoop: [LoopState]
     var lastOpsSampleMs: Int64 = 0
@@ -41,10 +41,8 @@ final class Cron: @unchecked Sendable {
             let budget = Int64(percent * 1_000_000 / hz / 100)
             runExpiry(loop: loop, nowMs: nowMs, budgetUs: budget)
         }
-        if server.config.policyUsesLFU {
-            server.keyspace.sweepLFU(shards: ownedShards[loop], cursor: &perLoop[loop].lfuSweepCursor,
-                                     nowMs: nowMs, decayTime: server.config.lfuDecayTime)
-        }
+        server.keyspace.sweepAccess(shards: ownedShards[loop], cursor: &perLoop[loop].accessSweepCursor, nowMs: nowMs,
+                                    lfuDecayTime: server.config.policyUsesLFU ? server.config.lfuDecayTime : nil)
         if loop == 0 { sampleStatistics(nowMs: nowMs) }
         closeIdleClients(loop: loop, nowMs: nowMs)
     }

@@ -58,14 +58,14 @@ extension SwiftletServer {
         call(arguments.map { Array($0.utf8) }, db: db, protocolVersion: protocolVersion)
     }
 
-    /// Renormalizes every key's LFU word now (the cron does it a slice per
-    /// tick); a virtual clock that jumps hours at once calls it after
-    /// steps of at most `LFU.renormalizeAfterSeconds`.
-    public func renormalizeLFU() {
-        guard context.config.policyUsesLFU else { return }
+    /// Renormalizes every key's access word now (the cron does it a slice
+    /// per tick, see `AccessSweep`); a virtual clock that jumps hours at
+    /// once calls it after steps of at most `LFU.renormalizeAfterSeconds`.
+    public func renormalizeAccessWords() {
+        let config = context.config
         let keyspace = context.keyspace
-        keyspace.renormalizeLFU(shards: Array(0..<keyspace.shards.count), from: 0, width: 0,
-                                nowMs: clock.milliseconds, decayTime: context.config.lfuDecayTime)
+        keyspace.renormalizeAccess(shards: Array(0..<keyspace.shards.count), from: 0, width: 0, nowMs: clock.milliseconds,
+                                   lfuDecayTime: config.policyUsesLFU ? config.lfuDecayTime : nil)
     }
 
     /// Expires every key whose time has come, now, on the caller's thread

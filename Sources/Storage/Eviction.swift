@@ -157,7 +157,6 @@ public final class Evictor: @unchecked Sendable {
     /// trip per refill instead of one per shard halved its cost.
     private func refill(_ settings: EvictionSettings, nowMs: Int64) {
         let shards = keyspace.shards
-        let lruClock = LRUClock.at(nowMs)
         let volatileOnly = settings.policy.volatileOnly
         let databases = keyspace.databases
         let groupSize = max(1, min(settings.shardsPerRefill, shards.count))
@@ -227,7 +226,7 @@ public final class Evictor: @unchecked Sendable {
                 }
                 for k in 0..<sampled {
                     let sample = samples[k]
-                    consider(sample, score: score(sample.entry, settings, lruClock: lruClock, nowMs: nowMs))
+                    consider(sample, score: score(sample.entry, settings, nowMs: nowMs))
                 }
                 for k in 0..<size { shards[group[k]].unlock() }
                 visited += found
@@ -238,10 +237,10 @@ public final class Evictor: @unchecked Sendable {
         }
     }
 
-    private func score(_ e: Entry, _ settings: EvictionSettings, lruClock: UInt32, nowMs: Int64) -> UInt64 {
+    private func score(_ e: Entry, _ settings: EvictionSettings, nowMs: Int64) -> UInt64 {
         switch settings.policy {
         case .lru:
-            return UInt64(LRUClock.idleTicks(e.lru, now: lruClock))
+            return UInt64(LRUClock.idleMilliseconds(e.lru, nowMs: nowMs))
         case .lfu:
             return LFU.evictionScore(e.lru, nowMs: nowMs, decayTime: settings.lfuDecayTime)
         case .ttl:

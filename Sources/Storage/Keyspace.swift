@@ -118,6 +118,4 @@ public final class Keyspace: @unchecked Sendable {
         return try body()
     }
 
-    /// The 24-bit LRU clock now (see `LRUClock`).
-    @inlinable public var lruClock: UInt32 { LRUClock.at(clock.milliseconds) }
 }

@@ -200,15 +200,16 @@ public final class TestServer: Sendable, CustomStringConvertible {
             s.pendingAttoseconds = total % perMillisecond
             return seconds * 1000 + total / perMillisecond
         }
-        // LFU stamps span 18 hours and the cron renormalizes them long
-        // before that; a jump of hours gets the same by moving in steps.
+        // Access stamps wrap (LFU's after 18 hours, LRU's after 37) and the
+        // cron's sweep renormalizes them long before that; a jump of hours
+        // gets the same by moving in steps.
         let step = LFU.renormalizeAfterSeconds * 1000
         var remaining = milliseconds
         while remaining > 0 {
             let move = min(remaining, step)
             server.clock.advance(byMilliseconds: move)
             remaining -= move
-            server.renormalizeLFU()
+            server.renormalizeAccessWords()
         }
         server.expireDueKeys()
     }

@@ -93,6 +93,17 @@ import TestSupport
         }
     }
 
+    /// Idle times far beyond the 37 hours Swiftlet's fine LRU stamp spans
+    /// read as in Redis (whose one-second stamp wraps after 194 days): the
+    /// sweep keeps old stamps in seconds.
+    @Test func idleTimeSpansDays() async throws {
+        try await withTestServer { server in
+            try await server.set("k", "v")
+            await server.advanceClock(by: .seconds(5 * 86_400 + 7))
+            #expect(try await server.command("OBJECT", "IDLETIME", "k") == .integer(5 * 86_400 + 7))
+        }
+    }
+
     /// LFU counters decay by the same clock (lfu-decay-time is in minutes).
     @Test func lfuDecayFollowsTheClock() async throws {
         let (before, after) = try await hotKeyFrequency(hits: 200, decayTime: 1, idle: .seconds(60 * 3))

@@ -17,6 +17,40 @@ final class EvictorUnitTests: XCTestCase {
         XCTAssertLessThan(recent, 30, "evicted \(recent) keys used 100 ms ago before older ones")
     }
 
+    /// LRU stamps are 16 ms ticks that wrap after 37 hours; the sweep turns
+    /// stamps idle over 12 hours into seconds, so a key idle 38 hours is
+    /// still older than one idle 1 hour (unswept, it would look 0.7 hours idle).
+    func testLRUOrdersKeysIdleLongerThanTheFineStampSpans() {
+        let hour: Int64 = 3_600_000
+        let recent = evictedFromFirstHalf(.lru(volatileOnly: false)) { first, now in
+            let old = LRUClock.at(now - 38 * hour)
+            return first ? LRUClock.coarsened(old, nowMs: now - 25 * hour) ?? old : LRUClock.at(now - hour)
+        }
+        XCTAssertGreaterThan(recent, 2970, "evicted only \(recent) keys idle 38 hours before keys idle 1 hour")
+    }
+
+    /// Idle times read from an LRU word are exact to the 16 ms tick while
+    /// the stamp is fine, and to the second once the sweep (run at least
+    /// every 9.1 hours, see `AccessSweep`) made it coarse, up to 90 days.
+    func testLRUIdleTimeHoldsForNinetyDays() {
+        var random = FastRandom(seed: 7)
+        let base: Int64 = 1_800_000_000_000
+        for _ in 0..<20_000 {
+            let then = base + Int64(random.next() % 86_400_000)
+            let idle = Int64(random.next() % (90 * 86_400_000))
+            var word = LRUClock.at(then)
+            // Sweeps every 9.1 hours (a pass at hz 1), starting at a random phase.
+            var sweep = then + Int64(random.next() % 32_760_000)
+            while sweep <= then + idle {
+                if let coarse = LRUClock.coarsened(word, nowMs: sweep) { word = coarse }
+                sweep += 32_760_000
+            }
+            let measured = LRUClock.idleMilliseconds(word, nowMs: then + idle)
+            let tolerance: Int64 = idle > LRUClock.coarsenAfterMs ? 1000 : LRUClock.resolutionMs
+            XCTAssertLessThanOrEqual(abs(measured - idle), tolerance, "idle \(idle) ms read as \(measured)")
+        }
+    }
+
     /// Under LFU, keys of equal frequency go oldest first: here every key
     /// has the initial counter, half were last used 30 s ago and half 2 s
     /// ago (Redis, whose stamp counts minutes, would pick among them at random).
@@ -60,7 +94,7 @@ final class EvictorUnitTests: XCTestCase {
 
     /// The cron's sweep reaches every key once per pass, whatever the table
     /// sizes, so no stamp is left to wrap.
-    func testLFUSweepVisitsEveryKeyOncePerPass() {
+    func testAccessSweepVisitsEveryKeyOncePerPass() {
         let clock = ServerClock(mode: .manual, startingAt: 1_800_000_000_000)
         let keyspace = Keyspace(databases: 2, shardCount: 8, clock: clock, seed: 3)
         let old = clock.milliseconds
@@ -69,7 +103,7 @@ final class EvictorUnitTests: XCTestCase {
         var cursor: UInt64 = 0
         var visited = 0
         repeat {
-            visited += keyspace.sweepLFU(shards: Array(0..<8), cursor: &cursor, nowMs: now, decayTime: 1)
+            visited += keyspace.sweepAccess(shards: Array(0..<8), cursor: &cursor, nowMs: now, lfuDecayTime: 1)
         } while cursor != 0
         XCTAssertEqual(visited, 5_000)
         for shard in keyspace.shards {

@@ -29,7 +29,7 @@ enum ObjectCommand {
             sub("idletime", summary: "Returns the time since the last access to a Redis object.", since: "2.2.3") { c, args in
                 lookup(c, args) { e in
                     if c.server.config.policyUsesLFU { c.fail(lruRequired); return }
-                    c.reply.integer(idleSeconds(e, clock: c.lruClock))
+                    c.reply.integer(LRUClock.idleSeconds(e.lru, nowMs: c.loop.nowMs))
                 }
             },
             sub("refcount", summary: "Returns the reference count of a value of a key.", since: "2.2.3") { c, args in
@@ -78,9 +78,6 @@ enum ObjectCommand {
         }
         return 1
     }
-
-    /// Seconds since last access from the 24-bit LRU clock (which wraps).
-    static func idleSeconds(_ e: Entry, clock: UInt32) -> Int { LRUClock.idleSeconds(e.lru, now: clock) }
 }
 
 /// `MEMORY USAGE key [SAMPLES count]` and friends.
