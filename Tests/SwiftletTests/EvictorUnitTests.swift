@@ -33,11 +33,7 @@ final class EvictorUnitTests: XCTestCase {
     /// the stamp is fine, and to the second once the sweep (run at least
     /// every 9.1 hours, see `AccessSweep`) made it coarse, up to 90 days.
     func testLRUIdleTimeHoldsForNinetyDays() {
-        var random = FastRandom(seed: 7)
-        let base: Int64 = 1_800_000_000_000
-        for _ in 0..<20_000 {
-            let then = base + Int64(random.next() % 86_400_000)
-            let idle = Int64(random.next() % (90 * 86_400_000))
+        forRandomAccesses(seed: 7, maxIdleMs: 90 * 86_400_000) { then, idle, random in
             var word = LRUClock.at(then)
             // Sweeps every 9.1 hours (a pass at hz 1), starting at a random phase.
             var sweep = then + Int64(random.next() % 32_760_000)
@@ -65,11 +61,7 @@ final class EvictorUnitTests: XCTestCase {
     /// are Redis's (minute numbers compared, not durations), and
     /// renormalizing an old stamp never changes the decayed counter.
     func testLFUStampKeepsRedisDecay() {
-        var random = FastRandom(seed: 42)
-        let base: Int64 = 1_800_000_000_000
-        for _ in 0..<20_000 {
-            let then = base + Int64(random.next() % 86_400_000)
-            let idleMs = Int64(random.next() % (5 * 3600 * 1000))
+        forRandomAccesses(seed: 42, maxIdleMs: 5 * 3600 * 1000) { then, idleMs, random in
             let now = then + idleMs
             let counter = UInt32(random.next() % 256)
             let decayTime = Int(random.next() % 360)
@@ -82,7 +74,7 @@ final class EvictorUnitTests: XCTestCase {
             // An idle key renormalized at `sweep` decays as before, later too.
             let sweep = then + LFU.renormalizeAfterSeconds * 1000 + Int64(random.next() % (3 * 3600 * 1000))
             guard let renormalized = LFU.renormalized(word, nowMs: sweep, decayTime: decayTime) else {
-                XCTFail("a key idle 6 hours or more is renormalized"); continue
+                XCTFail("a key idle 6 hours or more is renormalized"); return
             }
             XCTAssertLessThanOrEqual(LFU.idleSeconds(renormalized, nowMs: sweep), LFU.renormalizeAfterSeconds)
             for later in [sweep, sweep + 59_999, sweep + 3_600_000, sweep + 9 * 3_600_000] {
@@ -114,6 +106,19 @@ final class EvictorUnitTests: XCTestCase {
                     XCTAssertLessThanOrEqual(LFU.idleSeconds(e.lru, nowMs: now), LFU.renormalizeAfterSeconds)
                 }
             }
+        }
+    }
+
+    /// Calls `body` 20,000 times with a random access time (within a day of
+    /// 2027-01-15) and a random idle time below `maxIdleMs`, sharing the
+    /// seeded generator for whatever else the case draws.
+    private func forRandomAccesses(seed: UInt64, maxIdleMs: Int64,
+                                   _ body: (_ then: Int64, _ idleMs: Int64, _ random: inout FastRandom) -> Void) {
+        var random = FastRandom(seed: seed)
+        for _ in 0..<20_000 {
+            let then = 1_800_000_000_000 + Int64(random.next() % 86_400_000)
+            let idle = Int64(random.next() % UInt64(maxIdleMs))
+            body(then, idle, &random)
         }
     }
 
