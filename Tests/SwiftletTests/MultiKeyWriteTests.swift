@@ -64,4 +64,43 @@ final class MultiKeyWriteTests: XCTestCase {
         XCTAssertEqual(keySets[1].count, keySets[0].count)
         XCTAssertTrue(keySets[1] == keySets[0], "the key sets differ")
     }
+
+    /// Multi-key reads whose later keys expired: meeting an expired key
+    /// removes it, which shifts its neighbours in the table, and the
+    /// sources read before (held as container views) must not be lost.
+    /// A stale view crashed SUNION, SINTER, ZUNION and friends (found by a
+    /// differential hunt, 2026-12-06).
+    func testMultiKeyReadsOverKeysThatExpireMeanwhile() throws {
+        let pair = try DifferentialPair.start()
+        defer { pair.stop() }
+        let setNames = (0..<20).map { "s\($0)" }, zsetNames = (0..<20).map { "z\($0)" }
+        let expiring = (0..<4000).map { "f\($0)" }
+        var setup: [[String]] = []
+        for i in 0..<20 {
+            setup.append(["SADD", setNames[i], "a\(i)", "b\(i % 3)"])
+            setup.append(["ZADD", zsetNames[i], "\(i)", "a\(i)", "1", "b\(i % 3)"])
+        }
+        setup += expiring.map { ["SET", $0, "v", "PX", "1"] }
+        try pair.setUpBoth(setup)
+        usleep(20_000)
+        let sets = setNames + expiring, zsets = zsetNames + expiring
+        let commands: [[String]] = [
+            ["SUNION"] + sets, ["SINTER"] + sets, ["SDIFF"] + sets, ["SINTERCARD", "\(sets.count)"] + sets,
+            ["ZUNION", "\(zsets.count)"] + zsets + ["WITHSCORES"], ["ZINTER", "\(zsets.count)"] + zsets,
+            ["ZDIFF", "\(zsets.count)"] + zsets, ["ZINTERCARD", "\(zsets.count)"] + zsets,
+            ["SUNIONSTORE", "dst"] + sets, ["SMEMBERS", "dst"], ["ZUNIONSTORE", "zdst", "\(zsets.count)"] + zsets,
+            ["ZRANGE", "zdst", "0", "-1", "WITHSCORES"], ["MGET"] + expiring.prefix(100) + setNames.prefix(2),
+            ["DEL"] + expiring + ["dst"], ["EXISTS"] + setNames + zsetNames,
+        ]
+        for command in commands {
+            var replies: [String] = []
+            for (_, port) in pair.servers {
+                let connection = try TestConnection(port: port)
+                let reply = try connection.call(command)
+                // Sets come back in each server's own order.
+                replies.append(reply.elements.map { $0.map(\.description).sorted().joined(separator: ",") } ?? reply.description)
+            }
+            XCTAssertEqual(replies[1], replies[0], "\(command.prefix(3))…")
+        }
+    }
 }

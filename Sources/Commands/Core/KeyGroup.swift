@@ -101,6 +101,18 @@ extension Client {
             // the cache misses of all the keys overlap instead of queueing.
             for i in 0..<count { keyspace.prefetchSlotLocked(db: database, hash: hashes[i]) }
             for i in 0..<count { keyspace.prefetchEntryLocked(db: database, hash: hashes[i]) }
+            // Lazy expiry for the whole group before the body looks anything
+            // up. Removing an expired key shifts its neighbours back in the
+            // table (or shrinks it), which would move the slots of keys the
+            // body already holds as container views (SUNION's or ZUNION's
+            // sources). The time is the batch's, so the body's own lookups
+            // find nothing more to expire. (Redis expires each key as the
+            // command reaches it; only the order of `expired` events for
+            // several expired keys of one command can differ.)
+            let now = loop.nowMs
+            for i in 0..<count {
+                _ = keyspace.findLive(keyspace.shards[shards[i]], db: database, key: keys[i], hash: hashes[i], now: now)
+            }
             return try body(LockedKeys(client: self, keys: keys, hashes: hashes, count: count))
         }
     }
