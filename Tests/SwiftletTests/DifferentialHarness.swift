@@ -17,15 +17,19 @@ final class DifferentialPair {
 
     /// Skips the calling test when `redis-server` is not installed: without
     /// the oracle there is nothing trustworthy to compare against.
-    static func start() throws -> DifferentialPair {
+    /// `arguments` (redis-server style) configure both servers alike.
+    static func start(_ arguments: [String] = []) throws -> DifferentialPair {
         // A peer may close while we are still writing (protocol-error tests);
         // that must surface as EPIPE, not kill the test process.
         signal(SIGPIPE, SIG_IGN)
-        guard let redis = ReferenceRedis.start() else {
+        guard let redis = ReferenceRedis.start(extraArguments: arguments) else {
             throw XCTSkip("redis-server is not installed: no reference to compare with")
         }
-        let swiftlet = SwiftletServer(configuration: Configuration())
+        let configuration = Configuration()
+        let swiftlet = SwiftletServer(configuration: configuration)
         do {
+            try configuration.load(arguments: arguments, readFile: Configuration.readFileFromDisk,
+                                   standardInput: Configuration.readStandardInput)
             try swiftlet.start(port: 0, bind: ["127.0.0.1"])
         } catch {
             redis.stop()

@@ -132,7 +132,7 @@ enum ClientCommand {
         "    * TYPE (NORMAL|MASTER|REPLICA|PUBSUB)", "      Kill connections by type.",
         "    * USER <username>", "      Kill connections authenticated by <username>.",
         "    * SKIPME (YES|NO)", "      Skip killing current connection (default: yes).",
-        "    * ID <client-id>", "      Kill connections by client id.",
+        // Redis 7.0 accepts ID here but its help does not list it.
         "LIST [options ...]", "    Return information about client connections. Options:",
         "    * TYPE (NORMAL|MASTER|REPLICA|PUBSUB)", "      Return clients of specified type.",
         "UNPAUSE", "    Stop the current client pause, resuming traffic.",

@@ -49,30 +49,40 @@ enum RandomKeyCommand {
 
     static func run(_ c: Client, _ args: Arguments) {
         let keyspace = c.server.keyspace
-        // Expired keys met on the way are deleted and another pick is made.
-        for _ in 0..<100 {
-            var counts = [Int](repeating: 0, count: keyspace.shards.count)
-            var total = 0
-            for (i, s) in keyspace.shards.enumerated() { s.withLock { counts[i] = s.tables[c.db].count }; total += counts[i] }
-            if total == 0 { c.reply.null(); return }
+        var counts = [Int](repeating: 0, count: keyspace.shards.count)
+        var total = 0
+        // As Redis: an expired key met on the way is deleted and another
+        // pick is made, until a live key turns up or the database is empty
+        // (every miss removes a key, so this ends). The per-shard counts
+        // steer the pick to a shard in proportion to its keys; they are
+        // taken again when a shard turns out emptier than they say.
+        while true {
+            if total == 0 {
+                for (i, s) in keyspace.shards.enumerated() { s.withLock { counts[i] = s.tables[c.db].count }; total += counts[i] }
+                if total == 0 { c.reply.null(); return }
+            }
             var pick = Int.random(in: 0..<total)
             var index = 0
             while pick >= counts[index] { pick -= counts[index]; index += 1 }
             let shard = keyspace.shards[index]
             var key: [UInt8]? = nil
+            var stale = false
             shard.withLock {
                 let table = shard.tables + c.db
-                guard let slot = table.pointee.randomSlot(UInt64.random(in: 0...UInt64.max)) else { return }
+                guard let slot = table.pointee.randomSlot(UInt64.random(in: 0...UInt64.max)) else { stale = true; return }
                 let e = table.pointee.entry(at: slot)
                 if Keyspace.isExpired(e, now: c.loop.nowMs) {
                     keyspace.expireSlot(shard, db: c.db, slot: slot)
+                    stale = counts[index] <= 1
+                    counts[index] -= 1
+                    total -= 1
                 } else {
                     key = Array(e.key)
                 }
             }
             if let k = key { c.reply.bulk(k); return }
+            if stale { total = 0 }
         }
-        c.reply.null()
     }
 }
 

@@ -147,6 +147,6 @@ extension Client {
         reply.simple("\(command) <subcommand> [<arg> [value] [opt] ...]. Subcommands are:")
         for line in lines { reply.simple(line) }
         reply.simple("HELP")
-        reply.simple("    Print this help.")
+        reply.simple("    Prints this help.")
     }
 }

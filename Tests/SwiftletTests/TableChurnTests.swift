@@ -3,17 +3,20 @@ import Swiftlet
 import Commands
 import TestSupport
 
-/// Commands that write two keys at once (RENAME, RENAMENX, MOVE, COPY,
-/// SMOVE, LMOVE) while the keyspace grows, replayed on real Redis and on
-/// Swiftlet with every reply compared.
+/// Commands that change a shard's table while they hold other keys of it,
+/// replayed on real Redis and on Swiftlet with every reply compared.
 ///
-/// Why: both keys can live in one shard's table, and writing one of them
-/// (inserting the destination may grow the table; deleting an existing
-/// destination shifts its neighbours back) moves the other's slot. A stale
-/// slot there once crashed the server (CI, 2026-12-06). The keyspace grows
-/// by one filler key per step, so each shard's table passes through every
-/// load, its resize points included, many times over the run.
-final class MultiKeyWriteTests: XCTestCase {
+/// Why: keys live in open-addressing tables, one per shard and database.
+/// Inserting a key may grow a table; removing one (a DEL, an overwritten
+/// destination, a key found expired) shifts its neighbours back or shrinks
+/// the table. A command that remembered another key's slot across such a
+/// change read a stale slot: RENAME crashed CI that way on 2026-12-06, and a
+/// differential hunt the same day found SUNION/ZUNION and LMOVE doing it
+/// with expired keys. These tests drive tables through their resize points.
+final class TableChurnTests: XCTestCase {
+    /// Two-key writes while the keyspace grows by one filler key per step,
+    /// so each shard's table passes through every load, its resize points
+    /// included, many times over the run.
     func testTwoKeyWritesWhileTablesGrowMatchRedis() throws {
         let pair = try DifferentialPair.start()
         defer { pair.stop() }
@@ -65,6 +68,34 @@ final class MultiKeyWriteTests: XCTestCase {
         XCTAssertTrue(keySets[1] == keySets[0], "the key sets differ")
     }
 
+    /// LMOVE/RPOPLPUSH whose destination has expired: removing it during
+    /// the lookup shrank the shard's table once few keys were left, under
+    /// the source list's slot; the move then popped from and wrote to
+    /// whatever the stale slot held (found by a differential hunt). Each
+    /// destination is deleted after its move, so every shard's table drains
+    /// through its shrink point, with lazy expiry (active expiry off) doing
+    /// the removals.
+    func testListMovesOntoExpiredDestinationsMatchRedis() throws {
+        let pair = try DifferentialPair.start(["--enable-debug-command", "yes"])
+        defer { pair.stop() }
+        let count = 3000
+        var setup: [[String]] = [["DEBUG", "SET-ACTIVE-EXPIRE", "0"]]
+        for chunk in stride(from: 0, to: count, by: 500) {
+            setup.append(["RPUSH", "src"] + (chunk..<chunk + 500).map { "e\($0)" })
+        }
+        setup += (0..<count).map { ["SET", "f\($0)", "v", "PX", "1"] }
+        try pair.setUpBoth(setup)
+        usleep(20_000)
+        var moves: [[String]] = []
+        for i in 0..<count {
+            moves.append(i % 2 == 0 ? ["LMOVE", "src", "f\(i)", "LEFT", "RIGHT"] : ["RPOPLPUSH", "src", "f\(i)"])
+            moves.append(["DEL", "f\(i)"])
+        }
+        moves.append(["LRANGE", "src", "0", "-1"])
+        moves.append(["DBSIZE"])
+        try pair.setUpBoth(moves)
+    }
+
     /// Multi-key reads whose later keys expired: meeting an expired key
     /// removes it, which shifts its neighbours in the table, and the
     /// sources read before (held as container views) must not be lost.
@@ -102,5 +133,18 @@ final class MultiKeyWriteTests: XCTestCase {
             }
             XCTAssertEqual(replies[1], replies[0], "\(command.prefix(3))…")
         }
+    }
+
+    /// RANDOMKEY deletes the expired keys it lands on and picks again until
+    /// it finds a live one, as Redis does: with one live key among 5000
+    /// expired ones it still answers with that key.
+    func testRandomKeyLooksPastExpiredKeys() throws {
+        let pair = try DifferentialPair.start(["--enable-debug-command", "yes"])
+        defer { pair.stop() }
+        try pair.setUpBoth([["DEBUG", "SET-ACTIVE-EXPIRE", "0"], ["SET", "live", "1"]]
+                           + (0..<5000).map { ["SET", "e\($0)", "v", "PX", "1"] })
+        usleep(20_000)
+        // (DBSIZE would differ: how many expired keys each server met is random.)
+        try pair.setUpBoth([["RANDOMKEY"], ["EXISTS", "live"], ["RANDOMKEY"]])
     }
 }
