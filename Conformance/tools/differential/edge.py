@@ -1,0 +1,150 @@
+"""About 130 edge-case commands sent to Swiftlet (port 7101) and Redis (7102),
+both already running, with every reply compared (see diff.py)."""
+import diff, sys
+cs = [diff.Conn(7102), diff.Conn(7101)]
+cmds = [l.split('|') for l in '''FLUSHALL
+SET k v EX 1000
+COPY k k2 DB 1
+SELECT 1
+TTL k2
+SELECT 0
+MOVE k 2
+SELECT 2
+TTL k
+SELECT 0
+EXPIRE nokey 10
+SET a 1
+EXPIRE a 9223372036854775807
+PEXPIRE a 9223372036854775807
+EXPIREAT a 9223372036854775807
+PEXPIREAT a -9223372036854775808
+EXPIRE a -9223372036854775808
+SET b 1 EX 0
+SET b 1 PX -1
+SET b 1 EXAT 0
+GETEX a EX 0
+GETEX a PXAT -5
+SET c 1 KEEPTTL GET
+RPUSH l x
+SET l v GET
+GET l
+LMPOP 1 l LEFT COUNT 0
+LMPOP 0 l LEFT
+ZMPOP 1 zz MIN COUNT -1
+BLMPOP -1 1 l LEFT
+BLPOP l -1
+RPUSH l2 a b c
+LMOVE l2 l2 LEFT RIGHT
+LRANGE l2 0 -1
+RPOPLPUSH l2 l2
+LRANGE l2 0 -1
+SADD s 1 2 3
+SMOVE s s 1
+SMOVE s s 9
+SINTERSTORE s s
+SMEMBERS s
+SUNIONSTORE s nokey
+EXISTS s
+ZADD z 1 a 2 b
+ZUNIONSTORE z 2 z z WEIGHTS 1 2
+ZRANGE z 0 -1 WITHSCORES
+ZINTERSTORE z 1 z AGGREGATE MAX
+ZRANGESTORE z z 5 10
+EXISTS z
+RENAME nokey x
+RENAMENX l2 l2
+RENAME l2 l2
+COPY l2 l2
+COPY l2 l2 DB 0
+COPY l2 l2 DB 1
+SELECT 1
+LRANGE l2 0 -1
+SELECT 0
+MSET m1 1 m1 2
+GET m1
+MSETNX n1 1 n1 2
+GET n1
+MSETNX n1 1 n2 2
+DEL n1 n1 n1
+UNLINK m1 m1
+SWAPDB 0 0
+SWAPDB 0 16
+SWAPDB -1 0
+MOVE l2 0
+MOVE l2 16
+HSET h f v
+HDEL h f f
+EXISTS h
+XADD x 1-1 f v
+XDEL x 1-1
+EXISTS x
+XLEN x
+XTRIM x MAXLEN 0
+XADD x NOMKSTREAM 2-1 f v
+XADD nx NOMKSTREAM 2-1 f v
+EXISTS nx
+OBJECT ENCODING nokey
+OBJECT FREQ x
+OBJECT HELP
+SELECT 16
+SELECT -1
+GETDEL l2
+GETDEL h
+SET e 1 PX 1
+DEBUG SLEEP 0.01
+GETDEL e
+SINTERCARD 2 s nokey LIMIT -1
+ZINTERCARD 1 z LIMIT 0
+ZADD z2 1 a
+ZADD z2 GT LT 2 a
+ZADD z2 NX XX 2 a
+ZADD z2 INCR 1 a 2 b
+ZADD z2 nan a
+ZINCRBY z2 nan a
+ZADD z2 inf a
+ZINCRBY z2 -inf a
+INCRBYFLOAT f 1e308
+INCRBYFLOAT f 1e308
+SET big 9223372036854775807
+INCR big
+DECRBY big -9223372036854775808
+LPOS l2 a RANK 0
+LPOS l2 a MAXLEN -1
+LPOS l2 a RANK -9223372036854775808
+SRANDMEMBER s -9223372036854775808
+SPOP s -1
+HRANDFIELD h -9223372036854775808
+ZRANDMEMBER z -9223372036854775808
+ZRANGE z 0 -1 BYSCORE LIMIT 0 1
+ZRANGE z (1 +inf BYSCORE REV
+ZRANGE z + - BYLEX REV LIMIT 0 -1
+ZRANGESTORE d z 0 -1 WITHSCORES
+GETRANGE big -100 -50
+SETRANGE sr 536870912 x
+SETRANGE sr -1 x
+APPEND nokey2 ""
+EXISTS nokey2
+LINSERT nolist BEFORE a b
+LSET nolist 0 a
+LTRIM l2 1 0
+EXISTS l2
+EXPIRETIME s
+PEXPIRETIME nokey
+PERSIST s
+TOUCH s s nokey
+RANDOMKEY
+DBSIZE
+FLUSHDB
+RANDOMKEY
+'''.strip().split('\n')]
+def wire(l):
+    return l[0].split(' ') if len(l) == 1 else None
+bad = 0
+for line in cmds:
+    args = line[0].split(' ')
+    args = [a if a != '""' else '' for a in args]
+    r = [c.call(*args) for c in cs]
+    if r[0] != r[1]:
+        bad += 1
+        print('DIFF', ' '.join(args), '| redis:', diff.show(r[0]), '| swiftlet:', diff.show(r[1]))
+print('done, %d diffs' % bad)
