@@ -25,10 +25,12 @@ public protocol ConnectionHandler: AnyObject {
     func open(_ connection: Connection, loop: Int) -> Session?
     /// Runs one complete request.
     func execute(_ session: Session, _ arguments: Arguments, _ connection: Connection) -> ExecutionResult
-    /// Pipelining hints: bring `key`'s slot (stage 1) or entry (stage 2)
-    /// into cache before the request that uses it runs. `command` is the
-    /// request's first argument, `key` its second (which may not be a key).
-    func prefetch(_ session: Session, command: UnsafeRawBufferPointer, key: UnsafeRawBufferPointer, stage: Int)
+    /// Pipelining hints, in two calls so a request's key is hashed once for
+    /// both stages: the hash of `key` when `command` (a request's first
+    /// argument) takes it as its first key, else nil; then bring that key's
+    /// slot (stage 1) or entry (stage 2) into cache before the request runs.
+    func prefetchHash(_ session: Session, command: UnsafeRawBufferPointer, key: UnsafeRawBufferPointer) -> UInt64?
+    func prefetch(_ session: Session, hash: UInt64, stage: Int)
     /// Writes a message another client produced (a pub/sub message, an
     /// invalidation, the end of a blocked command) into this connection's
     /// output; runs on its own loop. Returns true when a blocked connection

@@ -83,7 +83,7 @@ public final class EventLoop<Handler: ConnectionHandler>: @unchecked Sendable {
     deinit {
         Glibc.close(epoll)
         Glibc.close(wakeFd)
-        turnRead.deallocate(); turnId.deallocate(); turnKey.deallocate()
+        turnRead.deallocate(); turnId.deallocate(); turnHash.deallocate()
     }
 
     func addListener(_ fd: Int32) {
@@ -156,11 +156,11 @@ public final class EventLoop<Handler: ConnectionHandler>: @unchecked Sendable {
     /// Per-event scratch for one turn (see `runTurn`), allocated once.
     /// `turnRead[i]`: bytes read for event i in the read pass (0: none, or
     /// read but the connection may not run now); `turnId[i]`: the
-    /// connection those bytes belong to; `turnKey[i]`: its first request's
-    /// command and key, when it has one.
+    /// connection those bytes belong to; `turnHash[i]`: the hash of its
+    /// first request's key, when that is worth prefetching.
     let turnRead = UnsafeMutablePointer<Int>.allocate(capacity: 256)
     let turnId = UnsafeMutablePointer<Int>.allocate(capacity: 256)
-    let turnKey = UnsafeMutablePointer<(command: UnsafeRawBufferPointer, key: UnsafeRawBufferPointer)?>.allocate(capacity: 256)
+    let turnHash = UnsafeMutablePointer<UInt64?>.allocate(capacity: 256)
 
     /// Handles one epoll batch in three passes: read every ready
     /// connection; bring the first request's key into cache for each (its
@@ -172,7 +172,7 @@ public final class EventLoop<Handler: ConnectionHandler>: @unchecked Sendable {
     func runTurn(_ events: [UInt32], _ tokens: [UInt64], count: Int) {
         for i in 0..<count {
             turnRead[i] = 0
-            turnKey[i] = nil
+            turnHash[i] = nil
             let token = tokens[i]
             guard token < EventLoop.listenerTokenBase,
                   events[i] & (cs_EPOLLIN_() | cs_EPOLLHUP_() | cs_EPOLLERR_()) != 0 else { continue }
@@ -182,18 +182,18 @@ public final class EventLoop<Handler: ConnectionHandler>: @unchecked Sendable {
                 guard n > 0, !connection.waiting, !connection.blocked else { return }
                 turnRead[i] = n
                 turnId[i] = connection.id
-                guard count > 1, let request = RequestParser.peek(
-                    UnsafeRawPointer(connection.input + connection.inputStart),
-                    available: connection.inputEnd - connection.inputStart), let key = request.second else { return }
-                turnKey[i] = (request.first, key)
-                handler.prefetch(session, command: request.first, key: key, stage: 1)
+                guard count > 1, let request = peekHash(session, connection.input + connection.inputStart,
+                                                        available: connection.inputEnd - connection.inputStart),
+                      let hash = request.hash else { return }
+                turnHash[i] = hash
+                handler.prefetch(session, hash: hash, stage: 1)
             }
         }
         if count > 1 {
             for i in 0..<count {
-                guard let (command, key) = turnKey[i] else { continue }
+                guard let hash = turnHash[i] else { continue }
                 withConnection(Int32(truncatingIfNeeded: tokens[i])) { _, session in
-                    handler.prefetch(session, command: command, key: key, stage: 2)
+                    handler.prefetch(session, hash: hash, stage: 2)
                 }
             }
         }
@@ -404,7 +404,7 @@ public final class EventLoop<Handler: ConnectionHandler>: @unchecked Sendable {
         var stop = false
         // The input buffer does not move while this runs (it grows only
         // when a request is incomplete, which ends the loop).
-        var peekedAfter: (offset: Int, request: (length: Int, first: UnsafeRawBufferPointer, second: UnsafeRawBufferPointer?))? = nil
+        var peekedAfter: (offset: Int, length: Int, hash: UInt64?)? = nil
         while !stop && !c.closeAfterReply {
             let available = c.inputEnd - c.inputStart
             if available == 0 { break }
@@ -420,13 +420,12 @@ public final class EventLoop<Handler: ConnectionHandler>: @unchecked Sendable {
                 let rest = available - length
                 let nextOffset = c.inputStart + length
                 if rest > 0, let next = peekedAfter?.offset == nextOffset
-                    ? peekedAfter!.request : RequestParser.peek(UnsafeRawPointer(c.input + nextOffset), available: rest) {
-                    if let key = next.second { handler.prefetch(session, command: next.first, key: key, stage: 2) }
+                    ? (peekedAfter!.length, peekedAfter!.hash) : peekHash(session, c.input + nextOffset, available: rest) {
+                    if let hash = next.1 { handler.prefetch(session, hash: hash, stage: 2) }
                     peekedAfter = nil
-                    if rest > next.length,
-                       let after = RequestParser.peek(UnsafeRawPointer(c.input + nextOffset + next.length), available: rest - next.length) {
-                        peekedAfter = (nextOffset + next.length, after)
-                        if let key = after.second { handler.prefetch(session, command: after.first, key: key, stage: 1) }
+                    if rest > next.0, let after = peekHash(session, c.input + nextOffset + next.0, available: rest - next.0) {
+                        peekedAfter = (nextOffset + next.0, after.length, after.hash)
+                        if let hash = after.hash { handler.prefetch(session, hash: hash, stage: 1) }
                     }
                 }
                 switch handler.execute(session, args, c) {
@@ -463,6 +462,14 @@ public final class EventLoop<Handler: ConnectionHandler>: @unchecked Sendable {
                 stop = true
             }
         }
+    }
+
+    /// The length of the complete request at `start`, and its key's hash
+    /// when it is worth prefetching; nil when no complete request is there.
+    @inline(__always)
+    func peekHash(_ session: Handler.Session, _ start: UnsafeMutableRawPointer, available: Int) -> (length: Int, hash: UInt64?)? {
+        guard let request = RequestParser.peek(UnsafeRawPointer(start), available: available) else { return nil }
+        return (request.length, request.second.flatMap { handler.prefetchHash(session, command: request.first, key: $0) })
     }
 
     func retryWaiting() {

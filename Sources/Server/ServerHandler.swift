@@ -142,8 +142,12 @@ final class ServerHandler: ConnectionHandler, @unchecked Sendable {
     }
 
     @inline(__always)
-    func prefetch(_ client: Client, command: UnsafeRawBufferPointer, key: UnsafeRawBufferPointer, stage: Int) {
-        client.prefetch(command, key: key, stage: stage)
+    func prefetchHash(_ client: Client, command: UnsafeRawBufferPointer, key: UnsafeRawBufferPointer) -> UInt64? {
+        client.prefetchHash(command, key: key)
+    }
+
+    func prefetch(_ client: Client, hash: UInt64, stage: Int) {
+        client.prefetch(hash: hash, stage: stage)
     }
 
     func protocolError(_ client: Client, _ error: ProtocolError) {

@@ -11,8 +11,7 @@ import CSystem
 extension Keyspace {
     /// Stage one: bring the key's home slot into cache.
     @inlinable @inline(__always)
-    public func prefetchSlot(db: Int, key: UnsafeRawBufferPointer) {
-        let h = hash(key)
+    public func prefetchSlot(db: Int, hash h: UInt64) {
         withShard(for: h) { shard in
             shard.lockQuietly()
             shard.tables[db].prefetch(hash: h)
@@ -23,8 +22,7 @@ extension Keyspace {
     /// Stage two: read the (now cached) slots from home and bring the first
     /// entry whose stored hash bits match into cache.
     @inlinable @inline(__always)
-    public func prefetchEntry(db: Int, key: UnsafeRawBufferPointer, bytes: Int = 0) {
-        let h = hash(key)
+    public func prefetchEntry(db: Int, hash h: UInt64, bytes: Int = 0) {
         withShard(for: h) { shard in
             shard.lockQuietly()
             shard.tables[db].prefetchEntry(hash: h, bytes: bytes)

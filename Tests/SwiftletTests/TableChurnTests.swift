@@ -102,11 +102,12 @@ final class TableChurnTests: XCTestCase {
     /// A stale view crashed SUNION, SINTER, ZUNION and friends (found by a
     /// differential hunt, 2026-12-06).
     func testMultiKeyReadsOverKeysThatExpireMeanwhile() throws {
-        let pair = try DifferentialPair.start()
+        let pair = try DifferentialPair.start(["--enable-debug-command", "yes"])
         defer { pair.stop() }
         let setNames = (0..<20).map { "s\($0)" }, zsetNames = (0..<20).map { "z\($0)" }
         let expiring = (0..<4000).map { "f\($0)" }
-        var setup: [[String]] = []
+        // Active expiry off: every expired key is met by the commands below.
+        var setup: [[String]] = [["DEBUG", "SET-ACTIVE-EXPIRE", "0"]]
         for i in 0..<20 {
             setup.append(["SADD", setNames[i], "a\(i)", "b\(i % 3)"])
             setup.append(["ZADD", zsetNames[i], "\(i)", "a\(i)", "1", "b\(i % 3)"])

@@ -53,16 +53,21 @@ public final class Client: @unchecked Sendable {
     /// entry prefetch for its next request brings in that many bytes.
     @exclusivity(unchecked) public var entrySizeHint: Int = 0
 
-    /// Pipelining hint for a request still in the input buffer: brings
-    /// `key`'s slot (stage 1) or entry (stage 2) into cache, when `command`
-    /// takes a key first.
-    public func prefetch(_ command: UnsafeRawBufferPointer, key: UnsafeRawBufferPointer, stage: Int) {
-        guard prefetchFilter.firstArgumentIsKey(command, key: key, server: server) else { return }
+    /// For a request still in the input buffer: the hash of `key` when
+    /// `command` takes a key first (and so is worth prefetching), else nil.
+    public func prefetchHash(_ command: UnsafeRawBufferPointer, key: UnsafeRawBufferPointer) -> UInt64? {
+        guard prefetchFilter.firstArgumentIsKey(command, key: key, server: server) else { return nil }
+        return server.withKeyspace { $0.hash(key) }
+    }
+
+    /// Pipelining hint: brings the slot (stage 1) or the entry (stage 2) of
+    /// the key with `hash` (from `prefetchHash`) into cache.
+    public func prefetch(hash: UInt64, stage: Int) {
         server.withKeyspace { keyspace in
             if stage == 1 {
-                keyspace.prefetchSlot(db: db, key: key)
+                keyspace.prefetchSlot(db: db, hash: hash)
             } else {
-                keyspace.prefetchEntry(db: db, key: key, bytes: entrySizeHint)
+                keyspace.prefetchEntry(db: db, hash: hash, bytes: entrySizeHint)
             }
         }
     }

@@ -111,7 +111,8 @@ extension Client {
             // several expired keys of one command can differ.)
             let now = loop.nowMs
             for i in 0..<count {
-                _ = keyspace.findLive(keyspace.shards[shards[i]], db: database, key: keys[i], hash: hashes[i], now: now)
+                // By hash: `lockShards` sorted `shards`, which no longer lines up with the keys.
+                _ = keyspace.findLive(keyspace.shard(for: hashes[i]), db: database, key: keys[i], hash: hashes[i], now: now)
             }
             return try body(LockedKeys(client: self, keys: keys, hashes: hashes, count: count))
         }
