@@ -420,11 +420,11 @@ public final class EventLoop<Handler: ConnectionHandler>: @unchecked Sendable {
                 let rest = available - length
                 let nextOffset = c.inputStart + length
                 if rest > 0, let next = peekedAfter?.offset == nextOffset
-                    ? (peekedAfter!.length, peekedAfter!.hash) : peekHash(session, c.input + nextOffset, available: rest) {
-                    if let hash = next.1 { handler.prefetch(session, hash: hash, stage: 2) }
+                    ? (length: peekedAfter!.length, hash: peekedAfter!.hash) : peekHash(session, c.input + nextOffset, available: rest) {
+                    if let hash = next.hash { handler.prefetch(session, hash: hash, stage: 2) }
                     peekedAfter = nil
-                    if rest > next.0, let after = peekHash(session, c.input + nextOffset + next.0, available: rest - next.0) {
-                        peekedAfter = (nextOffset + next.0, after.length, after.hash)
+                    if rest > next.length, let after = peekHash(session, c.input + nextOffset + next.length, available: rest - next.length) {
+                        peekedAfter = (nextOffset + next.length, after.length, after.hash)
                         if let hash = after.hash { handler.prefetch(session, hash: hash, stage: 1) }
                     }
                 }

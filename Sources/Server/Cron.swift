@@ -17,7 +17,7 @@ final class Cron: @unchecked Sendable {
         var lastFastCycleUs: Int64 = 0
         var lastCycleTimedOut = false
         var stalePercent: Double = 0
-        /// Where this loop's LFU sweep continues (a position in hash space).
+        /// Where this loop's access sweep continues (a position in hash space).
         var accessSweepCursor: UInt64 = 0
     }
     let perLoop: [LoopState]
@@ -42,7 +42,7 @@ final class Cron: @unchecked Sendable {
             runExpiry(loop: loop, nowMs: nowMs, budgetUs: budget)
         }
         server.keyspace.sweepAccess(shards: ownedShards[loop], cursor: &perLoop[loop].accessSweepCursor, nowMs: nowMs,
-                                    lfuDecayTime: server.config.policyUsesLFU ? server.config.lfuDecayTime : nil)
+                                    lfuDecayTime: server.config.lfuDecayTimeIfLFU)
         if loop == 0 { sampleStatistics(nowMs: nowMs) }
         closeIdleClients(loop: loop, nowMs: nowMs)
     }

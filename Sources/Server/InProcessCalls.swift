@@ -62,10 +62,9 @@ extension SwiftletServer {
     /// per tick, see `AccessSweep`); a virtual clock that jumps hours at
     /// once calls it after steps of at most `LFU.renormalizeAfterSeconds`.
     public func renormalizeAccessWords() {
-        let config = context.config
         let keyspace = context.keyspace
         keyspace.renormalizeAccess(shards: Array(0..<keyspace.shards.count), from: 0, width: 0, nowMs: clock.milliseconds,
-                                   lfuDecayTime: config.policyUsesLFU ? config.lfuDecayTime : nil)
+                                   lfuDecayTime: context.config.lfuDecayTimeIfLFU)
     }
 
     /// Expires every key whose time has come, now, on the caller's thread

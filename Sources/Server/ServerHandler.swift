@@ -146,6 +146,7 @@ final class ServerHandler: ConnectionHandler, @unchecked Sendable {
         client.prefetchHash(command, key: key)
     }
 
+    @inline(__always)
     func prefetch(_ client: Client, hash: UInt64, stage: Int) {
         client.prefetch(hash: hash, stage: stage)
     }

@@ -117,5 +117,4 @@ public final class Keyspace: @unchecked Sendable {
         }
         return try body()
     }
-
 }

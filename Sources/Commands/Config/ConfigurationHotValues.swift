@@ -166,6 +166,9 @@ extension Configuration {
     public var maxmemoryPolicy: MaxmemoryPolicy { MaxmemoryPolicy.byIndex[hot.maxmemoryPolicy.load(ordering: .relaxed)] }
     /// Whether the policy keeps LFU counters (allkeys-lfu, volatile-lfu).
     @inlinable public var policyUsesLFU: Bool { hot.policyUsesLFU.load(ordering: .relaxed) }
+    /// `lfu-decay-time` while the access words are LFU words, nil while
+    /// they are LRU stamps (what `Keyspace.renormalizeAccess` takes).
+    public var lfuDecayTimeIfLFU: Int? { policyUsesLFU ? lfuDecayTime : nil }
     public var maxmemorySamples: Int { hot.maxmemorySamples.load(ordering: .relaxed) }
     public var maxmemoryEvictionTenacity: Int { hot.maxmemoryEvictionTenacity.load(ordering: .relaxed) }
     @inlinable public var protoMaxBulkLen: Int { hot.protoMaxBulkLen.load(ordering: .relaxed) }

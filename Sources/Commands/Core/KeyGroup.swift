@@ -112,7 +112,10 @@ extension Client {
             let now = loop.nowMs
             for i in 0..<count {
                 // By hash: `lockShards` sorted `shards`, which no longer lines up with the keys.
-                _ = keyspace.findLive(keyspace.shard(for: hashes[i]), db: database, key: keys[i], hash: hashes[i], now: now)
+                let shard = keyspace.shard(for: hashes[i])
+                // A table without TTL keys has nothing to expire: no second lookup.
+                if shard.tables[database].expiringCount == 0 { continue }
+                _ = keyspace.findLive(shard, db: database, key: keys[i], hash: hashes[i], now: now)
             }
             return try body(LockedKeys(client: self, keys: keys, hashes: hashes, count: count))
         }
