@@ -47,6 +47,31 @@ final class EvictorUnitTests: XCTestCase {
         }
     }
 
+    /// A pooled candidate that was read after it was pooled is no longer a
+    /// good victim: the pool waits through quiet spells with its candidates,
+    /// and evicting them on their old idle times would take keys just used.
+    func testPooledCandidatesReadSincePoolingAreKept() {
+        let clock = ServerClock(mode: .manual, startingAt: 1_800_000_000_000)
+        let keyspace = Keyspace(databases: 1, shardCount: 64, clock: clock, seed: 1)
+        let now = clock.milliseconds
+        // The first half idle 10 s, the rest 5 s.
+        for i in 0..<10_000 { store(keyspace, "k:\(i)", word: LRUClock.at(now - (i < 5000 ? 10_000 : 5_000))) }
+        let evictor = Evictor(keyspace: keyspace)
+        var evicted: [String] = []
+        evictor.onEvicted = { _, _, key in evicted.append(String(decoding: key, as: UTF8.self)) }
+        let settings = EvictionSettings(policy: .lru(volatileOnly: false), samples: 5, lfuDecayTime: 1)
+        // One eviction fills the pool with keys of the first half.
+        _ = evictor.evict(bytesToFree: 1, settings: settings, nowMs: now, deadlineUs: Int64.max)
+        XCTAssertLessThan(Int(evicted[0].dropFirst(2))!, 5000)
+        // Every key of the first half is read now: the second half is the oldest.
+        for i in 0..<5000 { touch(keyspace, "k:\(i)", word: LRUClock.at(now)) }
+        evicted.removeAll()
+        for _ in 0..<100 { _ = evictor.evict(bytesToFree: 1, settings: settings, nowMs: now, deadlineUs: Int64.max) }
+        XCTAssertEqual(evicted.count, 100)
+        let justRead = evicted.filter { Int($0.dropFirst(2))! < 5000 }
+        XCTAssertEqual(justRead, [], "evicted keys read after they were pooled")
+    }
+
     /// Under LFU, keys of equal frequency go oldest first: here every key
     /// has the initial counter, half were last used 30 s ago and half 2 s
     /// ago (Redis, whose stamp counts minutes, would pick among them at random).
@@ -142,6 +167,18 @@ final class EvictorUnitTests: XCTestCase {
             let shard = keyspace.shard(for: h)
             shard.lock()
             shard.tables[db].storeString(key: kb, hash: h, slot: nil, value: kb, encoding: .raw, expiry: .clear, lru: word)
+            shard.unlock()
+        }
+    }
+
+    /// Rewrites a stored key's access word in place, as a read does.
+    private func touch(_ keyspace: Keyspace, _ name: String, word: UInt32) {
+        let key = Array(name.utf8)
+        key.withUnsafeBytes { kb in
+            let h = keyspace.hash(kb)
+            let shard = keyspace.shard(for: h)
+            shard.lock()
+            if let slot = shard.tables[0].find(kb, hash: h) { shard.tables[0].entry(at: slot).lru = word }
             shard.unlock()
         }
     }
