@@ -25,31 +25,36 @@ public enum EvictionPolicy: Sendable, Equatable {
 /// Settings one eviction run reads (from `maxmemory-*` and `lfu-*`).
 public struct EvictionSettings: Sendable {
     public var policy: EvictionPolicy
-    /// `maxmemory-samples`: keys sampled per shard visited.
+    /// `maxmemory-samples`, as configured.
     public var samples: Int
-    /// How many shards each pool refill samples: more shards, closer to
-    /// exact LRU/LFU, at about 13 ns per sampled key (an entry miss). Only
-    /// the number of fresh samples per eviction decides how close; a larger
-    /// pool does not help (measured up to 256, and in a model). On
+    /// Each pool refill samples `samplesPerShard` keys (a run of neighbouring
+    /// slots) in each of `shardsPerRefill` shards. How close sampled
+    /// eviction comes to exact LRU/LFU depends on the fresh samples per
+    /// eviction and on nothing else we tried (a pool of 64 or 256, 1 ms LRU
+    /// ticks). Each sampled key costs an entry miss, prefetched together;
+    /// each shard visited costs a lock, a slot-line miss and a pass over its
+    /// databases, so more keys per shard is cheaper than more shards. On
     /// `Benchmarks/eviction.py`'s Zipf trace at equal resident keys
     /// (docs/DESIGN.md "Eviction"):
-    /// - LRU, eight shards (40 keys at the default `maxmemory-samples` 5):
-    ///   10 keys gave 0.7657, 20 0.7661, 40 0.7662 = exact LRU, 128 0.7663.
-    ///   Sustained SETs under eviction cost 1.89 us of server CPU each
-    ///   against 1.50 us with 10 keys (Redis: 2.06).
-    /// - LFU, two shards (10 keys): 0.8050-0.8052 against exact LFU's
-    ///   0.8051, where 5 keys gave 0.8025. A sharper LFU holds on longer to
-    ///   keys that were hot before a popularity shift, since their counters
-    ///   lose one step a minute and a benchmark lasts seconds: 20 keys fell
-    ///   below Redis across the shift, 10 stays level with it.
+    /// - LRU takes four times `maxmemory-samples` in each of two shards (40
+    ///   keys by default): 10 keys gave 0.7657, 20 0.7661, 40 0.7662 = exact
+    ///   LRU, 128 0.7663.
+    /// - LFU takes twice `maxmemory-samples` in one shard (10 keys):
+    ///   0.8050-0.8052 against exact LFU's 0.8051, where 5 gave 0.8025. A
+    ///   sharper LFU holds on longer to keys that were hot before a
+    ///   popularity shift (their counters lose one step a minute, and the
+    ///   benchmark lasts seconds): 20 keys fell below Redis across the
+    ///   shift, 10 stays ahead of it.
+    /// - volatile-ttl: `maxmemory-samples` in each of two shards.
     public var shardsPerRefill: Int
+    public var samplesPerShard: Int
     public var lfuDecayTime: Int
-    public init(policy: EvictionPolicy, samples: Int, shardsPerRefill: Int? = nil, lfuDecayTime: Int) {
+    public init(policy: EvictionPolicy, samples: Int, lfuDecayTime: Int) {
         self.policy = policy; self.samples = samples; self.lfuDecayTime = lfuDecayTime
-        switch (shardsPerRefill, policy) {
-        case (let shards?, _): self.shardsPerRefill = shards
-        case (nil, .lru): self.shardsPerRefill = 8
-        default: self.shardsPerRefill = 2
+        switch policy {
+        case .lru: (shardsPerRefill, samplesPerShard) = (2, 4 * samples)
+        case .lfu: (shardsPerRefill, samplesPerShard) = (1, 2 * samples)
+        default: (shardsPerRefill, samplesPerShard) = (2, samples)
         }
     }
 }
@@ -57,9 +62,10 @@ public struct EvictionSettings: Sendable {
 /// Approximate LRU/LFU/TTL eviction with Redis's candidate pool: sampled
 /// keys are scored (idle time; 255 - frequency, then idle seconds; or time
 /// to expiry) and the best 16 are kept across runs; each eviction takes the
-/// best candidate that still exists. Redis samples `maxmemory-samples` keys
-/// of one dictionary per refill; here a refill samples that many keys in
-/// each of `shardsPerRefill` shards, which brings LRU closer to exact LRU.
+/// best candidate that still exists and has not become a worse victim
+/// since. Redis samples `maxmemory-samples` keys of one dictionary per
+/// refill; Swiftlet samples more (`EvictionSettings`), enough to match
+/// exact LRU and exact LFU on a Zipf trace.
 ///
 /// Invariant: the pool is guarded by `lock`; shard locks are taken inside
 /// it, never the other way round (commands never evict while holding a shard).
@@ -166,14 +172,14 @@ public final class Evictor: @unchecked Sendable {
         let volatileOnly = settings.policy.volatileOnly
         let databases = keyspace.databases
         let groupSize = max(1, min(settings.shardsPerRefill, shards.count))
-        let perShard = databases * settings.samples
+        let perShard = databases * settings.samplesPerShard
         // Groups of neighbouring shards starting at a random one, until enough
         // non-empty shards were sampled (bounded by one pass over all shards).
         var visited = 0
         var tried = 0
         var next = Int.random(in: 0..<shards.count, using: &random)
         withUnsafeTemporaryAllocation(of: Sample.self, capacity: groupSize * perShard) { samples in
-        withUnsafeTemporaryAllocation(of: Int.self, capacity: max(groupSize, settings.samples)) { scratch in
+        withUnsafeTemporaryAllocation(of: Int.self, capacity: max(groupSize, settings.samplesPerShard)) { scratch in
         withUnsafeTemporaryAllocation(of: Int.self, capacity: groupSize) { group in
         withUnsafeTemporaryAllocation(of: Probe.self, capacity: groupSize * databases) { probeList in
             while visited < groupSize && tried < shards.count {
@@ -211,7 +217,7 @@ public final class Evictor: @unchecked Sendable {
                     let probe = probeList[p]
                     let table = shards[Int(probe.shard)].tables + Int(probe.db)
                     let population = volatileOnly ? table.pointee.expiringCount : table.pointee.count
-                    let wanted = min(settings.samples, population)
+                    let wanted = min(settings.samplesPerShard, population)
                     if volatileOnly {
                         for _ in 0..<wanted {
                             let e = table.pointee.expiringEntry(Int.random(in: 0..<population, using: &random))
