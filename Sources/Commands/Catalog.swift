@@ -68,6 +68,8 @@ public enum CommandCatalog {
             // Server
             InfoCommand.spec, ConfigCommand.spec, CommandCommand.spec, TimeCommand.spec, LastSaveCommand.spec,
             ShutdownCommand.spec, DebugCommand.spec, SlowlogCommand.spec, LatencyCommand.spec,
+            // Cluster (standalone: each answers that cluster support is disabled)
+            ClusterCommand.spec, ClusterCommand.readonly, ClusterCommand.readwrite, ClusterCommand.asking,
         ]
     }
 }
