@@ -62,7 +62,17 @@ public final class SwiftletServer: @unchecked Sendable {
                 context.log(.warning, "WARNING: the new maxmemory value set via CONFIG SET (\(limit)) is smaller than the current memory usage (\(used)). This will result in key eviction and/or the inability to accept new write commands depending on the maxmemory-policy.")
             }
         }
-        configuration.onChange("maxmemory-policy") { [unowned context] _ in context.evictor.clearPool() }
+        // The form of the access words (LRU or LFU) follows the policy family.
+        let accessWordsAreLFU = Locked(configuration.maxmemoryPolicy.usesLFU)
+        configuration.onChange("maxmemory-policy") { [unowned context, configuration] _ in
+            context.evictor.clearPool()
+            let lfu = configuration.maxmemoryPolicy.usesLFU
+            accessWordsAreLFU.withLock { wereLFU in
+                guard wereLFU != lfu else { return }
+                wereLFU = lfu
+                context.keyspace.resetAccessWords(toLFU: lfu, nowMs: context.clock.milliseconds)
+            }
+        }
     }
 
     /// Binds the listening sockets and starts the event loops. `port` and

@@ -59,4 +59,26 @@ extension Keyspace {
         defer { cursor = AccessSweep.next(after: cursor) }
         return renormalizeAccess(shards: indices, from: cursor, width: AccessSweep.sliceWidth, nowMs: nowMs, lfuDecayTime: lfuDecayTime)
     }
+
+    /// Rewrites every key's access word in the other policy family's form,
+    /// when `maxmemory-policy` switches between LRU-style and LFU: the same
+    /// 24 bits mean a tick stamp in one and a counter with a stamp in the
+    /// other. Read across the switch, an LRU word gave a random OBJECT FREQ
+    /// (0 to 255, nonzero in about one case in eight) where Redis's almost
+    /// always decays to 0, since Redis's stamps are minutes apart from its
+    /// clock. So every key becomes what Redis shows: counter 0 for LFU
+    /// (stamped now), idle since now for LRU (Redis shows an arbitrary idle
+    /// time there). One pass over every key, shard by shard, at CONFIG SET.
+    public func resetAccessWords(toLFU: Bool, nowMs: Int64) {
+        let word = toLFU ? LFU.word(counter: 0, nowMs: nowMs) : LRUClock.at(nowMs)
+        for shard in shards {
+            shard.lock()
+            for db in 0..<databases {
+                let table = shard.tables + db
+                if table.pointee.count == 0 { continue }
+                table.pointee.forEachSlot { slot in table.pointee.entry(at: slot).lru = word }
+            }
+            shard.unlock()
+        }
+    }
 }

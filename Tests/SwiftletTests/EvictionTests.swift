@@ -43,6 +43,27 @@ final class EvictionTests: XCTestCase {
         XCTAssertEqual(try c.call("OBJECT", "IDLETIME", "k"), .integer(0))
     }
 
+    /// Switching maxmemory-policy between LRU and LFU rewrites the access
+    /// words: Redis shows OBJECT FREQ 0 for a key stamped under LRU
+    /// (Conformance eviction.case, object-freq-needs-lfu). Read as LFU
+    /// words, Swiftlet's LRU stamps gave counters up to 255 for about one
+    /// key in eight; here keys are stamped at 256 different ticks.
+    func testPolicySwitchBetweenLRUAndLFUResetsAccessWords() throws {
+        try start(["--maxmemory-policy", "allkeys-lru"])
+        for i in 0..<256 {
+            _ = try c.call("SET", "k\(i)", "v")
+            clock.advance(byMilliseconds: 16 * 37)
+        }
+        XCTAssertEqual(try c.call("CONFIG", "SET", "maxmemory-policy", "allkeys-lfu"), .simple("OK"))
+        for i in 0..<256 { XCTAssertEqual(try c.call("OBJECT", "FREQ", "k\(i)"), .integer(0), "k\(i)") }
+        _ = try c.call("GET", "k0")
+        XCTAssertEqual(try c.call("OBJECT", "FREQ", "k0"), .integer(1), "a hit on counter 0 makes it 1, as in Redis")
+        clock.advance(byMilliseconds: 5_000)
+        XCTAssertEqual(try c.call("CONFIG", "SET", "maxmemory-policy", "volatile-lru"), .simple("OK"))
+        clock.advance(byMilliseconds: 3_000)
+        for i in 0..<256 { XCTAssertEqual(try c.call("OBJECT", "IDLETIME", "k\(i)"), .integer(3), "k\(i)") }
+    }
+
     func testLFUCounterStartsAtFiveDecaysPerPeriodAndGrowsLogarithmically() throws {
         try start(["--maxmemory-policy", "allkeys-lfu", "--lfu-decay-time", "1"])
         _ = try c.call("SET", "k", "v")
