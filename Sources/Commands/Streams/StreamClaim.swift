@@ -97,7 +97,7 @@ enum StreamClaimCommand {
                         }
                         if pending == nil && !force { continue }
                         if let p = pending, minIdle > 0, now - p.deliveryTimeMs < Int64(minIdle) { continue }
-                        let owner = consumer ?? StreamReadGroupCommand.consumerFor(c, v, g, name, key: args[1], now: now)
+                        let owner = consumer ?? StreamReadGroupCommand.consumerInsideChange(c, g, name, key: args[1], now: now)
                         consumer = owner
                         let count = retryCount >= 0 ? retryCount : (pending?.deliveryCount ?? 1) + (justID ? 0 : 1)
                         g.deliver(id, to: owner, nowMs: deliveryTime, count: count)
@@ -164,7 +164,7 @@ enum StreamClaimCommand {
                         }
                         let p = g.pending[id]!
                         if minIdle > 0 && now - p.deliveryTimeMs < Int64(minIdle) { continue }
-                        let owner = consumer ?? StreamReadGroupCommand.consumerFor(c, v, g, name, key: args[1], now: now)
+                        let owner = consumer ?? StreamReadGroupCommand.consumerInsideChange(c, g, name, key: args[1], now: now)
                         consumer = owner
                         g.deliver(id, to: owner, nowMs: now, count: p.deliveryCount + (justID ? 0 : 1))
                         claimed.append(justID ? (id, []) : found)

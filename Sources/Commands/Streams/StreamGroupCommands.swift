@@ -100,7 +100,11 @@ enum StreamGroupCommand {
         }
         if op == .create && args.count > 8 || op == .setID && args.count != 5 && args.count != 7 { subcommandSyntaxError(c, args); return }
         let name = Array(args[3])
-        let found = c.writeValue(args[2], as: StreamView.self, create: makeStream) { v, k in
+        // Redis parses CREATE's ID before MKSTREAM creates the key: a bad ID
+        // must leave no empty stream behind.
+        let badCreateID = op == .create && !(args[4].count == 1 && args[4][0] == 0x24)
+            && StreamIDArgument.parse(args[4], missingSequence: 0, strict: true) == nil
+        let found = c.writeValue(args[2], as: StreamView.self, create: makeStream && !badCreateID) { v, k in
             let s = v.stream
             let group = s.groups[name]
             if group == nil && (op == .setID || op == .createConsumer || op == .deleteConsumer) { noGroup(c, args); return }
@@ -155,7 +159,9 @@ enum StreamGroupCommand {
             // created the key: group state is not the key's value.
             if k.created { c.keyModified(k) }
         }
-        if found == .missing {
+        if found == .missing && makeStream {
+            c.fail(StreamIDArgument.invalid)
+        } else if found == .missing {
             c.fail("ERR The XGROUP subcommand requires the key to exist. Note that for CREATE you may want to use the MKSTREAM option to create an empty stream automatically.")
         }
     }

@@ -123,8 +123,16 @@ enum StreamReadGroupCommand {
     /// The consumer `name` of the group, created (with its event) if new; its seen time refreshed.
     static func consumerFor(_ c: Client, _ v: StreamView, _ g: StreamGroup, _ name: [UInt8], key: UnsafeRawBufferPointer, now: Int64) -> StreamConsumer {
         if let existing = g.consumers[name] { existing.seenTimeMs = now; return existing }
+        return v.change { _ in consumerInsideChange(c, g, name, key: key, now: now) }
+    }
+
+    /// `consumerFor` for a caller already inside `v.change`, which accounts
+    /// for the new consumer's bytes: a second, nested change would count
+    /// them twice (and `used_memory` would keep them after the key is gone).
+    static func consumerInsideChange(_ c: Client, _ g: StreamGroup, _ name: [UInt8], key: UnsafeRawBufferPointer, now: Int64) -> StreamConsumer {
+        if let existing = g.consumers[name] { existing.seenTimeMs = now; return existing }
         let created = StreamConsumer(name: name, seenTimeMs: now)
-        v.change { _ in g.consumers[name] = created }
+        g.consumers[name] = created
         c.dirty()
         c.keyspaceEvent(.stream, "xgroup-createconsumer", key)
         return created
