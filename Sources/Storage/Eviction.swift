@@ -206,7 +206,7 @@ public final class Evictor: @unchecked Sendable {
                         if population == 0 { continue }
                         any = true
                         let r = random.next()
-                        if !volatileOnly { table.pointee.prefetchSample(r) }
+                        if !volatileOnly { table.pointee.prefetchSample(r, count: min(settings.samplesPerShard, population)) }
                         probeList[probes] = Probe(shard: Int32(i), db: Int32(db), random: r)
                         probes += 1
                     }

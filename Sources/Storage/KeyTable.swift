@@ -300,9 +300,19 @@ public struct KeyTable {
     /// (Redis's dictGetSomeKeys): neighbours share cache lines, so sampling
     /// n keys costs about one slot miss instead of n. Hash order is random
     /// order, so a run of neighbours is as good a sample as n random picks.
-    /// Prefetches where `sampleSlots(random, …)` will start reading.
-    @inlinable public func prefetchSample(_ random: UInt64) {
-        if let slots = slots { cs_prefetch(slots + (Int(truncatingIfNeeded: random) & mask)) }
+    /// Prefetches the slot lines `sampleSlots(random, count: wanted, …)`
+    /// will read: a run of about `wanted / load` slots, 8 to a line. (One
+    /// line was not enough for 20 samples: the rest of the run missed one
+    /// line after another, 17% of server CPU under sustained eviction.)
+    @inlinable public func prefetchSample(_ random: UInt64, count wanted: Int) {
+        guard let slots = slots, count > 0 else { return }
+        let start = Int(truncatingIfNeeded: random) & mask
+        let span = min(mask + 1, wanted * (mask + 1) / count + 8)
+        var offset = 0
+        while offset < span {
+            cs_prefetch(slots + ((start + offset) & mask))
+            offset += 8
+        }
     }
 
     public func sampleSlots(_ random: UInt64, count wanted: Int, into out: UnsafeMutablePointer<Int>) -> Int {
