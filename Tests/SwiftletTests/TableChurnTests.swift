@@ -148,4 +148,17 @@ final class TableChurnTests: XCTestCase {
         // (DBSIZE would differ: how many expired keys each server met is random.)
         try pair.setUpBoth([["RANDOMKEY"], ["EXISTS", "live"], ["RANDOMKEY"]])
     }
+
+    /// COPY ... DB n looks its destination up in database n only: an expired
+    /// key of the same name in the current database stays until something
+    /// reaches it there (it was expired by the copy, with an `expired` event).
+    func testCopyToAnotherDatabaseLeavesTheSameNameHereAlone() throws {
+        let pair = try DifferentialPair.start(["--enable-debug-command", "yes"])
+        defer { pair.stop() }
+        try pair.setUpBoth([["DEBUG", "SET-ACTIVE-EXPIRE", "0"], ["SET", "src", "v"], ["SET", "dst", "old", "PX", "1"],
+                            ["SELECT", "1"], ["SET", "dst", "older", "PX", "1"]])
+        usleep(20_000)
+        // DBSIZE counts expired keys that are still present.
+        try pair.setUpBoth([["COPY", "src", "dst", "DB", "1"], ["DBSIZE"], ["SELECT", "1"], ["GET", "dst"], ["DBSIZE"]])
+    }
 }

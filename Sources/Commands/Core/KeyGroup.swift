@@ -69,15 +69,19 @@ extension Client {
         }, body)
     }
 
-    /// Locks the shards of the given keys and runs `body` with them.
-    public func withKeys<R>(_ keys: [UnsafeRawBufferPointer], _ body: (LockedKeys) throws -> R) rethrows -> R {
-        try withKeyGroup(count: keys.count, fill: { out in
+    /// Locks the shards of the given keys and runs `body` with them. The
+    /// lazy-expiry pass covers the first `expiring` keys (all by default):
+    /// a key the command looks up in another database (COPY ... DB) must
+    /// not be expired in this one.
+    public func withKeys<R>(_ keys: [UnsafeRawBufferPointer], expiring: Int? = nil,
+                            _ body: (LockedKeys) throws -> R) rethrows -> R {
+        try withKeyGroup(count: keys.count, expiring: expiring, fill: { out in
             for (n, key) in keys.enumerated() { out[n] = key }
         }, body)
     }
 
     @usableFromInline
-    func withKeyGroup<R>(count: Int, fill: (UnsafeMutablePointer<UnsafeRawBufferPointer>) -> Void,
+    func withKeyGroup<R>(count: Int, expiring: Int? = nil, fill: (UnsafeMutablePointer<UnsafeRawBufferPointer>) -> Void,
                          _ body: (LockedKeys) throws -> R) rethrows -> R {
         let shared = loop.keyScratch
         let scratch = shared.inUse ? KeyScratch() : shared
@@ -110,7 +114,7 @@ extension Client {
             // command reaches it; only the order of `expired` events for
             // several expired keys of one command can differ.)
             let now = loop.nowMs
-            for i in 0..<count {
+            for i in 0..<min(count, expiring ?? count) {
                 // By hash: `lockShards` sorted `shards`, which no longer lines up with the keys.
                 let shard = keyspace.shard(for: hashes[i])
                 // A table without TTL keys has nothing to expire: no second lookup.

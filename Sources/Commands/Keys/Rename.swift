@@ -114,7 +114,8 @@ enum CopyCommand {
             j += 1
         }
         if targetDb == c.db && args[1].equals(args[2]) { c.fail("ERR source and destination objects are the same"); return }
-        c.withKeys([args[1], args[2]]) { keys in
+        // The destination is looked up (and lazily expired) in the target database only.
+        c.withKeys([args[1], args[2]], expiring: targetDb == c.db ? 2 : 1) { keys in
             let source = keys.key(0, touch: false)
             guard let e = source.entry else { c.reply.integer(0); return }
             var destination = keys.key(1, db: targetDb, touch: false)
