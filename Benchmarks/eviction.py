@@ -155,15 +155,15 @@ def main():
     # under LRU, and the count drifts with the run's length: worth a few
     # 0.0001 of hit ratio, the size of the differences compared).
     rows, limits = [], {}
+    redis_at, swift_at = redis_limit, swift_limit  # each policy starts where the last one settled
     for policy in ["allkeys-lru", "allkeys-lfu"]:
-        redis_at, _ = settle("redis", [args.redis], redis_limit, policy, trial_args, 6)
+        redis_at, _ = settle("redis", [args.redis], redis_at, policy, trial_args, 6)
         redis_at, r = settle("redis", [args.redis], redis_at, policy, args, 3)
-        swift_at, _ = settle("swiftlet", [args.swiftlet], swift_limit, policy, trial_args, 6)
+        swift_at, _ = settle("swiftlet", [args.swiftlet], swift_at, policy, trial_args, 6)
         swift_at, b = settle("swiftlet", [args.swiftlet], swift_at, policy, args, 3)
         limits[policy] = (redis_at, swift_at)
         print(f"{policy} limits: redis {redis_at} B, swiftlet {swift_at} B for {resident} keys", file=sys.stderr)
         a = run([args.swiftlet], redis_at, policy, args)
-        redis_limit, swift_limit = redis_at, swift_at  # the next policy starts here
         rows.append((policy, r, a, b))
         print(f"  {policy}: redis {r['hit']:.4f}, swiftlet equal bytes {a['hit']:.4f}, equal keys {b['hit']:.4f}", file=sys.stderr)
     redis_limit, swift_limit = limits["allkeys-lru"]

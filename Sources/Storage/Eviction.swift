@@ -25,8 +25,6 @@ public enum EvictionPolicy: Sendable, Equatable {
 /// Settings one eviction run reads (from `maxmemory-*` and `lfu-*`).
 public struct EvictionSettings: Sendable {
     public var policy: EvictionPolicy
-    /// `maxmemory-samples`, as configured.
-    public var samples: Int
     /// Each pool refill samples `samplesPerShard` keys (a run of neighbouring
     /// slots) in each of `shardsPerRefill` shards. How close sampled
     /// eviction comes to exact LRU/LFU depends on the fresh samples per
@@ -49,8 +47,9 @@ public struct EvictionSettings: Sendable {
     public var shardsPerRefill: Int
     public var samplesPerShard: Int
     public var lfuDecayTime: Int
+    /// `samples` is `maxmemory-samples`.
     public init(policy: EvictionPolicy, samples: Int, lfuDecayTime: Int) {
-        self.policy = policy; self.samples = samples; self.lfuDecayTime = lfuDecayTime
+        self.policy = policy; self.lfuDecayTime = lfuDecayTime
         switch policy {
         case .lru: (shardsPerRefill, samplesPerShard) = (2, 4 * samples)
         case .lfu: (shardsPerRefill, samplesPerShard) = (1, 2 * samples)

@@ -188,10 +188,10 @@ enum CommandReferenceMetadata {
     static func tips(_ fullName: String) -> [String] {
         switch fullName {
         case "client|info": return ["nondeterministic_output"]
+        case "client|list": return ["nondeterministic_output"]
         case "cluster|nodes", "cluster|slots", "cluster|replicas", "cluster|getkeysinslot", "cluster|info",
              "cluster|count-failure-reports", "cluster|links", "cluster|slaves", "cluster|bumpepoch", "cluster|shards":
             return ["nondeterministic_output"]
-        case "client|list": return ["nondeterministic_output"]
         case "command": return ["nondeterministic_output_order"]
         case "command|docs": return ["nondeterministic_output_order"]
         case "command|info": return ["nondeterministic_output_order"]

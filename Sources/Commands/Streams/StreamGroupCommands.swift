@@ -100,10 +100,11 @@ enum StreamGroupCommand {
         }
         if op == .create && args.count > 8 || op == .setID && args.count != 5 && args.count != 7 { subcommandSyntaxError(c, args); return }
         let name = Array(args[3])
-        // Redis parses CREATE's ID before MKSTREAM creates the key: a bad ID
-        // must leave no empty stream behind.
-        let badCreateID = op == .create && !(args[4].count == 1 && args[4][0] == 0x24)
-            && StreamIDArgument.parse(args[4], missingSequence: 0, strict: true) == nil
+        // CREATE's ID is parsed before MKSTREAM creates the key, as in Redis:
+        // a bad ID must leave no empty stream behind. (nil: `$` or invalid.)
+        let createAtLast = op == .create && args[4].count == 1 && args[4][0] == 0x24
+        let createID = op == .create && !createAtLast ? StreamIDArgument.parse(args[4], missingSequence: 0, strict: true)?.id : nil
+        let badCreateID = op == .create && !createAtLast && createID == nil
         let found = c.writeValue(args[2], as: StreamView.self, create: makeStream && !badCreateID) { v, k in
             let s = v.stream
             let group = s.groups[name]
@@ -112,7 +113,7 @@ enum StreamGroupCommand {
             case .create, .setID:
                 var id: StreamID
                 if args[4].count == 1 && args[4][0] == 0x24 { id = s.lastID }
-                else if op == .create { guard let p = StreamIDArgument.strict(c, args[4]) else { return }; id = p }
+                else if op == .create { guard let p = createID else { c.fail(StreamIDArgument.invalid); return }; id = p }
                 else {
                     guard let p = StreamIDArgument.parse(args[4], missingSequence: 0, strict: false) else { c.fail(StreamIDArgument.invalid); return }
                     id = p.id
@@ -159,7 +160,7 @@ enum StreamGroupCommand {
             // created the key: group state is not the key's value.
             if k.created { c.keyModified(k) }
         }
-        if found == .missing && makeStream {
+        if found == .missing && badCreateID && makeStream {
             c.fail(StreamIDArgument.invalid)
         } else if found == .missing {
             c.fail("ERR The XGROUP subcommand requires the key to exist. Note that for CREATE you may want to use the MKSTREAM option to create an empty stream automatically.")
