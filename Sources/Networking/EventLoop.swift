@@ -120,9 +120,14 @@ public final class EventLoop<Handler: ConnectionHandler>: @unchecked Sendable {
         cs_set_current_loop(Int32(index))
         var events = [UInt32](repeating: 0, count: 256)
         var tokens = [UInt64](repeating: 0, count: 256)
-        nextTickMs = cs_monotonic_us() / 1000 + Int64(tickIntervalMs)
+        // One monotonic read per turn, taken after the turn's work: it both
+        // decides whether the tick is due and sizes the next wait (at
+        // pipeline 1 a turn is about one request, and a second read per
+        // turn was 0.5% of server CPU).
+        var nowMs = cs_monotonic_us() / 1000
+        nextTickMs = nowMs + Int64(tickIntervalMs)
         while !stopRequested.load(ordering: .acquiring) {
-            var timeout = Int(max(0, nextTickMs - cs_monotonic_us() / 1000))
+            var timeout = Int(max(0, nextTickMs - nowMs))
             let hint = handler.beforeSleep(loop: index)
             if hint >= 0 { timeout = min(timeout, hint) }
             if !waiting.isEmpty { timeout = min(timeout, 5) }
@@ -135,10 +140,10 @@ public final class EventLoop<Handler: ConnectionHandler>: @unchecked Sendable {
             if !waiting.isEmpty { retryWaiting() }
             if !pendingFlush.isEmpty { flushPending() }
             if !closedThisTurn.isEmpty { releaseClosed() }
-            let now = cs_monotonic_us() / 1000
-            if now >= nextTickMs {
+            nowMs = cs_monotonic_us() / 1000
+            if nowMs >= nextTickMs {
                 handler.tick(loop: index)
-                nextTickMs = now + Int64(tickIntervalMs)
+                nextTickMs = nowMs + Int64(tickIntervalMs)
             }
         }
         drainMailbox()

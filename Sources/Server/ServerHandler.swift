@@ -168,15 +168,21 @@ final class ServerHandler: ConnectionHandler, @unchecked Sendable {
         loops.withUnsafeBufferPointer { Unmanaged.passUnretained($0[loop]) }._withUnsafeGuaranteedRef { context in
             let cycles = CycleClock.now
             context.lastCycles = cycles
-            // At pipeline 1 a batch is one request, and the wall clock (a
-            // vDSO call in this VM, ~30 ns) cost more than the lookup. The
-            // TSC says when 0.1 ms has passed since the last read: until
-            // then the previous reading stands, well inside the 1 ms
-            // resolution of expiry. A manual (test) clock is always read.
-            if cycles &- context.wallClockReadAt >= wallClockRefreshCycles || server.clock.mode == .manual {
-                context.nowMs = server.clock.milliseconds
-                context.wallClockReadAt = cycles
-            }
+            refreshClock(context, cycles: cycles)
+        }
+    }
+
+    /// Brings `context.nowMs` up to date, reading the wall clock only when
+    /// the TSC says 0.1 ms has passed since the last read. At pipeline 1 a
+    /// batch is one request, and the wall clock (a vDSO call in this VM,
+    /// ~30 ns) cost more than the lookup; the previous reading stands well
+    /// inside the 1 ms resolution of expiry. A manual (test) clock is
+    /// always read.
+    @inline(__always)
+    func refreshClock(_ context: LoopContext, cycles: UInt64) {
+        if cycles &- context.wallClockReadAt >= wallClockRefreshCycles || server.clock.mode == .manual {
+            context.nowMs = server.clock.milliseconds
+            context.wallClockReadAt = cycles
         }
     }
 
@@ -226,9 +232,12 @@ final class ServerHandler: ConnectionHandler, @unchecked Sendable {
     }
 
     func beforeSleep(loop: Int) -> Int {
-        let now = server.clock.milliseconds
-        let hint = cron.beforeSleep(loop: loop, nowMs: now)
-        let blocked = server.expireBlocked(loops[loop], nowMs: now)
-        return blocked < 0 ? hint : hint < 0 ? blocked : min(hint, blocked)
+        loops.withUnsafeBufferPointer { Unmanaged.passUnretained($0[loop]) }._withUnsafeGuaranteedRef { context in
+            refreshClock(context, cycles: CycleClock.now)
+            let now = context.nowMs
+            let hint = cron.beforeSleep(loop: loop, nowMs: now)
+            let blocked = server.expireBlocked(context, nowMs: now)
+            return blocked < 0 ? hint : hint < 0 ? blocked : min(hint, blocked)
+        }
     }
 }
