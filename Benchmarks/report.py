@@ -20,6 +20,9 @@ Parts (`--only` picks some; the rest are taken from the last run's JSON if prese
             pipeline 16 the server, not the load generator, sets the rate; its
             80/20 mix is one process whose 50 clients pick GET or SET EX 300 at
             random per request. Its own table, next to redis-benchmark's.
+            The pipeline-1 rows also run against Benchmarks/tools/floor.c, a
+            responder that does no work: the CPU per request the kernel alone
+            charges any epoll server, shown in a table under each core table.
   memory    RSS and used_memory per key, 1M keys of 16-byte keys and values,
             without and with a TTL on every key.
   expiry    1M keys with TTLs spread over 1-10 s (absolute PXAT deadlines, so
@@ -48,6 +51,9 @@ DEPS = os.path.join(ROOT, "Benchmarks/.deps")
 PARTS = ["core", "memory", "expiry", "iothreads", "pubsub", "eviction"]
 LOADGEN_SRC = os.path.join(ROOT, "Benchmarks/tools/loadgen.c")
 LOADGEN = os.path.join(DEPS, "loadgen")
+# The zero-work responder that the pipeline-1 rows are also run against (see floor.c).
+FLOOR_SRC = os.path.join(ROOT, "Benchmarks/tools/floor.c")
+FLOOR = os.path.join(DEPS, "floor")
 
 
 # MARK: core workloads
@@ -99,13 +105,17 @@ def mixed(server, n):
     return {"rps": n / elapsed, "p50": g50, "p99": max(g99, s99), "cpu_us": cpu * 1e6 / n, "client_busy": client_busy}
 
 
-def ensure_loadgen():
-    """Compiles Benchmarks/tools/loadgen.c into Benchmarks/.deps when missing or older than the source."""
-    if not os.path.exists(LOADGEN) or os.path.getmtime(LOADGEN) < os.path.getmtime(LOADGEN_SRC):
+def ensure_built(source, binary):
+    """Compiles a tool from Benchmarks/tools into Benchmarks/.deps when missing or older than its source."""
+    if not os.path.exists(binary) or os.path.getmtime(binary) < os.path.getmtime(source):
         os.makedirs(DEPS, exist_ok=True)
-        print("compiling Benchmarks/tools/loadgen.c into Benchmarks/.deps", file=sys.stderr)
-        subprocess.run(["gcc", "-O2", "-pthread", "-o", LOADGEN, LOADGEN_SRC], check=True)
-    return LOADGEN
+        print(f"compiling {os.path.relpath(source, ROOT)} into Benchmarks/.deps", file=sys.stderr)
+        subprocess.run(["gcc", "-O2", "-pthread", "-o", binary, source], check=True)
+    return binary
+
+
+def ensure_loadgen():
+    return ensure_built(LOADGEN_SRC, LOADGEN)
 
 
 def loadgen(server, workload, n, pipeline, size, clients=50, keyspace=1_000_000, ttl=300):
@@ -134,7 +144,8 @@ def run_one(generator, name, argv, kw, quick):
     """One measurement on a fresh server: warm-up when the workload reads, then the workload."""
     s = Server(name, argv)
     try:
-        if kw is None or kw["test"] in ("get", None):
+        # The floor keeps no keys: there is nothing to warm.
+        if name != "floor" and (kw is None or kw["test"] in ("get", None)):
             warm(s, 3 if kw is None else kw["size"], quick)
         if generator == "loadgen":
             if kw is None:
@@ -154,10 +165,13 @@ def run_core(binaries, repeat, quick, generators=("redis-benchmark",)):
     hits all of them."""
     rows = {g: {} for g in generators}
     for label, kw in core_workloads(quick) + [(MIX_LABEL, None)]:
-        samples = {g: {name: [] for name, _ in binaries} for g in generators}
+        # Pipeline 1 also runs against the zero-work floor: there the
+        # kernel's share of a request dominates, and the floor shows it.
+        servers = binaries + [("floor", [ensure_built(FLOOR_SRC, FLOOR)])] if kw and kw["pipeline"] == 1 else binaries
+        samples = {g: {name: [] for name, _ in servers} for g in generators}
         for rep in range(repeat):
             for g in generators:
-                for name, argv in binaries:
+                for name, argv in servers:
                     r = run_one(g, name, argv, kw, quick)
                     samples[g][name].append(r)
                     print(f"  [{rep + 1}/{repeat}] {label} {name} ({g}): {r['rps']:,.0f} req/s, p99 {r['p99']:.3f} ms, "
@@ -285,6 +299,22 @@ def core_row(label, r, s):
             f"{r['cpu_us']:.2f} / {s['cpu_us']:.2f} | {s['cpu_us'] / r['cpu_us']:.2f} | {busy} |")
 
 
+def floor_table(rows):
+    """Pipeline-1 server CPU against the zero-work floor (Benchmarks/tools/floor.c)."""
+    floored = [(label, v) for label, v in rows.items() if "floor" in v]
+    if not floored:
+        return []
+    lines = ["Pipeline 1 against the floor: `Benchmarks/tools/floor.c` answers every request without doing any work "
+             "(one epoll loop, one recv and one send per request, no keyspace), so its CPU per request is what the "
+             "kernel alone charges a server at pipeline 1. *above floor* is what each server spends beyond it.", "",
+             "| workload | CPU us/req Redis / Swiftlet / floor | floor / Redis | Swiftlet / Redis | above floor us/req Redis / Swiftlet |",
+             "|---|---:|---:|---:|---:|"]
+    for label, v in floored:
+        r, s, f = v["redis"]["cpu_us"], v["swiftlet"]["cpu_us"], v["floor"]["cpu_us"]
+        lines.append(f"| {label} | {r:.2f} / {s:.2f} / {f:.2f} | {f / r:.2f} | {s / r:.2f} | {r - f:.2f} / {s - f:.2f} |")
+    return lines + [""]
+
+
 def markdown(data):
     meta = data["meta"]
     lines = [f"# Swiftlet performance report", "",
@@ -304,6 +334,7 @@ def markdown(data):
         for label, v in data["core"].items():
             lines.append(core_row(label, v["redis"], v["swiftlet"]))
         lines.append("")
+        lines += floor_table(data["core"])
     if "core_loadgen" in data:
         lines += ["## Throughput and latency (loadgen, 50 clients, 1M-key space)", "",
                   "The same workloads driven by `Benchmarks/tools/loadgen.c`, which needs about half of redis-benchmark's "
@@ -317,6 +348,7 @@ def markdown(data):
             r, s = v["redis"], v["swiftlet"]
             lines.append(core_row(label, r, s) + f" {r['gen_cpu_us']:.2f} / {s['gen_cpu_us']:.2f} |")
         lines.append("")
+        lines += floor_table(data["core_loadgen"])
     if "memory" in data:
         lines += ["## Memory per key (1M keys, 16-byte keys and values)", "",
                   "| shape | Redis RSS B/key | Swiftlet RSS B/key | ratio | Redis used_memory B/key | Swiftlet used_memory B/key | ratio |",
