@@ -45,7 +45,21 @@ public struct LockedKey {
     }
 
     /// Fires `new` (Redis fires it when a key is added, before the command's own event).
-    @inlinable public func keyCreated() { server.keyspaceEvent(.newKey, "new", key, db: db) }
+    @inlinable public func keyCreated() {
+        unretained { server, _ in server.keyspaceEvent(.newKey, "new", key, db: db) }
+    }
+
+    /// Runs `body` with `server` and `shard`, neither retained. A retain is
+    /// an atomic instruction, and one right after the store that created or
+    /// changed a key waits for that store's cache misses: the retains in
+    /// `keyCreated` and `Client.keyModified` were 3.4% and 1.3% of server
+    /// CPU for SETs of new keys at pipeline 16. Both outlive every LockedKey.
+    @inlinable @inline(__always)
+    public func unretained<T>(_ body: (ServerContext, Shard) -> T) -> T {
+        Unmanaged.passUnretained(server)._withUnsafeGuaranteedRef { server in
+            Unmanaged.passUnretained(shard)._withUnsafeGuaranteedRef { shard in body(server, shard) }
+        }
+    }
 
     @inlinable public var exists: Bool { slot != nil }
     @inlinable public var entry: Entry? { slot.map { table.pointee.entry(at: $0) } }

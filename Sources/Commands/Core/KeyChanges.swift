@@ -68,7 +68,7 @@ extension ServerContext {
 extension Client {
     /// A command of this client changed the key `k` (its shard is locked).
     @inlinable public func keyModified(_ k: LockedKey) {
-        server.keyModified(k.shard, db: k.db, key: k.key, writer: id)
+        k.unretained { server, shard in server.keyModified(shard, db: k.db, key: k.key, writer: id) }
     }
 
     /// The same for a key of another database (MOVE, COPY … DB), shard locked.
