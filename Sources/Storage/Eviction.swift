@@ -167,30 +167,32 @@ public final class Evictor: @unchecked Sendable {
     /// flight at once: sampling is memory latency, not work, and one round
     /// trip per refill instead of one per shard halved its cost.
     private func refill(_ settings: EvictionSettings, nowMs: Int64) {
-        let shards = keyspace.shards
+        // Shards are reached by index through the keyspace, unretained, as
+        // on the request path (no retain and release per shard reference).
+        let shardCount = keyspace.shards.count
         let volatileOnly = settings.policy.volatileOnly
         let databases = keyspace.databases
-        let groupSize = max(1, min(settings.shardsPerRefill, shards.count))
+        let groupSize = max(1, min(settings.shardsPerRefill, shardCount))
         let perShard = databases * settings.samplesPerShard
         // Groups of neighbouring shards starting at a random one, until enough
         // non-empty shards were sampled (bounded by one pass over all shards).
         var visited = 0
         var tried = 0
-        var next = Int.random(in: 0..<shards.count, using: &random)
+        var next = Int.random(in: 0..<shardCount, using: &random)
         withUnsafeTemporaryAllocation(of: Sample.self, capacity: groupSize * perShard) { samples in
         withUnsafeTemporaryAllocation(of: Int.self, capacity: max(groupSize, settings.samplesPerShard)) { scratch in
         withUnsafeTemporaryAllocation(of: Int.self, capacity: groupSize) { group in
         withUnsafeTemporaryAllocation(of: Probe.self, capacity: groupSize * databases) { probeList in
-            while visited < groupSize && tried < shards.count {
-                let size = min(groupSize - visited, shards.count - tried)
+            while visited < groupSize && tried < shardCount {
+                let size = min(groupSize - visited, shardCount - tried)
                 tried += size
                 // Neighbouring shards, listed in ascending (lock) order even
                 // when the run wraps past the last shard.
-                let wrapped = max(0, next + size - shards.count)
+                let wrapped = max(0, next + size - shardCount)
                 for k in 0..<wrapped { group[k] = k }
                 for k in wrapped..<size { group[k] = next + k - wrapped }
-                next = (next + size) % shards.count
-                for k in 0..<size { shards[group[k]].lock() }
+                next = (next + size) % shardCount
+                for k in 0..<size { keyspace.withShard(at: group[k]) { $0.lock() } }
                 // Three passes, so that each kind of miss overlaps with its
                 // kind: every sampled run's slot line, then every sampled
                 // entry, then the scores.
@@ -200,7 +202,7 @@ public final class Evictor: @unchecked Sendable {
                     let i = group[k]
                     var any = false
                     for db in 0..<databases {
-                        let table = shards[i].tables + db
+                        let table = keyspace.tables(ofShard: i) + db
                         let population = volatileOnly ? table.pointee.expiringCount : table.pointee.count
                         if population == 0 { continue }
                         any = true
@@ -214,7 +216,7 @@ public final class Evictor: @unchecked Sendable {
                 var sampled = 0
                 for p in 0..<probes {
                     let probe = probeList[p]
-                    let table = shards[Int(probe.shard)].tables + Int(probe.db)
+                    let table = keyspace.tables(ofShard: Int(probe.shard)) + Int(probe.db)
                     let population = volatileOnly ? table.pointee.expiringCount : table.pointee.count
                     let wanted = min(settings.samplesPerShard, population)
                     if volatileOnly {
@@ -239,7 +241,7 @@ public final class Evictor: @unchecked Sendable {
                     let sample = samples[k]
                     consider(sample, score: score(sample.entry, settings, nowMs: nowMs))
                 }
-                for k in 0..<size { shards[group[k]].unlock() }
+                for k in 0..<size { keyspace.withShard(at: group[k]) { $0.unlock() } }
                 visited += found
             }
         }
@@ -265,7 +267,7 @@ public final class Evictor: @unchecked Sendable {
     /// entry (its shard locked).
     private func consider(_ sample: Sample, score: UInt64) {
         if pool.count == Evictor.poolSize && score <= pool[0].score { return }
-        let table = keyspace.shards[Int(sample.shard)].tables + Int(sample.db)
+        let table = keyspace.tables(ofShard: Int(sample.shard)) + Int(sample.db)
         let value: UInt64, home: Int
         if sample.slot >= 0 {
             value = table.pointee.slotValue(at: sample.slot)
@@ -290,15 +292,16 @@ public final class Evictor: @unchecked Sendable {
     /// evicting it would take a key that exact LRU/LFU would keep. Redis
     /// evicts it on the old score.
     private func remove(_ c: Candidate, _ settings: EvictionSettings, nowMs: Int64) -> Int? {
-        let shard = keyspace.shards[Int(c.shard)]
-        shard.lock()
-        defer { shard.unlock() }
-        let table = shard.tables + Int(c.db)
-        guard let slot = table.pointee.slot(holding: c.slotValue, homeThen: c.home, capacityThen: c.capacity) else { return nil }
-        let entry = table.pointee.entry(at: slot)
-        if settings.policy.volatileOnly && !entry.hasExpiry { return nil }
-        if score(entry, settings, nowMs: nowMs) < c.score { return nil }
-        return delete(shard, db: Int(c.db), slot: slot)
+        keyspace.withShard(at: Int(c.shard)) { shard in
+            shard.lock()
+            defer { shard.unlock() }
+            let table = shard.tables + Int(c.db)
+            guard let slot = table.pointee.slot(holding: c.slotValue, homeThen: c.home, capacityThen: c.capacity) else { return nil }
+            let entry = table.pointee.entry(at: slot)
+            if settings.policy.volatileOnly && !entry.hasExpiry { return nil }
+            if score(entry, settings, nowMs: nowMs) < c.score { return nil }
+            return delete(shard, db: Int(c.db), slot: slot)
+        }
     }
 
     private func evictRandom(volatileOnly: Bool, nowMs: Int64) -> Int? {

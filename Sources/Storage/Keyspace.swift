@@ -46,6 +46,16 @@ public final class Keyspace: @unchecked Sendable {
         try shardRefs[Int(truncatingIfNeeded: hash) & shardMask]._withUnsafeGuaranteedRef { try body($0) }
     }
 
+    /// Runs `body` with shard `index` (not locked), without retaining it.
+    @inlinable @inline(__always)
+    public func withShard<R>(at index: Int, _ body: (Shard) throws -> R) rethrows -> R {
+        try shardRefs[index]._withUnsafeGuaranteedRef { try body($0) }
+    }
+
+    /// Shard `index`'s tables, one per database (for code holding its lock).
+    @inlinable @inline(__always)
+    public func tables(ofShard index: Int) -> UnsafeMutablePointer<KeyTable> { withShard(at: index) { $0.tables } }
+
     @inlinable @inline(__always)
     public func hash(_ key: UnsafeRawBufferPointer) -> UInt64 { KeyHash.hash(key, seed: seed) }
 
@@ -57,8 +67,9 @@ public final class Keyspace: @unchecked Sendable {
 
     /// Bytes held by the data set (entries, tables, expiry indexes).
     public var datasetBytes: Int {
+        // Unretained: the eviction check reads this after every write.
         var total = 0
-        for s in shards { total += s.publishedBytes.load(ordering: .relaxed) }
+        for i in 0..<shards.count { total += withShard(at: i) { $0.publishedBytes.load(ordering: .relaxed) } }
         return total
     }
 
