@@ -222,7 +222,23 @@ public struct Entry {
     @inlinable @inline(__always)
     public func keyEquals(_ other: UnsafeRawBufferPointer) -> Bool {
         let n = keyLength
-        return n == other.count && (n == 0 || memcmp(raw + headerSize, other.baseAddress!, n) == 0)
+        guard n == other.count else { return false }
+        if n == 0 { return true }
+        let mine = UnsafeRawPointer(raw + headerSize), theirs = other.baseAddress!
+        // Keys of 4 to 16 bytes (most cache keys) compare as two
+        // overlapping words, in line: the call to memcmp was 6% of server
+        // CPU for GET at pipeline 16.
+        if n >= 8 && n <= 16 {
+            return mine.loadUnaligned(as: UInt64.self) == theirs.loadUnaligned(as: UInt64.self)
+                && mine.loadUnaligned(fromByteOffset: n - 8, as: UInt64.self)
+                    == theirs.loadUnaligned(fromByteOffset: n - 8, as: UInt64.self)
+        }
+        if n >= 4 && n < 8 {
+            return mine.loadUnaligned(as: UInt32.self) == theirs.loadUnaligned(as: UInt32.self)
+                && mine.loadUnaligned(fromByteOffset: n - 4, as: UInt32.self)
+                    == theirs.loadUnaligned(fromByteOffset: n - 4, as: UInt32.self)
+        }
+        return memcmp(mine, theirs, n) == 0
     }
 
     /// Allocates a block for `key` with room for `valueCapacity` value bytes.

@@ -31,6 +31,27 @@ final class KeyTableTests: XCTestCase {
         }
     }
 
+    /// Key comparison, whose short keys compare as overlapping words: for
+    /// every length up to 40, the stored key equals itself and differs from
+    /// the same key with any one byte changed, and from a key one byte
+    /// shorter or longer.
+    func testKeyEqualityAtEveryLengthAndPosition() {
+        var table = KeyTable(seed: 42)
+        for length in 0...40 {
+            let k = (0..<length).map { UInt8(truncatingIfNeeded: 0x41 + $0 * 7) }
+            store(&table, k, [1])
+            let entry = k.withUnsafeBytes { kb in table.entry(at: table.find(kb, hash: KeyHash.hash(kb, seed: 42))!) }
+            k.withUnsafeBytes { XCTAssertTrue(entry.keyEquals($0), "length \(length)") }
+            for position in 0..<length {
+                var other = k
+                other[position] ^= 0x20
+                other.withUnsafeBytes { XCTAssertFalse(entry.keyEquals($0), "length \(length), byte \(position)") }
+            }
+            (k + [0x41]).withUnsafeBytes { XCTAssertFalse(entry.keyEquals($0), "length \(length) + 1") }
+            if length > 0 { k.dropLast().withUnsafeBytes { XCTAssertFalse(entry.keyEquals($0), "length \(length) - 1") } }
+        }
+    }
+
     /// Every expiring entry is in the index at the position it records.
     func checkExpiryIndex(_ table: KeyTable, _ model: [[UInt8]: Int64]) {
         XCTAssertEqual(table.expiringCount, model.count)
