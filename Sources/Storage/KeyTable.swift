@@ -217,6 +217,11 @@ public struct KeyTable {
     @inlinable
     public mutating func resizeValue(at slot: Int, to length: Int, keepExpiry: Bool = true) -> Entry {
         let e = entry(at: slot)
+        // The same length again (a cache key rewritten with a value of the
+        // same size, INCR within a digit count): the block holds it as it
+        // held the last one, and nothing reads malloc's size word, which
+        // sits in the cache line before the entry a quarter of the time.
+        if length == e.valueLength { return e }
         let capacityNow = e.valueCapacity
         if length <= capacityNow && (capacityNow <= 64 || length * 2 >= capacityNow) {
             e.valueLength = length
