@@ -225,13 +225,17 @@ public struct Entry {
         guard n == other.count else { return false }
         if n == 0 { return true }
         let mine = UnsafeRawPointer(raw + headerSize), theirs = other.baseAddress!
-        // Keys of 4 to 16 bytes (most cache keys) compare as two
-        // overlapping words, in line: the call to memcmp was 6% of server
-        // CPU for GET at pipeline 16.
-        if n >= 8 && n <= 16 {
-            return mine.loadUnaligned(as: UInt64.self) == theirs.loadUnaligned(as: UInt64.self)
-                && mine.loadUnaligned(fromByteOffset: n - 8, as: UInt64.self)
-                    == theirs.loadUnaligned(fromByteOffset: n - 8, as: UInt64.self)
+        // Keys of 4 to 32 bytes (most cache keys) compare as overlapping
+        // words, in line: the call to memcmp was 6% of server CPU for GET
+        // at pipeline 16, and 4% for INCR's 20-byte keys.
+        if n >= 8 && n <= 32 {
+            @inline(__always) func word(_ p: UnsafeRawPointer, _ at: Int) -> UInt64 {
+                p.loadUnaligned(fromByteOffset: at, as: UInt64.self)
+            }
+            // Bytes [0, 8) and [n-8, n) cover up to 16; [8, 16) and [n-16, n-8) the rest.
+            let ends = word(mine, 0) == word(theirs, 0) && word(mine, n - 8) == word(theirs, n - 8)
+            if n <= 16 || !ends { return ends }
+            return word(mine, 8) == word(theirs, 8) && word(mine, n - 16) == word(theirs, n - 16)
         }
         if n >= 4 && n < 8 {
             return mine.loadUnaligned(as: UInt32.self) == theirs.loadUnaligned(as: UInt32.self)
