@@ -210,12 +210,12 @@ public struct KeyTable {
 
     // MARK: values
 
-    /// Makes the entry at `slot` hold a value of `length` bytes with or without
-    /// an expiry, reallocating its block when the layout or size demands.
+    /// Makes the entry at `slot` hold a value of `length` bytes (its expiry
+    /// kept), reallocating its block when the size demands.
     /// The value's previous bytes are kept up to `min(old, new)` length.
     /// Returns the (possibly new) entry; its `valueLength` is `length`.
     @inlinable
-    public mutating func resizeValue(at slot: Int, to length: Int, keepExpiry: Bool = true) -> Entry {
+    public mutating func resizeValue(at slot: Int, to length: Int) -> Entry {
         let e = entry(at: slot)
         // The same length again (a cache key rewritten with a value of the
         // same size, INCR within a digit count): the block holds it as it
