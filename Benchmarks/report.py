@@ -164,10 +164,11 @@ def run_core(binaries, repeat, quick, generators=("redis-benchmark",)):
     generator against each server in turn (fresh server each run), so drift
     hits all of them."""
     rows = {g: {} for g in generators}
+    # Pipeline 1 also runs against the zero-work floor: there the kernel's
+    # share of a request dominates, and the floor shows it.
+    with_floor = binaries + [("floor", [ensure_built(FLOOR_SRC, FLOOR)])]
     for label, kw in core_workloads(quick) + [(MIX_LABEL, None)]:
-        # Pipeline 1 also runs against the zero-work floor: there the
-        # kernel's share of a request dominates, and the floor shows it.
-        servers = binaries + [("floor", [ensure_built(FLOOR_SRC, FLOOR)])] if kw and kw["pipeline"] == 1 else binaries
+        servers = with_floor if kw and kw["pipeline"] == 1 else binaries
         samples = {g: {name: [] for name, _ in servers} for g in generators}
         for rep in range(repeat):
             for g in generators:

@@ -162,10 +162,16 @@ final class ServerHandler: ConnectionHandler, @unchecked Sendable {
         server.clientClosedHooks.forEach { $0(client) }
     }
 
+    /// Runs `body` with loop `loop`'s context, unretained: `loops` keeps
+    /// every context for the server's life.
+    @inline(__always)
+    func withContext<R>(_ loop: Int, _ body: (LoopContext) -> R) -> R {
+        loops.withUnsafeBufferPointer { Unmanaged.passUnretained($0[loop]) }._withUnsafeGuaranteedRef(body)
+    }
+
     @inline(__always)
     func beginBatch(loop: Int) {
-        // Unretained: `loops` keeps every context for the server's life.
-        loops.withUnsafeBufferPointer { Unmanaged.passUnretained($0[loop]) }._withUnsafeGuaranteedRef { context in
+        withContext(loop) { context in
             let cycles = CycleClock.now
             context.lastCycles = cycles
             refreshClock(context, cycles: cycles)
@@ -232,7 +238,7 @@ final class ServerHandler: ConnectionHandler, @unchecked Sendable {
     }
 
     func beforeSleep(loop: Int) -> Int {
-        loops.withUnsafeBufferPointer { Unmanaged.passUnretained($0[loop]) }._withUnsafeGuaranteedRef { context in
+        withContext(loop) { context in
             refreshClock(context, cycles: CycleClock.now)
             let now = context.nowMs
             let hint = cron.beforeSleep(loop: loop, nowMs: now)

@@ -43,7 +43,7 @@ public final class Keyspace: @unchecked Sendable {
     /// Runs `body` with `hash`'s shard (not locked), without retaining it.
     @inlinable @inline(__always)
     public func withShard<R>(for hash: UInt64, _ body: (Shard) throws -> R) rethrows -> R {
-        try shardRefs[Int(truncatingIfNeeded: hash) & shardMask]._withUnsafeGuaranteedRef { try body($0) }
+        try withShard(at: shardIndex(for: hash), body)
     }
 
     /// Runs `body` with shard `index` (not locked), without retaining it.
