@@ -40,7 +40,8 @@ public final class EventLoop<Handler: ConnectionHandler>: @unchecked Sendable {
     let handler: Handler
     let epoll: Int32
     let wakeFd: Int32
-    var listeners: [Int32] = []
+    /// Unchecked: the dispatch pass of every turn reads it.
+    @exclusivity(unchecked) var listeners: [Int32] = []
     /// Connections by fd. Each holds its session (retained) as an untyped
     /// reference: a typed `(Connection, Handler.Session)` tuple here made every
     /// access go through generic metadata, since this module cannot specialise
@@ -52,7 +53,7 @@ public final class EventLoop<Handler: ConnectionHandler>: @unchecked Sendable {
     private let outbox = Locked<[(Int32, Int, AnyObject)]>([])
     /// Connections written to outside their own request processing; flushed
     /// before the loop sleeps.
-    @exclusivity(unchecked) var pendingFlush: [Int32] = []
+    @exclusivity(unchecked) var pendingFlush = FdList()
     /// Connections closed during this loop turn, with their sessions still
     /// retained; released when the turn ends. Invariant: a connection (and
     /// its session) taken out of `slots` lives until the end of the turn,
@@ -84,6 +85,7 @@ public final class EventLoop<Handler: ConnectionHandler>: @unchecked Sendable {
         Glibc.close(epoll)
         Glibc.close(wakeFd)
         turnRead.deallocate(); turnId.deallocate(); turnHash.deallocate()
+        events.deallocate(); tokens.deallocate()
     }
 
     func addListener(_ fd: Int32) {
@@ -118,8 +120,6 @@ public final class EventLoop<Handler: ConnectionHandler>: @unchecked Sendable {
 
     func run() {
         cs_set_current_loop(Int32(index))
-        var events = [UInt32](repeating: 0, count: 256)
-        var tokens = [UInt64](repeating: 0, count: 256)
         // One monotonic read per turn, taken after the turn's work: it both
         // decides whether the tick is due and sizes the next wait (at
         // pipeline 1 a turn is about one request, and a second read per
@@ -131,12 +131,8 @@ public final class EventLoop<Handler: ConnectionHandler>: @unchecked Sendable {
             let hint = handler.beforeSleep(loop: index)
             if hint >= 0 { timeout = min(timeout, hint) }
             if !waiting.isEmpty { timeout = min(timeout, 5) }
-            let n = events.withUnsafeMutableBufferPointer { e in
-                tokens.withUnsafeMutableBufferPointer { t in
-                    cs_epoll_wait(epoll, e.baseAddress, t.baseAddress, 256, Int32(timeout))
-                }
-            }
-            if n > 0 { runTurn(events, tokens, count: Int(n)) }
+            let n = cs_epoll_wait(epoll, events, tokens, 256, Int32(timeout))
+            if n > 0 { runTurn(count: Int(n)) }
             if !waiting.isEmpty { retryWaiting() }
             if !pendingFlush.isEmpty { flushPending() }
             if !closedThisTurn.isEmpty { releaseClosed() }
@@ -158,6 +154,11 @@ public final class EventLoop<Handler: ConnectionHandler>: @unchecked Sendable {
         finished.store(true, ordering: .releasing)
     }
 
+    /// What `epoll_wait` reported this turn, event i: its event bits and
+    /// token (a fd, or a listener or wake token). Allocated once (as local
+    /// arrays they cost two uniqueness checks per turn).
+    let events = UnsafeMutablePointer<UInt32>.allocate(capacity: 256)
+    let tokens = UnsafeMutablePointer<UInt64>.allocate(capacity: 256)
     /// Per-event scratch for one turn (see `runTurn`), allocated once.
     /// `turnRead[i]`: bytes read for event i in the read pass (0: none, or
     /// read but the connection may not run now); `turnId[i]`: the
@@ -174,7 +175,7 @@ public final class EventLoop<Handler: ConnectionHandler>: @unchecked Sendable {
     /// the per-connection pipeline prefetch (`runRequests`) has nothing to
     /// overlap: the misses of the batch's lookups overlap here instead.
     @inline(__always)
-    func runTurn(_ events: [UInt32], _ tokens: [UInt64], count: Int) {
+    func runTurn(count: Int) {
         for i in 0..<count {
             turnRead[i] = 0
             turnHash[i] = nil
@@ -296,11 +297,10 @@ public final class EventLoop<Handler: ConnectionHandler>: @unchecked Sendable {
     }
 
     func flushPending() {
-        // By index, not over a copy: a copy would make `removeAll` allocate
-        // a fresh buffer each turn. Flushing may schedule more (a close
-        // delivers to other clients); those are appended and flushed too.
+        // By index: flushing may schedule more (a close delivers to other
+        // clients); those are appended and flushed too.
         var i = 0
-        defer { pendingFlush.removeAll(keepingCapacity: true) }
+        defer { pendingFlush.removeAll() }
         while i < pendingFlush.count {
             let fd = pendingFlush[i]
             i += 1

@@ -53,8 +53,10 @@ final class Cron: @unchecked Sendable {
         // Over maxmemory (e.g. after CONFIG SET lowered it): evict in
         // time-boxed steps between event-loop turns, not in one long stall.
         var hint = -1
-        server.tracking.flushBroadcasts(server: server)
-        server.tracking.enforceLimit(server: server)
+        if server.tracking.hasDeferredWork {
+            server.tracking.flushBroadcasts(server: server)
+            server.tracking.enforceLimit(server: server)
+        }
         if server.overMemoryLimit {
             _ = server.enforceMemoryLimit(nowMs: nowMs)
             if server.overMemoryLimit { hint = 1 }

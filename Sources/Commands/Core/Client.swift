@@ -125,7 +125,15 @@ public final class Client: @unchecked Sendable {
     /// blocking (EXEC, in-process calls, the serving proxy), Redis's CLIENT_DENY_BLOCKING.
     @exclusivity(unchecked) public var denyBlocking = false
     /// The wait of a blocking command in progress (see Blocking.swift).
-    @exclusivity(unchecked) public var blockedWaiter: BlockedWaiter? = nil
+    /// Read after every command by the server module: a plain public
+    /// stored property gets a dynamic exclusivity check there (the
+    /// attribute does not cross modules), so access goes through accessors
+    /// inlined from here.
+    @exclusivity(unchecked) @usableFromInline var _blockedWaiter: BlockedWaiter? = nil
+    @inlinable public var blockedWaiter: BlockedWaiter? {
+        @inline(__always) get { _blockedWaiter }
+        @inline(__always) set { _blockedWaiter = newValue }
+    }
     /// Published for CLIENT LIST (`b` flag) on other threads.
     public let isBlocked = Atomic<Bool>(false)
 

@@ -128,7 +128,7 @@ public final class Dispatcher: @unchecked Sendable {
         }
         loop.commandsProcessed.add(1)
         let threshold = server.config.slowlogLogSlowerThan
-        if threshold >= 0 && Double(cycles) >= Double(threshold) * CycleClock.rate && !spec.flags.contains(.skipSlowlog) {
+        if threshold >= 0 && Double(cycles) >= Double(threshold) * loop.cyclesPerMicrosecond && !spec.flags.contains(.skipSlowlog) {
             let elapsed = CycleClock.microseconds(cycles)
             server.slowlog.add(timestamp: server.clock.milliseconds / 1000, microseconds: elapsed,
                                arguments: SlowLog.trim(args, redacting: SlowLog.secretArguments(spec, args)), peer: client.address,

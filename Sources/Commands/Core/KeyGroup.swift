@@ -31,12 +31,16 @@ public struct LockedKeys {
 /// (commands on a loop run one at a time), so multi-key commands allocate
 /// nothing; a group formed while another is open (a command that nests
 /// them) gets a temporary one.
+///
+/// Its fields are `@exclusivity(unchecked)`: only the loop's thread touches
+/// them, and `inUse` already keeps two groups off one scratch; the dynamic
+/// checks cost 5 runtime calls (~450 instructions) per MGET or MSET.
 public final class KeyScratch {
-    @usableFromInline var capacity = 0
-    @usableFromInline var keys = UnsafeMutablePointer<UnsafeRawBufferPointer>.allocate(capacity: 0)
-    @usableFromInline var hashes = UnsafeMutablePointer<UInt64>.allocate(capacity: 0)
-    @usableFromInline var shards = UnsafeMutablePointer<Int>.allocate(capacity: 0)
-    @usableFromInline var inUse = false
+    @exclusivity(unchecked) @usableFromInline var capacity = 0
+    @exclusivity(unchecked) @usableFromInline var keys = UnsafeMutablePointer<UnsafeRawBufferPointer>.allocate(capacity: 0)
+    @exclusivity(unchecked) @usableFromInline var hashes = UnsafeMutablePointer<UInt64>.allocate(capacity: 0)
+    @exclusivity(unchecked) @usableFromInline var shards = UnsafeMutablePointer<Int>.allocate(capacity: 0)
+    @exclusivity(unchecked) @usableFromInline var inUse = false
 
     public init() {}
 

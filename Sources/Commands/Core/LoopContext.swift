@@ -27,6 +27,9 @@ public final class CommandCounters: @unchecked Sendable {
 /// a cached clock reading. Only its own thread writes it.
 public final class LoopContext: @unchecked Sendable {
     public let index: Int
+    /// `CycleClock.rate`, copied: reading the lazy global checks its
+    /// once-token on every command.
+    public let cyclesPerMicrosecond = CycleClock.rate
     public let commandCounters: [CommandCounters]
 
     /// Runs `body` with command `id`'s counters, unretained (the loop
@@ -102,7 +105,14 @@ public final class LoopContext: @unchecked Sendable {
     /// (see `ServerHandler.beginBatch` for how fresh it is kept).
     @exclusivity(unchecked) @usableFromInline var _nowMs: Int64 = 0
     /// `CycleClock` reading when `nowMs` was last read from the wall clock.
-    @exclusivity(unchecked) public var wallClockReadAt: UInt64 = 0
+    /// Behind inlinable accessors like `nowMs`: read by the server module
+    /// every loop turn, where a public stored property would get a dynamic
+    /// exclusivity check (`@exclusivity(unchecked)` does not cross modules).
+    @exclusivity(unchecked) @usableFromInline var _wallClockReadAt: UInt64 = 0
+    @inlinable public var wallClockReadAt: UInt64 {
+        @inline(__always) get { _wallClockReadAt }
+        @inline(__always) set { _wallClockReadAt = newValue }
+    }
     @inlinable public var nowMs: Int64 {
         @inline(__always) get { _nowMs }
         @inline(__always) set { _nowMs = newValue }

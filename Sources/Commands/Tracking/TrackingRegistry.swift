@@ -42,7 +42,7 @@ public final class TrackingRegistry: @unchecked Sendable {
     private var prefixes: [[UInt8]: Prefix] = [:]
     private let lock = Locked<Void>(())
     private let prefixCount = Atomic<Int>(0)
-    private let pendingBroadcast = Atomic<Bool>(false)
+    @usableFromInline let pendingBroadcast = Atomic<Bool>(false)
     /// Clients with tracking on (INFO tracking_clients).
     public let clientCount = Atomic<Int>(0)
     /// Keys in the shards' tracking tables (INFO tracking_total_keys).
@@ -55,6 +55,15 @@ public final class TrackingRegistry: @unchecked Sendable {
     private let limitCursor = Atomic<Int>(0)
 
     public init() {}
+
+    /// Whether `flushBroadcasts` or `enforceLimit` has anything to do. The
+    /// loops ask before every sleep; inlined, the usual answer (no) costs
+    /// two loads instead of two calls and two retains of the registry.
+    @inlinable public var hasDeferredWork: Bool {
+        if pendingBroadcast.load(ordering: .relaxed) { return true }
+        let limit = maxKeys.load(ordering: .relaxed)
+        return limit != 0 && totalKeys.load(ordering: .relaxed) > limit
+    }
 
     /// Keeps the tracking table within `tracking-table-max-keys` by
     /// invalidating keys early (their readers just drop them), as Redis
