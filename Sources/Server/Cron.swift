@@ -9,6 +9,9 @@ import Synchronization
 /// timeouts, statistics sampling.
 final class Cron: @unchecked Sendable {
     let server: ServerContext
+    /// `server.tracking`, held here: read through `server` before every
+    /// sleep, the registry was retained and released around the check.
+    let tracking: TrackingRegistry
     /// Shards each loop expires: loop i owns shards i, i+n, i+2n…
     let ownedShards: [[Int]]
     /// Per-loop expiry bookkeeping. Invariant: `perLoop[i]` is touched only
@@ -26,6 +29,7 @@ final class Cron: @unchecked Sendable {
 
     init(server: ServerContext, loopCount: Int) {
         self.server = server
+        tracking = server.tracking
         let shardCount = server.keyspace.shards.count
         ownedShards = (0..<loopCount).map { loop in Array(stride(from: loop, to: shardCount, by: loopCount)) }
         perLoop = (0..<loopCount).map { _ in LoopState() }
@@ -53,9 +57,9 @@ final class Cron: @unchecked Sendable {
         // Over maxmemory (e.g. after CONFIG SET lowered it): evict in
         // time-boxed steps between event-loop turns, not in one long stall.
         var hint = -1
-        if server.tracking.hasDeferredWork {
-            server.tracking.flushBroadcasts(server: server)
-            server.tracking.enforceLimit(server: server)
+        if tracking.hasDeferredWork {
+            tracking.flushBroadcasts(server: server)
+            tracking.enforceLimit(server: server)
         }
         if server.overMemoryLimit {
             _ = server.enforceMemoryLimit(nowMs: nowMs)
