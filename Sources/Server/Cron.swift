@@ -54,13 +54,13 @@ final class Cron: @unchecked Sendable {
     /// The fast cycle: when the last cycle hit its time limit, spend up to
     /// ~1 ms between event-loop turns on expiry.
     func beforeSleep(loop: Int, nowMs: Int64) -> Int {
-        // Over maxmemory (e.g. after CONFIG SET lowered it): evict in
-        // time-boxed steps between event-loop turns, not in one long stall.
         var hint = -1
         if tracking.hasDeferredWork {
             tracking.flushBroadcasts(server: server)
             tracking.enforceLimit(server: server)
         }
+        // Over maxmemory (e.g. after CONFIG SET lowered it): evict in
+        // time-boxed steps between event-loop turns, not in one long stall.
         if server.overMemoryLimit {
             _ = server.enforceMemoryLimit(nowMs: nowMs)
             if server.overMemoryLimit { hint = 1 }

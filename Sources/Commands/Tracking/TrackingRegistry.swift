@@ -60,7 +60,11 @@ public final class TrackingRegistry: @unchecked Sendable {
     /// loops ask before every sleep; inlined, the usual answer (no) costs
     /// two loads instead of two calls and two retains of the registry.
     @inlinable public var hasDeferredWork: Bool {
-        if pendingBroadcast.load(ordering: .relaxed) { return true }
+        pendingBroadcast.load(ordering: .relaxed) || isOverKeyLimit
+    }
+
+    /// More keys tracked than `tracking-table-max-keys` allows (0: no limit).
+    @inlinable var isOverKeyLimit: Bool {
         let limit = maxKeys.load(ordering: .relaxed)
         return limit != 0 && totalKeys.load(ordering: .relaxed) > limit
     }
@@ -70,8 +74,8 @@ public final class TrackingRegistry: @unchecked Sendable {
     /// does before each command: up to 100 keys per round, more while the
     /// table stays over the limit. Called by the loops between batches.
     public func enforceLimit(server: ServerContext) {
+        if !isOverKeyLimit { return }
         let limit = maxKeys.load(ordering: .relaxed)
-        if limit == 0 || totalKeys.load(ordering: .relaxed) <= limit { return }
         var effort = 100 * (overLimitRounds.load(ordering: .relaxed) + 1)
         let shards = server.keyspace.shards
         let start = limitCursor.add(1, ordering: .relaxed).oldValue
