@@ -45,14 +45,14 @@ enum SortedSetAddCommand {
                 return
             }
             if o.incr && pairs > 2 { c.fail("ERR INCR option supports a single increment-element pair"); return }
-            var scores: [Double] = []
+            // Every score is checked before anything changes; `add` parses them again
+            // (cheap for the usual integer scores) rather than allocating an array.
             var j = i
             while j < args.count {
-                guard let s = DoubleFormat.parseDouble(args[j]) else { c.fail(Errors.notFloat); return }
-                scores.append(s)
+                if DoubleFormat.parseDouble(args[j]) == nil { c.fail(Errors.notFloat); return }
                 j += 2
             }
-            add(c, args, key: args[1], firstPair: i, scores: scores, options: o)
+            add(c, args, key: args[1], firstPair: i, options: o)
         })
 
     static let zincrby = CommandSpec(
@@ -61,19 +61,21 @@ enum SortedSetAddCommand {
         complexity: "O(log(N)) where N is the number of elements in the sorted set.",
         arguments: [ArgumentSpec("key", .key, keySpecIndex: 0), ArgumentSpec("increment", .integer), ArgumentSpec("member", .string)],
         handler: { c, args in
-            guard let s = DoubleFormat.parseDouble(args[2]) else { c.fail(Errors.notFloat); return }
+            if DoubleFormat.parseDouble(args[2]) == nil { c.fail(Errors.notFloat); return }
             var o = Options()
             o.incr = true
-            add(c, args, key: args[1], firstPair: 2, scores: [s], options: o)
+            add(c, args, key: args[1], firstPair: 2, options: o)
         })
 
-    static func add(_ c: Client, _ args: Arguments, key: UnsafeRawBufferPointer, firstPair: Int, scores: [Double], options o: Options) {
+    /// Applies the (score, member) pairs from `firstPair` on, whose scores the caller checked.
+    static func add(_ c: Client, _ args: Arguments, key: UnsafeRawBufferPointer, firstPair: Int, options o: Options) {
         var added = 0, updated = 0
         var result: Double? = nil
         var failed = false
         let limits = c.server.config.sortedSetLimits
         let found = c.writeValue(key, as: SortedSetView.self, create: !o.xx) { z, k in
-            for (n, score) in scores.enumerated() {
+            for n in 0..<(args.count - firstPair) / 2 {
+                let score = DoubleFormat.parseDouble(args[firstPair + 2 * n])!
                 let member = args[firstPair + 2 * n + 1]
                 let old = z.score(of: member)
                 if (o.nx && old != nil) || (o.xx && old == nil) { continue }

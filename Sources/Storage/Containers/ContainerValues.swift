@@ -9,9 +9,12 @@ extension KeyTable {
     /// change in its size.
     @inlinable
     public mutating func mutateContainer<C: Container, R>(at slot: Int, as _: C.Type, _ body: (C) throws -> R) rethrows -> R {
-        let c = unsafeDowncast(ValueStore.container(entry(at: slot))!, to: C.self)
-        let before = c.accountedBytes
-        defer { account(bytes: c.accountedBytes - before) }
-        return try body(c)
+        let (result, grown) = try ValueStore.withObject(entry(at: slot), as: C.self) { c -> (R, Int) in
+            let before = c.accountedBytes
+            let result = try body(c)
+            return (result, c.accountedBytes - before)
+        }
+        account(bytes: grown)
+        return result
     }
 }

@@ -27,15 +27,19 @@ public struct HashView {
     public var isPacked: Bool { entry.encodingBits == ContainerLayout.packed }
     var packed: PackedElements { PackedElements(entry) }
     var object: HashTable { unsafeDowncast(ValueStore.container(entry)!, to: HashTable.self) }
+    /// The table form, unretained (see `ValueStore.withObject`); the value must be in table form.
+    @inlinable func withObject<R>(_ body: (HashTable) throws -> R) rethrows -> R {
+        try ValueStore.withObject(entry, as: HashTable.self, body)
+    }
 
-    public var count: Int { isPacked ? packed.count / 2 : object.elements.count }
+    public var count: Int { isPacked ? packed.count / 2 : withObject { $0.elements.count } }
     public var encodingName: StaticString { isPacked ? "listpack" : "hashtable" }
 
     // MARK: reading
 
     /// The value of `field` (valid until the next change), or nil.
     public func get(_ field: UnsafeRawBufferPointer) -> UnsafeRawBufferPointer? {
-        if !isPacked { return object.get(field) }
+        if !isPacked { return withObject { $0.get(field) } }
         let p = packed
         guard let offset = p.find(field, stride: 2) else { return nil }
         return p.element(at: p.element(at: offset).next).bytes

@@ -40,7 +40,12 @@ public enum ListElements {
     }
 
     /// The element starting at `offset` of `base`, and where the next starts.
-    @inlinable public static func forward(_ base: UnsafeRawPointer, _ offset: Int) -> (bytes: UnsafeRawBufferPointer, next: Int) {
+    @inlinable @inline(__always)
+    public static func forward(_ base: UnsafeRawPointer, _ offset: Int) -> (bytes: UnsafeRawBufferPointer, next: Int) {
+        let first = Int(base.load(fromByteOffset: offset, as: UInt8.self))
+        if first < 0x80 {  // elements under 128 bytes: one length byte at each end
+            return (UnsafeRawBufferPointer(start: base + offset + 1, count: first), offset + first + 2)
+        }
         var length = 0, shift = 0, i = offset
         while true {
             let b = Int(base.load(fromByteOffset: i, as: UInt8.self))

@@ -20,14 +20,18 @@ public struct ListView {
     @inlinable var entry: Entry { table.pointee.entry(at: slot) }
     @inlinable public var isPacked: Bool { entry.encodingBits == ContainerLayout.packed }
     @inlinable public var chunks: ListChunks { unsafeDowncast(ValueStore.container(entry)!, to: ListChunks.self) }
+    /// The big form, unretained (see `ValueStore.withObject`); the list must not be packed.
+    @inlinable func withChunks<R>(_ body: (ListChunks) throws -> R) rethrows -> R {
+        try ValueStore.withObject(entry, as: ListChunks.self, body)
+    }
 
     @inlinable public var count: Int {
         let e = entry
         if e.encodingBits == ContainerLayout.packed { return Int(e.valueStart.loadUnaligned(as: UInt32.self)) }
-        return chunks.count
+        return withChunks { $0.count }
     }
 
-    @inlinable var runCount: Int { isPacked ? 1 : chunks.nodeCount }
+    @inlinable var runCount: Int { isPacked ? 1 : withChunks { $0.nodeCount } }
 
     /// Run `i`: its base, the byte range of its elements, and their count.
     @inlinable func run(_ i: Int) -> (base: UnsafeRawPointer, start: Int, end: Int, count: Int) {
@@ -35,7 +39,7 @@ public struct ListView {
         if e.encodingBits == ContainerLayout.packed {
             return (UnsafeRawPointer(e.valueStart + 4), 0, e.valueLength - 4, Int(e.valueStart.loadUnaligned(as: UInt32.self)))
         }
-        let n = chunks.node(i).pointee
+        let n = withChunks { $0.node(i).pointee }
         return (UnsafeRawPointer(n.buffer), n.start, n.end, n.count)
     }
 

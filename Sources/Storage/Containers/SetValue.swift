@@ -30,6 +30,10 @@ public struct SetView {
     var isIntset: Bool { entry.encodingBits == ContainerLayout.packed }
     var isPackedStrings: Bool { entry.encodingBits == ContainerLayout.packedStrings }
     var object: SetTable { unsafeDowncast(ValueStore.container(entry)!, to: SetTable.self) }
+    /// The table form, unretained (see `ValueStore.withObject`); the value must be in table form.
+    @inlinable func withObject<R>(_ body: (SetTable) throws -> R) rethrows -> R {
+        try ValueStore.withObject(entry, as: SetTable.self, body)
+    }
     var intset: IntSet { IntSet(entry) }
     var strings: PackedElements { PackedElements(entry) }
 
@@ -37,7 +41,7 @@ public struct SetView {
         switch entry.encodingBits {
         case ContainerLayout.packed: return intset.count
         case ContainerLayout.packedStrings: return strings.count
-        default: return object.elements.count
+        default: return withObject { $0.elements.count }
         }
     }
 
@@ -45,7 +49,7 @@ public struct SetView {
 
     public func contains(_ member: UnsafeRawBufferPointer) -> Bool {
         if isPackedStrings { return strings.find(member) != nil }
-        if !isIntset { return object.contains(member) }
+        if !isIntset { return withObject { $0.contains(member) } }
         guard let v = IntSet.integer(member) else { return false }
         return intset.search(v).found
     }

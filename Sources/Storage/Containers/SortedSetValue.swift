@@ -27,7 +27,8 @@ public enum ScoreKey {
     }
 
     /// The order key of an element, zero-padded back to 64 bits.
-    @inlinable public static func key(_ element: UnsafeRawBufferPointer) -> UInt64 {
+    @inlinable @inline(__always)
+    public static func key(_ element: UnsafeRawBufferPointer) -> UInt64 {
         let length = Int(element[0])
         if element.count >= 9 {
             // One load, the bytes past the key masked off (a byte loop here cost ZADD a third).
@@ -77,6 +78,17 @@ public enum ScoreKey {
         let x = key(a), y = key(b)
         if x != y { return x < y ? -1 : 1 }
         return compare(member(a), member(b))
+    }
+
+    /// Whether `element` orders before the (score, member) whose order key
+    /// is `key` (`encode(score)`): the key is computed once per search, not
+    /// once per element compared.
+    @inlinable @inline(__always)
+    public static func isBefore(_ element: UnsafeRawBufferPointer, key target: UInt64,
+                                           member: UnsafeRawBufferPointer) -> Bool {
+        let k = key(element)
+        if k != target { return k < target }
+        return compare(ScoreKey.member(element), member) < 0
     }
 
     /// Byte order of two members: Redis's sdscmp.
@@ -151,6 +163,10 @@ public struct SortedSetView {
     @inlinable public var list: ListView { ListView(table: table, slot: slot) }
     @inlinable public var isPacked: Bool { list.isPacked }
     @inlinable var object: SortedSetTable { unsafeDowncast(list.chunks, to: SortedSetTable.self) }
+    /// The big form, unretained (see `ValueStore.withObject`); the set must not be packed.
+    @inlinable func withObject<R>(_ body: (SortedSetTable) throws -> R) rethrows -> R {
+        try ValueStore.withObject(list.entry, as: SortedSetTable.self, body)
+    }
     @inlinable public var count: Int { list.count }
     public var encodingName: StaticString { isPacked ? "listpack" : "skiplist" }
 
@@ -158,7 +174,7 @@ public struct SortedSetView {
 
     /// The score of `member`, or nil.
     public func score(of member: UnsafeRawBufferPointer) -> Double? {
-        if !isPacked { return object.score(of: member) }
+        if !isPacked { return withObject { $0.score(of: member) } }
         var found: Double? = nil
         list.scan(from: 0, reverse: false) { e, _ in
             if ScoreKey.compare(ScoreKey.member(e), member) == 0 { found = ScoreKey.score(e); return false }
@@ -171,21 +187,25 @@ public struct SortedSetView {
     /// false (`before` must hold for a prefix of the order). Without
     /// `counting` the rank is not computed (it costs a pass over the
     /// nodes before the one found): inserts and removals need only the position.
+    @inline(__always)  // so that the per-element test is inlined into the scan
     public func lowerBound(counting: Bool = true, _ before: (UnsafeRawBufferPointer) -> Bool) -> (rank: Int, position: ListView.Position?) {
         var rank = 0
         var node = 0
         let l = list
         if !isPacked {
-            let c = object
-            // The last node whose first element is before the target.
-            var lo = 0, hi = c.nodeCount - 1
-            if hi < 0 || !before(c.firstElement(ofNode: 0)) { return (0, c.nodeCount > 0 ? position(node: 0, offset: nil) : nil) }
-            while lo < hi {
-                let mid = (lo + hi + 1) / 2
-                if before(c.firstElement(ofNode: mid)) { lo = mid } else { hi = mid - 1 }
+            // The last node whose first element is before the target (nil: none is).
+            let last = withObject { c -> Int? in
+                var lo = 0, hi = c.nodeCount - 1
+                if hi < 0 || !before(c.firstElement(ofNode: 0)) { return nil }
+                while lo < hi {
+                    let mid = (lo + hi + 1) / 2
+                    if before(c.firstElement(ofNode: mid)) { lo = mid } else { hi = mid - 1 }
+                }
+                if counting { for i in 0..<lo { rank += c.node(i).pointee.count } }
+                return lo
             }
-            node = lo
-            if counting { for i in 0..<node { rank += c.node(i).pointee.count } }
+            guard let last else { return (0, l.runCount > 0 ? position(node: 0, offset: nil) : nil) }
+            node = last
         }
         let r = l.run(node)
         var offset = r.start
@@ -239,11 +259,13 @@ public struct SortedSetView {
     public func set(_ member: UnsafeRawBufferPointer, score: Double, old: Double?, limits: Limits) -> Bool {
         if let old = old {
             if old == score && (old != 0 || old.sign == score.sign) { return false }
-            removeElement(member, score: old)
+            // The index entry stays: `setIndex` below overwrites its score in place.
+            removeElement(member, score: old, fromIndex: false)
         }
         if isPacked && member.count > limits.maxPackedValue { convert() }
+        let key = ScoreKey.encode(score)
         ScoreKey.withElement(score, member) { element in
-            let (_, p) = lowerBound(counting: false) { ScoreKey.compareElements($0, element) < 0 }
+            let (_, p) = lowerBound(counting: false) { ScoreKey.isBefore($0, key: key, member: member) }
             if let p = p { list.insert(element, at: p, after: false, limits: nil) } else { list.push(element, atFront: false, limits: nil) }
         }
         if !isPacked {
@@ -262,12 +284,11 @@ public struct SortedSetView {
         return true
     }
 
-    func removeElement(_ member: UnsafeRawBufferPointer, score: Double) {
-        ScoreKey.withElement(score, member) { element in
-            let (_, p) = lowerBound(counting: false) { ScoreKey.compareElements($0, element) < 0 }
-            list.delete(at: p!)
-        }
-        if !isPacked { table.pointee.mutateContainer(at: slot, as: SortedSetTable.self) { $0.removeIndex(member) } }
+    func removeElement(_ member: UnsafeRawBufferPointer, score: Double, fromIndex: Bool = true) {
+        let key = ScoreKey.encode(score)
+        let (_, p) = lowerBound(counting: false) { ScoreKey.isBefore($0, key: key, member: member) }
+        list.delete(at: p!)
+        if fromIndex && !isPacked { table.pointee.mutateContainer(at: slot, as: SortedSetTable.self) { $0.removeIndex(member) } }
     }
 
     /// Removes `n` elements from rank `from` (ZREMRANGEBY*, ZPOP*).
