@@ -64,6 +64,54 @@ final class SortedSetTests: XCTestCase {
         }
     }
 
+    /// Lex ranges need equal scores; with all scores 0 the walks (which start
+    /// by bisecting the nodes and stop at the far bound) cross many 64-element
+    /// nodes, forward and reversed, with offsets and limits past either end.
+    func testLexAndReversedRangesOnBigSetsMatchRedis() throws {
+        let pair = try DifferentialPair.start()
+        defer { pair.stop() }
+        var g = SplitMix(seed: 0x1E7_0B1E)
+        var commands: [[String]] = [["DEL", "z", "d"]]
+        func member() -> String { "m\(g.next() % 1500)" }
+        func lexBound() -> String {
+            switch g.next() % 8 {
+            case 0: return "-"
+            case 1: return "+"
+            case 2, 3: return "(" + member()
+            default: return "[" + member()
+            }
+        }
+        func scoreBound() -> String { (g.next() % 3 == 0 ? "(" : "") + String(Int(g.next() % 12) - 1) }
+        func limit() -> [String] {
+            g.next() % 4 == 0 ? [] : ["LIMIT", String(Int(g.next() % 140) - 2), String(Int(g.next() % 140) - 2)]
+        }
+        for _ in 0..<600 { commands.append(["ZADD", "z", "0", member(), "0", member(), "0", member()]) }
+        for _ in 0..<1500 {
+            switch g.next() % 10 {
+            case 0, 1: commands.append(["ZRANGEBYLEX", "z", lexBound(), lexBound()] + limit())
+            case 2, 3: commands.append(["ZREVRANGEBYLEX", "z", lexBound(), lexBound()] + limit())
+            case 4: commands.append(["ZRANGE", "z", lexBound(), lexBound(), "BYLEX"] + (g.next() % 2 == 0 ? ["REV"] : []) + limit())
+            case 5: commands.append(["ZRANGESTORE", "d", "z", lexBound(), lexBound(), "BYLEX"] + limit())
+            case 6: commands.append(["ZLEXCOUNT", "z", lexBound(), lexBound()])
+            case 7: commands.append(["ZADD", "z", "0", member()])
+            case 8: let m = member(); commands.append(["ZREMRANGEBYLEX", "z", "[" + m, "(" + m + "5"])
+            default:
+                // Score ranges over a second set with a few distinct scores.
+                commands.append(["ZADD", "s", String(g.next() % 10), member()])
+                commands.append(["ZRANGE", "s", scoreBound(), scoreBound(), "BYSCORE", "REV", "WITHSCORES"] + limit())
+            }
+        }
+        commands.append(["ZCARD", "z"])
+        let expected = try DifferentialPair.pipeline(commands, port: pair.redis.port)
+        let got = try DifferentialPair.pipeline(commands, port: pair.swiftlet.port)
+        let card = Int(String(decoding: expected.last!.dropFirst().prefix { $0 != 0x0D }, as: UTF8.self)) ?? 0
+        XCTAssertGreaterThan(card, 640, "the set should span at least ten nodes")
+        for (i, (e, g)) in zip(expected, got).enumerated() where e != g {
+            XCTFail("command \(i) \(commands[i]): redis \(RESPValue.escape(e).prefix(300)), swiftlet \(RESPValue.escape(g).prefix(300))")
+            break
+        }
+    }
+
     func testMemoryIsAccountedAndReturned() throws {
         let server = try startServer()
         defer { server.stop() }

@@ -119,6 +119,17 @@ static inline int cs_format_g17(char *buffer, int size, double value) {
     return snprintf(buffer, (size_t)size, "%.17g", value);
 }
 
+/// INCRBYFLOAT's "%.17Lf" (Redis formats long doubles this way); Swift
+/// cannot pass a Float80 through a C variadic call without boxing it.
+#if defined(__x86_64__) || defined(__i386__)
+static inline int cs_format_Lf17(char *buffer, int size, long double value) {
+    return snprintf(buffer, (size_t)size, "%.17Lf", value);
+}
+#endif
+static inline int cs_format_f17(char *buffer, int size, double value) {
+    return snprintf(buffer, (size_t)size, "%.17f", value);
+}
+
 /// Limits glibc malloc to its main arena (see swiftlet-server's main.swift).
 static inline void cs_use_one_malloc_arena(void) { mallopt(M_ARENA_MAX, 1); }
 

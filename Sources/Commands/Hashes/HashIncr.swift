@@ -46,10 +46,9 @@ enum HashIncrCommand {
                 }
                 let result = current + increment
                 if result.isNaN || result.isInfinite { c.fail("ERR increment would produce NaN or Infinity"); return }
-                var text = DoubleFormat.human(result)
-                text.withUTF8 { utf8 in
-                    h.set(args[2], UnsafeRawBufferPointer(utf8), limits: limits)
-                    c.reply.bulk(UnsafeRawBufferPointer(utf8))
+                DoubleFormat.withHumanText(result) { text in
+                    h.set(args[2], text, limits: limits)
+                    c.reply.bulk(text)
                 }
                 c.dirty()
                 c.keyModified(k)

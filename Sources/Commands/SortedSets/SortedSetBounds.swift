@@ -12,19 +12,8 @@ struct ScoreBound {
     let exclusive: Bool
 
     init?(_ bytes: UnsafeRawBufferPointer) {
-        var text = Array(bytes)
-        var exclusive = false
-        if text.first == 0x28 { exclusive = true; text.removeFirst() }
-        if text.contains(0) { return nil }
-        text.append(0)
-        let parsed: Double? = text.withUnsafeBufferPointer { p in
-            p.baseAddress!.withMemoryRebound(to: CChar.self, capacity: p.count) { s in
-                var end: UnsafeMutablePointer<CChar>? = nil
-                let v = strtod(s, &end)
-                return end!.pointee == 0 && !v.isNaN ? v : nil
-            }
-        }
-        guard let v = parsed else { return nil }
+        let exclusive = bytes.first == 0x28
+        guard let v = DoubleFormat.parseAllOfStrtod(exclusive ? UnsafeRawBufferPointer(rebasing: bytes.dropFirst()) : bytes) else { return nil }
         value = v
         self.exclusive = exclusive
     }
@@ -50,6 +39,28 @@ enum LexBound {
         case 0x28: self = .member(Array(bytes.dropFirst()), exclusive: true)
         case 0x5B: self = .member(Array(bytes.dropFirst()), exclusive: false)
         default: return nil
+        }
+    }
+
+    /// Whether `member` lies above this bound taken as a minimum.
+    func admitsAsMin(_ member: UnsafeRawBufferPointer) -> Bool {
+        switch self {
+        case .minusInfinity: return true
+        case .plusInfinity: return false
+        case .member(let m, let exclusive):
+            let c = m.withUnsafeBytes { ScoreKey.compare(member, $0) }
+            return exclusive ? c > 0 : c >= 0
+        }
+    }
+
+    /// Whether `member` lies below this bound taken as a maximum.
+    func admitsAsMax(_ member: UnsafeRawBufferPointer) -> Bool {
+        switch self {
+        case .minusInfinity: return false
+        case .plusInfinity: return true
+        case .member(let m, let exclusive):
+            let c = m.withUnsafeBytes { ScoreKey.compare(member, $0) }
+            return exclusive ? c < 0 : c <= 0
         }
     }
 

@@ -108,24 +108,31 @@ enum SortedSetRangeCommand {
         let nested = c.protocolVersion == 3
         func walk(_ z: SortedSetView?) {
             guard let z = z else { if !store { c.reply.array(0) }; return }
+            if range != .rank {
+                // Score and lex ranges walk from their first element (their last,
+                // reversed) as Redis does, with no ranks; the reply's length comes
+                // first, so a reply walks twice: counting, then writing.
+                func select(_ body: (UnsafeRawBufferPointer) -> Void) -> Int {
+                    if range == .score {
+                        return walkRange(z, reverse: rev, offset: offset, limit: limit,
+                                         belowMin: { !scoreMin!.admitsAsMin(ScoreKey.score($0)) },
+                                         aboveMax: { !scoreMax!.admitsAsMax(ScoreKey.score($0)) }, body)
+                    }
+                    return walkRange(z, reverse: rev, offset: offset, limit: limit,
+                                     belowMin: { !lexMin!.admitsAsMin(ScoreKey.member($0)) },
+                                     aboveMax: { !lexMax!.admitsAsMax(ScoreKey.member($0)) }, body)
+                }
+                if store { _ = select { e in selected.append((Array(ScoreKey.member(e)), ScoreKey.score(e))) }; return }
+                let n = select { _ in }
+                c.reply.array(withScores && !nested ? 2 * n : n)
+                if n > 0 { _ = select { e in c.replyMember(ScoreKey.member(e), ScoreKey.score(e), withScores: withScores, nested: nested) } }
+                return
+            }
             // Ranks [first, end) in ascending order, then the walk.
-            var ranks: Range<Int>
-            switch range {
-            case .rank:
-                guard let r = ListRange(start: rankStart, stop: rankStop, length: z.count) else { ranks = 0..<0; break }
+            var ranks = 0..<0
+            if let r = ListRange(start: rankStart, stop: rankStop, length: z.count) {
                 // A reversed rank range counts from the top.
                 ranks = rev ? (z.count - 1 - r.last)..<(z.count - r.first) : r.first..<(r.last + 1)
-            case .score: ranks = z.ranks(scoreMin!, scoreMax!)
-            case .lex: ranks = z.ranks(lexMin!, lexMax!)
-            }
-            if range != .rank {
-                // LIMIT: a negative offset selects nothing, a negative count everything.
-                if offset < 0 || offset >= ranks.count { ranks = ranks.lowerBound..<ranks.lowerBound }
-                else if rev { ranks = ranks.lowerBound..<(ranks.upperBound - offset) }
-                else { ranks = (ranks.lowerBound + offset)..<ranks.upperBound }
-                if limit >= 0 && ranks.count > limit {
-                    ranks = rev ? (ranks.upperBound - limit)..<ranks.upperBound : ranks.lowerBound..<(ranks.lowerBound + limit)
-                }
             }
             let n = ranks.count
             if !store { c.reply.array(withScores && !nested ? 2 * n : n) }
@@ -150,6 +157,28 @@ enum SortedSetRangeCommand {
             var destination = keys.key(0, touch: false)
             storeRange(c, &destination, selected)
         }
+    }
+
+    /// Calls `body` with the elements of a score or lex range in walk order
+    /// (from the top with `reverse`), skipping `offset` of them and stopping
+    /// after `limit` (negative: no limit); returns how many it called `body`
+    /// with. `belowMin`/`aboveMax` say whether an element lies past either
+    /// end of the range. A negative offset selects nothing, as in Redis.
+    static func walkRange(_ z: SortedSetView, reverse: Bool, offset: Int, limit: Int,
+                          belowMin: (UnsafeRawBufferPointer) -> Bool, aboveMax: (UnsafeRawBufferPointer) -> Bool,
+                          _ body: (UnsafeRawBufferPointer) -> Void) -> Int {
+        if offset < 0 || limit == 0 { return 0 }
+        let first = reverse ? z.position(before: z.position(notBefore: { !aboveMax($0) })) : z.position(notBefore: belowMin)
+        guard let first = first else { return 0 }
+        var skip = offset, n = 0
+        z.scan(from: first, reverse: reverse) { e in
+            if reverse ? belowMin(e) : aboveMax(e) { return false }
+            if skip > 0 { skip -= 1; return true }
+            body(e)
+            n += 1
+            return limit < 0 || n < limit
+        }
+        return n
     }
 
     /// ZRANGESTORE's destination: replaced by the selection (deleted when empty).

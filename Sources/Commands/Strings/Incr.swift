@@ -69,9 +69,7 @@ enum IncrByFloatCommand {
             guard let increment = DoubleFormat.parseLongDouble(args[2]) else { c.fail(Errors.notFloat); return }
             let result = current + increment
             if result.isNaN || result.isInfinite { c.fail("ERR increment would produce NaN or Infinity"); return }
-            var text = DoubleFormat.human(result)
-            text.withUTF8 { utf8 in
-                let bytes = UnsafeRawBufferPointer(utf8)
+            DoubleFormat.withHumanText(result) { bytes in
                 k.storeString(bytes, encoding: bytes.count <= StringEncoding.embstrLimit ? .embstr : .raw, expiry: .keep, lru: c.lruClock)
                 c.reply.bulk(bytes)
             }

@@ -83,7 +83,11 @@ public struct ListView {
     /// head, `reverse`), until it returns false.
     public func scan(from index: Int, reverse: Bool, _ body: (UnsafeRawBufferPointer, Position) -> Bool) {
         guard index >= 0 && index < count else { return }
-        let first = position(ofIndex: index)
+        scan(from: position(ofIndex: index), reverse: reverse, body)
+    }
+
+    /// Elements from the one at `first` toward the tail (or the head, `reverse`) while `body` returns true.
+    public func scan(from first: Position, reverse: Bool, _ body: (UnsafeRawBufferPointer, Position) -> Bool) {
         var node = first.node
         let runs = runCount
         if !reverse {
@@ -110,6 +114,26 @@ public struct ListView {
                 node -= 1
                 if node >= 0 { end = run(node).end }
             }
+        }
+    }
+
+    /// The element before the one at `p`, or the last element when `p` is
+    /// nil (past the end); nil when there is none.
+    public func position(before p: Position?) -> Position? {
+        var node: Int, end: Int
+        if let p = p {
+            node = p.node; end = p.offset
+        } else {
+            node = runCount - 1
+            if node < 0 { return nil }
+            end = run(node).end
+        }
+        while true {
+            let r = run(node)
+            if end > r.start { return Position(node: node, offset: ListElements.backward(r.base, end).start) }
+            node -= 1
+            if node < 0 { return nil }
+            end = run(node).end
         }
     }
 

@@ -245,6 +245,24 @@ public struct SortedSetView {
         list.scan(from: rank, reverse: reverse) { e, _ in body(ScoreKey.member(e), ScoreKey.score(e)) }
     }
 
+    // MARK: positions (range walks that need no ranks)
+
+    /// Where the first element for which `before` is false is (nil: past the
+    /// end); `before` must hold for a prefix of the order. No rank is
+    /// computed, so a walk from here costs O(log nodes) plus its length, as
+    /// Redis's skiplist walk does, where ranks cost a pass over the nodes.
+    public func position(notBefore before: (UnsafeRawBufferPointer) -> Bool) -> ListView.Position? {
+        lowerBound(counting: false, before).position
+    }
+
+    /// The element before the one at `p` (the last element for nil), or nil.
+    public func position(before p: ListView.Position?) -> ListView.Position? { list.position(before: p) }
+
+    /// Elements from the one at `p` up (or down, `reverse`) while `body` returns true.
+    public func scan(from p: ListView.Position, reverse: Bool, _ body: (_ element: UnsafeRawBufferPointer) -> Bool) {
+        list.scan(from: p, reverse: reverse) { e, _ in body(e) }
+    }
+
     /// One ZSCAN step: a packed set whole (returns 0), a table over its
     /// member index in hash order (see `KeyTable.scanStep`).
     public func scan(cursor: UInt64, count: Int, _ body: (_ member: UnsafeRawBufferPointer, _ score: Double) -> Void) -> UInt64 {
