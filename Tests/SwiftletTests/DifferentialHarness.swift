@@ -66,6 +66,23 @@ final class DifferentialPair {
         }
     }
 
+    /// Sends `commands` pipelined to Redis, then to Swiftlet, and fails on the
+    /// first reply that differs (`context` prefixes the message). Returns the
+    /// number heading Redis's last reply (`:N` or `*N`), so that the caller
+    /// can check the run was not vacuous (a key that ended big enough).
+    @discardableResult
+    func replayOnBoth(_ commands: [[String]], context: String = "",
+                      file: StaticString = #filePath, line: UInt = #line) throws -> Int {
+        let expected = try Self.pipeline(commands, port: redis.port)
+        let got = try Self.pipeline(commands, port: swiftlet.port)
+        for (i, (e, g)) in zip(expected, got).enumerated() where e != g {
+            XCTFail("\(context)command \(i) \(commands[i].map { $0.prefix(40) }): redis \(RESPValue.escape(e).prefix(400)), "
+                    + "swiftlet \(RESPValue.escape(g).prefix(400))", file: file, line: line)
+            break
+        }
+        return Int(String(decoding: (expected.last ?? []).dropFirst().prefix { $0 != 0x0D }, as: UTF8.self)) ?? 0
+    }
+
     /// Sends `commands` in one write on a fresh connection and returns the
     /// raw reply frames in order.
     static func pipeline(_ commands: [[String]], port: Int) throws -> [[UInt8]] {

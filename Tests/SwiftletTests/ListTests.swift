@@ -49,15 +49,9 @@ final class ListTests: XCTestCase {
                 }
             }
             commands.append(["LRANGE", "l", "0", "-1"])
-            let expected = try DifferentialPair.pipeline(commands, port: pair.redis.port)
-            let got = try DifferentialPair.pipeline(commands, port: pair.swiftlet.port)
+            let finalLength = try pair.replayOnBoth(commands, context: "fill \(fill), ")
             // Not vacuous: the list ends long enough to span several nodes.
-            let finalLength = Int(String(decoding: expected.last!.dropFirst().prefix { $0 != 0x0D }, as: UTF8.self)) ?? 0
             XCTAssertGreaterThan(finalLength, 100, "fill \(fill)")
-            for (i, (e, g)) in zip(expected, got).enumerated() where e != g {
-                XCTFail("fill \(fill), command \(i) \(commands[i].map { $0.prefix(20) }): redis \(RESPValue.escape(e).prefix(300)), swiftlet \(RESPValue.escape(g).prefix(300))")
-                break
-            }
         }
     }
 

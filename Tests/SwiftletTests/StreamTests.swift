@@ -62,14 +62,8 @@ final class StreamTests: XCTestCase {
             commands.append(["XRANGE", "s", "-", "+"])
             commands.append(["XPENDING", "s", "g"])
             commands.append(["XLEN", "s"])
-            let expected = try DifferentialPair.pipeline(commands, port: pair.redis.port)
-            let got = try DifferentialPair.pipeline(commands, port: pair.swiftlet.port)
-            let length = Int(String(decoding: expected.last!.dropFirst().prefix { $0 != 0x0D }, as: UTF8.self)) ?? 0
+            let length = try pair.replayOnBoth(commands, context: "node entries \(nodeEntries), ")
             XCTAssertGreaterThan(length, 100, "node entries \(nodeEntries): the stream stays long enough to span nodes")
-            for (i, (e, s)) in zip(expected, got).enumerated() where e != s {
-                XCTFail("node entries \(nodeEntries), command \(i) \(commands[i]): redis \(RESPValue.escape(e).prefix(400)), swiftlet \(RESPValue.escape(s).prefix(400))")
-                break
-            }
         }
     }
 }

@@ -42,25 +42,15 @@ enum LexBound {
         }
     }
 
-    /// Whether `member` lies above this bound taken as a minimum.
-    func admitsAsMin(_ member: UnsafeRawBufferPointer) -> Bool {
+    /// Whether `member` lies inside this bound taken as a minimum (`asMin`) or a maximum.
+    func admits(_ member: UnsafeRawBufferPointer, asMin: Bool) -> Bool {
         switch self {
-        case .minusInfinity: return true
-        case .plusInfinity: return false
+        case .minusInfinity: return asMin
+        case .plusInfinity: return !asMin
         case .member(let m, let exclusive):
-            let c = m.withUnsafeBytes { ScoreKey.compare(member, $0) }
+            let order = m.withUnsafeBytes { ScoreKey.compare(member, $0) }
+            let c = asMin ? order : -order
             return exclusive ? c > 0 : c >= 0
-        }
-    }
-
-    /// Whether `member` lies below this bound taken as a maximum.
-    func admitsAsMax(_ member: UnsafeRawBufferPointer) -> Bool {
-        switch self {
-        case .minusInfinity: return false
-        case .plusInfinity: return true
-        case .member(let m, let exclusive):
-            let c = m.withUnsafeBytes { ScoreKey.compare(member, $0) }
-            return exclusive ? c < 0 : c <= 0
         }
     }
 

@@ -119,8 +119,8 @@ enum SortedSetRangeCommand {
                                          aboveMax: { !scoreMax!.admitsAsMax(ScoreKey.score($0)) }, body)
                     }
                     return walkRange(z, reverse: rev, offset: offset, limit: limit,
-                                     belowMin: { !lexMin!.admitsAsMin(ScoreKey.member($0)) },
-                                     aboveMax: { !lexMax!.admitsAsMax(ScoreKey.member($0)) }, body)
+                                     belowMin: { !lexMin!.admits(ScoreKey.member($0), asMin: true) },
+                                     aboveMax: { !lexMax!.admits(ScoreKey.member($0), asMin: false) }, body)
                 }
                 if store { _ = select { e in selected.append((Array(ScoreKey.member(e)), ScoreKey.score(e))) }; return }
                 let n = select { _ in }
