@@ -28,6 +28,15 @@ public enum Decimal {
         return total
     }
 
+    /// The length of `value`'s decimal text.
+    @inlinable
+    public static func length(_ value: Int) -> Int {
+        var n = value < 0 ? 2 : 1
+        var rest = value.magnitude
+        while rest >= 10 { rest /= 10; n += 1 }
+        return n
+    }
+
     /// Calls `body` with the decimal text of `value` (on the stack, no allocation).
     @inlinable
     public static func withText<R>(_ value: Int, _ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
@@ -90,9 +99,7 @@ public enum DoubleFormat {
     /// argument for vsnprintf was about 10% of ZPOPMIN.)
     @inlinable
     public static func withText<R>(_ value: Double, _ body: (UnsafeRawBufferPointer) -> R) -> R {
-        if value == value.rounded(.towardZero) && abs(value) < 1e17 && !(value == 0 && value.sign == .minus) {
-            return Decimal.withText(Int(value), body)
-        }
+        if let integral = integralText(value) { return Decimal.withText(integral, body) }
         if value.isInfinite || value.isNaN {
             let text: StaticString = value.isNaN ? "nan" : value > 0 ? "inf" : "-inf"
             return body(UnsafeRawBufferPointer(start: text.utf8Start, count: text.utf8CodeUnitCount))
@@ -101,6 +108,13 @@ public enum DoubleFormat {
             let n = cs_format_g17(buffer.baseAddress!.assumingMemoryBound(to: CChar.self), 64, value)
             return body(UnsafeRawBufferPointer(start: buffer.baseAddress!, count: Int(n)))
         }
+    }
+
+    /// The integer whose decimal digits are `value`'s %.17g text: integral
+    /// values below 1e17 (not -0, which prints as "-0"); nil for the rest.
+    @inlinable @inline(__always)
+    public static func integralText(_ value: Double) -> Int? {
+        value == value.rounded(.towardZero) && abs(value) < 1e17 && !(value == 0 && value.sign == .minus) ? Int(value) : nil
     }
 
     public static func printf17g(_ value: Double) -> String {

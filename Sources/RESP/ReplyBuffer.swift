@@ -267,6 +267,20 @@ public final class ReplyBuffer {
     /// A double: `,x` in RESP3, a bulk string in RESP2. Formatted as Redis does (%.17g).
     public func double(_ value: Double) {
         if muted { return }
+        if let integral = DoubleFormat.integralText(value) {
+            // The usual score: its digits, written in place (the generic path
+            // through a stack buffer and two closures cost ~300 instructions).
+            reserve(48)
+            if protocolVersion == 3 {
+                base.storeBytes(of: 0x2C as UInt8, toByteOffset: count, as: UInt8.self)
+                count += 1
+            } else {
+                header(0x24, Decimal.length(integral))
+            }
+            count += Decimal.write(integral, to: base + count)
+            appendCRLF()
+            return
+        }
         DoubleFormat.withText(value) { text in
             if protocolVersion == 3 { append(0x2C); append(text); appendCRLF() } else { bulk(text) }
         }

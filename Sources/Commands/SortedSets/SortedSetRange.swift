@@ -9,14 +9,6 @@ import Storage
 enum SortedSetRangeCommand {
     enum Kind { case rank, score, lex }
 
-    struct Request {
-        var kind: Kind
-        var reverse: Bool
-        var withScores = false
-        var offset = 0
-        var limit = -1
-    }
-
     static let rangeArguments: [ArgumentSpec] = [
         ArgumentSpec("start", .string), ArgumentSpec("stop", .string),
         ArgumentSpec("sortby", .oneof, optional: true, since: "6.2.0",
@@ -103,59 +95,73 @@ enum SortedSetRangeCommand {
             lexMin = LexBound(args[minAt]); lexMax = LexBound(args[maxAt])
             if lexMin == nil || lexMax == nil { c.fail(LexBound.error); return }
         }
-        // The selected members, as (member, score) copies when storing.
-        var selected: [([UInt8], Double)] = []
-        let nested = c.protocolVersion == 3
-        func walk(_ z: SortedSetView?) {
-            guard let z = z else { if !store { c.reply.array(0) }; return }
-            if range != .rank {
-                // Score and lex ranges walk from their first element (their last,
-                // reversed) as Redis does, with no ranks; the reply's length comes
-                // first, so a reply walks twice: counting, then writing.
-                func select(_ body: (UnsafeRawBufferPointer) -> Void) -> Int {
-                    if range == .score {
-                        return walkRange(z, reverse: rev, offset: offset, limit: limit,
-                                         belowMin: { !scoreMin!.admitsAsMin(ScoreKey.score($0)) },
-                                         aboveMax: { !scoreMax!.admitsAsMax(ScoreKey.score($0)) }, body)
-                    }
-                    return walkRange(z, reverse: rev, offset: offset, limit: limit,
-                                     belowMin: { !lexMin!.admits(ScoreKey.member($0), asMin: true) },
-                                     aboveMax: { !lexMax!.admits(ScoreKey.member($0), asMin: false) }, body)
-                }
-                if store { _ = select { e in selected.append((Array(ScoreKey.member(e)), ScoreKey.score(e))) }; return }
-                let n = select { _ in }
-                c.reply.array(withScores && !nested ? 2 * n : n)
-                if n > 0 { _ = select { e in c.replyMember(ScoreKey.member(e), ScoreKey.score(e), withScores: withScores, nested: nested) } }
-                return
-            }
-            // Ranks [first, end) in ascending order, then the walk.
-            var ranks = 0..<0
-            if let r = ListRange(start: rankStart, stop: rankStop, length: z.count) {
-                // A reversed rank range counts from the top.
-                ranks = rev ? (z.count - 1 - r.last)..<(z.count - r.first) : r.first..<(r.last + 1)
-            }
-            let n = ranks.count
-            if !store { c.reply.array(withScores && !nested ? 2 * n : n) }
-            if n == 0 { return }
-            var left = n
-            z.scan(from: rev ? ranks.upperBound - 1 : ranks.lowerBound, reverse: rev) { member, score in
-                if store { selected.append((Array(member), score)) } else { c.replyMember(member, score, withScores: withScores, nested: nested) }
-                left -= 1
-                return left > 0
-            }
-        }
-        if !store { c.readValue(args[k], as: SortedSetView.self, walk); return }
+        let query = Query(range: range, reverse: rev, withScores: withScores, offset: offset, limit: limit,
+                          rankStart: rankStart, rankStop: rankStop,
+                          scoreMin: scoreMin, scoreMax: scoreMax, lexMin: lexMin, lexMax: lexMax)
+        if !store { c.readValue(args[k], as: SortedSetView.self) { z in walk(c, query, z, collect: nil) }; return }
         // Source and destination locked together: the copy is atomic.
         c.withKeys([args[1], args[2]]) { keys in
+            // The selected members, as (member, score) copies.
+            var selected: [([UInt8], Double)] = []
             let source = keys.key(1, read: true)
             if let slot = source.slot {
                 guard source.table.pointee.entry(at: slot).type == .zset else { c.fail(Errors.wrongType); return }
-                walk(SortedSetView(table: source.table, slot: slot))
-            } else {
-                walk(nil)
+                walk(c, query, SortedSetView(table: source.table, slot: slot)) { selected.append((Array($0), $1)) }
             }
             var destination = keys.key(0, touch: false)
             storeRange(c, &destination, selected)
+        }
+    }
+
+    /// A parsed, checked range request. (Kept in one value so that the walk
+    /// captures no mutable locals: capturing the parser's `var`s boxed them
+    /// on the heap, about ten allocations per ZRANGE.)
+    struct Query {
+        let range: Kind, reverse: Bool, withScores: Bool, offset: Int, limit: Int
+        let rankStart: Int, rankStop: Int
+        let scoreMin: ScoreBound?, scoreMax: ScoreBound?
+        let lexMin: LexBound?, lexMax: LexBound?
+    }
+
+    /// Replies with the selected elements of `z` (an empty array when it is
+    /// missing) or, with `collect`, hands each to it instead and replies nothing.
+    static func walk(_ c: Client, _ q: Query, _ z: SortedSetView?, collect: ((UnsafeRawBufferPointer, Double) -> Void)?) {
+        let nested = c.protocolVersion == 3
+        guard let z = z else { if collect == nil { c.reply.array(0) }; return }
+        if q.range != .rank {
+            // Score and lex ranges walk from their first element (their last,
+            // reversed) as Redis does, with no ranks; the reply's length comes
+            // first, so a reply walks twice: counting, then writing.
+            func select(_ body: (UnsafeRawBufferPointer) -> Void) -> Int {
+                if q.range == .score {
+                    return walkRange(z, reverse: q.reverse, offset: q.offset, limit: q.limit,
+                                     belowMin: { !q.scoreMin!.admitsAsMin(ScoreKey.score($0)) },
+                                     aboveMax: { !q.scoreMax!.admitsAsMax(ScoreKey.score($0)) }, body)
+                }
+                return walkRange(z, reverse: q.reverse, offset: q.offset, limit: q.limit,
+                                 belowMin: { !q.lexMin!.admits(ScoreKey.member($0), asMin: true) },
+                                 aboveMax: { !q.lexMax!.admits(ScoreKey.member($0), asMin: false) }, body)
+            }
+            if let collect = collect { _ = select { e in collect(ScoreKey.member(e), ScoreKey.score(e)) }; return }
+            let n = select { _ in }
+            c.reply.array(q.withScores && !nested ? 2 * n : n)
+            if n > 0 { _ = select { e in c.replyMember(ScoreKey.member(e), ScoreKey.score(e), withScores: q.withScores, nested: nested) } }
+            return
+        }
+        // Ranks [first, end) in ascending order, then the walk.
+        var ranks = 0..<0
+        if let r = ListRange(start: q.rankStart, stop: q.rankStop, length: z.count) {
+            // A reversed rank range counts from the top.
+            ranks = q.reverse ? (z.count - 1 - r.last)..<(z.count - r.first) : r.first..<(r.last + 1)
+        }
+        let n = ranks.count
+        if collect == nil { c.reply.array(q.withScores && !nested ? 2 * n : n) }
+        if n == 0 { return }
+        var left = n
+        z.scan(from: q.reverse ? ranks.upperBound - 1 : ranks.lowerBound, reverse: q.reverse) { member, score in
+            if let collect = collect { collect(member, score) } else { c.replyMember(member, score, withScores: q.withScores, nested: nested) }
+            left -= 1
+            return left > 0
         }
     }
 
