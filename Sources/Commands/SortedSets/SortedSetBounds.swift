@@ -10,18 +10,25 @@ import Glibc
 struct ScoreBound {
     let value: Double
     let exclusive: Bool
+    /// The bound's order key (`ScoreKey.encode(value)`).
+    let key: UInt64
 
     init?(_ bytes: UnsafeRawBufferPointer) {
         let exclusive = bytes.first == 0x28
         guard let v = DoubleFormat.parseAllOfStrtod(exclusive ? UnsafeRawBufferPointer(rebasing: bytes.dropFirst()) : bytes) else { return nil }
         value = v
+        key = ScoreKey.encode(v)
         self.exclusive = exclusive
     }
 
-    /// Whether `score` lies above this bound taken as a minimum.
-    func admitsAsMin(_ score: Double) -> Bool { exclusive ? score > value : score >= value }
-    /// Whether `score` lies below this bound taken as a maximum.
-    func admitsAsMax(_ score: Double) -> Bool { exclusive ? score < value : score <= value }
+    /// Whether a sorted-set element lies inside this bound taken as a
+    /// minimum (`asMin`) or a maximum. Order keys sort as their scores do,
+    /// so the element's key is compared with the bound's, no score decoded.
+    @inline(__always) func admits(element: UnsafeRawBufferPointer, asMin: Bool) -> Bool {
+        let k = ScoreKey.key(element)
+        if k == key { return !exclusive }
+        return (k > key) == asMin
+    }
 
     static let error = "ERR min or max is not a float"
 }

@@ -135,8 +135,8 @@ enum SortedSetRangeCommand {
             func select(_ body: (UnsafeRawBufferPointer) -> Void) -> Int {
                 if q.range == .score {
                     return walkRange(z, reverse: q.reverse, offset: q.offset, limit: q.limit,
-                                     belowMin: { !q.scoreMin!.admitsAsMin(ScoreKey.score($0)) },
-                                     aboveMax: { !q.scoreMax!.admitsAsMax(ScoreKey.score($0)) }, body)
+                                     belowMin: { !q.scoreMin!.admits(element: $0, asMin: true) },
+                                     aboveMax: { !q.scoreMax!.admits(element: $0, asMin: false) }, body)
                 }
                 return walkRange(z, reverse: q.reverse, offset: q.offset, limit: q.limit,
                                  belowMin: { !q.lexMin!.admits(ScoreKey.member($0), asMin: true) },
