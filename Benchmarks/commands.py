@@ -1,0 +1,110 @@
+#!/usr/bin/env python3
+"""Many commands beyond the core GET/SET set: redis-server vs swiftlet-server,
+same machine, same run, server CPU per request as the figure to compare.
+
+    python3 Benchmarks/commands.py                 # every command, repeat 1
+    python3 Benchmarks/commands.py --repeat 3      # medians of 3 interleaved runs
+    python3 Benchmarks/commands.py ZADD_big HGET   # some of them
+
+Each command runs on a fresh server prefilled with strings, small hashes,
+sorted sets, sets and lists over a 100k-key space and one big sorted set
+(redis-benchmark, 50 clients, pipeline 16, 300k requests). This is a sweep
+for finding commands that are slower than Redis's, not a goal: the report
+(`report.py`) holds the goals. Writes Benchmarks/results/commands.md.
+"""
+import argparse, os, statistics, sys, time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from compare import ROOT, Server, redis_benchmark  # noqa: E402
+
+KEYSPACE = 100_000
+PREFILL = [
+    ["SET", "k:__rand_int__", "abcdefghij"],
+    ["HSET", "h:__rand_int__", "f1", "v1", "f2", "v2", "f3", "v3"],
+    ["ZADD", "z:__rand_int__", "1", "a", "2", "b", "3", "c"],
+    ["SADD", "s:__rand_int__", "a", "b", "c"],
+    ["RPUSH", "l:__rand_int__", "a", "b", "c", "d"],
+    ["ZADD", "bigz", "__rand_int__", "m:__rand_int__"],
+]
+COMMANDS = {
+    "EXPIRE": ["EXPIRE", "k:__rand_int__", "100"],
+    "TTL": ["TTL", "k:__rand_int__"],
+    "EXISTS": ["EXISTS", "k:__rand_int__"],
+    "SETEX": ["SETEX", "k:__rand_int__", "100", "abcdefghij"],
+    "GETEX": ["GETEX", "k:__rand_int__", "EX", "100"],
+    "DEL": ["DEL", "k:__rand_int__"],
+    "APPEND": ["APPEND", "a:__rand_int__", "xy"],
+    "STRLEN": ["STRLEN", "k:__rand_int__"],
+    "GETRANGE": ["GETRANGE", "k:__rand_int__", "2", "5"],
+    "INCRBYFLOAT": ["INCRBYFLOAT", "f:__rand_int__", "1.5"],
+    "TYPE": ["TYPE", "k:__rand_int__"],
+    "SET_NX_EX": ["SET", "lock:__rand_int__", "1", "NX", "EX", "5"],
+    "HGET": ["HGET", "h:__rand_int__", "f2"],
+    "HGETALL": ["HGETALL", "h:__rand_int__"],
+    "HINCRBY": ["HINCRBY", "h:__rand_int__", "n", "1"],
+    "HMGET": ["HMGET", "h:__rand_int__", "f1", "f3"],
+    "HDEL": ["HDEL", "h:__rand_int__", "f1"],
+    "ZSCORE": ["ZSCORE", "z:__rand_int__", "b"],
+    "ZINCRBY": ["ZINCRBY", "z:__rand_int__", "1", "b"],
+    "ZRANGE": ["ZRANGE", "z:__rand_int__", "0", "-1", "WITHSCORES"],
+    "ZCARD": ["ZCARD", "z:__rand_int__"],
+    "ZADD_big": ["ZADD", "bigz", "__rand_int__", "m:__rand_int__"],
+    "ZRANGEBYSCORE_big": ["ZRANGEBYSCORE", "bigz", "__rand_int__", "+inf", "LIMIT", "0", "10"],
+    "ZRANK_big": ["ZRANK", "bigz", "m:__rand_int__"],
+    "ZREM_big": ["ZREM", "bigz", "m:__rand_int__"],
+    "SISMEMBER": ["SISMEMBER", "s:__rand_int__", "b"],
+    "SMEMBERS": ["SMEMBERS", "s:__rand_int__"],
+    "SREM": ["SREM", "s:__rand_int__", "a"],
+    "LINDEX": ["LINDEX", "l:__rand_int__", "2"],
+    "LRANGE": ["LRANGE", "l:__rand_int__", "0", "-1"],
+    "LLEN": ["LLEN", "l:__rand_int__"],
+    "PUBLISH": ["PUBLISH", "ch", "hello"],
+    "PING": ["PING"],
+    "ECHO": ["ECHO", "hello"],
+}
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--swiftlet", default=os.path.join(ROOT, ".build/release/swiftlet-server"))
+    ap.add_argument("--redis", default="redis-server")
+    ap.add_argument("--repeat", type=int, default=1)
+    ap.add_argument("names", nargs="*", help="commands to run (default: all): " + " ".join(COMMANDS))
+    args = ap.parse_args()
+    unknown = [n for n in args.names if n not in COMMANDS]
+    if unknown:
+        ap.error(f"unknown command name(s): {' '.join(unknown)}")
+    args.names = args.names or list(COMMANDS)
+    binaries = [("redis", [args.redis]), ("swiftlet", [args.swiftlet])]
+    samples = {}
+    for rep in range(args.repeat):
+        for name in args.names:
+            # Interleaved, and the order swapped every round.
+            for b, argv in (binaries if rep % 2 == 0 else binaries[::-1]):
+                s = Server(b, argv)
+                try:
+                    for command in PREFILL:
+                        redis_benchmark(s, None, 200_000, 16, 0, keyspace=KEYSPACE, command=command)
+                    r = redis_benchmark(s, None, 300_000, 16, 0, keyspace=KEYSPACE, command=COMMANDS[name])
+                finally:
+                    s.stop()
+                samples.setdefault((name, b), []).append(r)
+                print(f"  [{rep + 1}/{args.repeat}] {name} {b}: {r['cpu_us']:.3f} us/req", file=sys.stderr)
+    lines = [f"Command sweep {time.strftime('%Y-%m-%d %H:%M')}, {os.cpu_count()} cores, redis-benchmark -c 50 -P 16 "
+             f"-n 300000 -r {KEYSPACE}, medians of {args.repeat} runs, fresh prefilled servers\n",
+             "| command | redis CPU us/req | swiftlet CPU us/req | CPU swiftlet/redis | req/s swiftlet/redis |",
+             "|---|---:|---:|---:|---:|"]
+    for name in args.names:
+        cpu = {b: statistics.median(x["cpu_us"] for x in samples[(name, b)]) for b, _ in binaries}
+        rps = {b: statistics.median(x["rps"] for x in samples[(name, b)]) for b, _ in binaries}
+        lines.append(f"| {' '.join(COMMANDS[name])} | {cpu['redis']:.3f} | {cpu['swiftlet']:.3f} | "
+                     f"{cpu['swiftlet'] / cpu['redis']:.2f} | {rps['swiftlet'] / rps['redis']:.2f} |")
+    text = "\n".join(lines) + "\n"
+    print(text)
+    os.makedirs(os.path.join(ROOT, "Benchmarks/results"), exist_ok=True)
+    with open(os.path.join(ROOT, "Benchmarks/results/commands.md"), "w") as f:
+        f.write(text)
+
+
+if __name__ == "__main__":
+    main()
