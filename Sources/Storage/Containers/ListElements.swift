@@ -132,8 +132,22 @@ public class ListChunks: Container, @unchecked Sendable {
     @exclusivity(unchecked) @usableFromInline var bufferBytes = 0
     public let limits: ListLimits
 
-    public init(limits: ListLimits) {
+    /// Prefix sums of the node counts, for ranks (sorted sets only, see
+    /// `keepsCountIndex`): a Fenwick tree over the nodes, 1-based. A count
+    /// change inside a node updates it in O(log nodes); adding or removing
+    /// a node shifts the indexes, so that invalidates it and the next rank
+    /// query rebuilds it in O(nodes), what every rank query cost before.
+    /// Its capacity only grows inside a mutation (`insertNode`), so that
+    /// `accountedBytes` changes only where the key table accounts it.
+    @exclusivity(unchecked) @usableFromInline var countIndex: UnsafeMutablePointer<Int>? = nil
+    @exclusivity(unchecked) @usableFromInline var countIndexCapacity = 0
+    @exclusivity(unchecked) @usableFromInline var countIndexValid = false
+    /// Whether this container keeps `countIndex` (lists never ask for ranks).
+    public let keepsCountIndex: Bool
+
+    public init(limits: ListLimits, keepsCountIndex: Bool = false) {
         self.limits = limits
+        self.keepsCountIndex = keepsCountIndex
         ringCapacity = 4
         ring = .allocate(capacity: 4)
         head = 2
@@ -142,12 +156,15 @@ public class ListChunks: Container, @unchecked Sendable {
     deinit {
         for i in 0..<nodeCount { free(node(i).pointee.buffer) }
         ring.deallocate()
+        countIndex?.deallocate()
     }
 
     public final override var count: Int { total }
     public override var encodingName: StaticString { "quicklist" }
     /// The object, the node ring, each buffer and its malloc header.
-    public override var accountedBytes: Int { 64 + ringCapacity * MemoryLayout<ListNode>.stride + bufferBytes + 16 * nodeCount }
+    public override var accountedBytes: Int {
+        64 + ringCapacity * MemoryLayout<ListNode>.stride + bufferBytes + 16 * nodeCount + countIndexCapacity * MemoryLayout<Int>.stride
+    }
 
     public override func deepCopy() -> Container { copyNodes(into: ListChunks(limits: limits)) }
 
@@ -202,6 +219,12 @@ public class ListChunks: Container, @unchecked Sendable {
         node(i).pointee = n
         nodeCount += 1
         bufferBytes += n.capacity
+        countIndexValid = false
+        if keepsCountIndex && countIndexCapacity < nodeCount + 1 {
+            countIndex?.deallocate()
+            countIndexCapacity = max(2 * countIndexCapacity, nodeCount + 1, 8)
+            countIndex = .allocate(capacity: countIndexCapacity)
+        }
     }
 
     func removeNode(at i: Int) {
@@ -216,6 +239,35 @@ public class ListChunks: Container, @unchecked Sendable {
         }
         nodeCount -= 1
         if nodeCount == 0 { head = ringCapacity / 2 }
+        countIndexValid = false
+    }
+
+    /// Node `i`'s count changed by `delta` (the count index follows).
+    @inline(__always) func counted(node i: Int, by delta: Int) {
+        guard countIndexValid, let tree = countIndex else { return }
+        var k = i + 1
+        while k <= nodeCount { tree[k] += delta; k += k & -k }
+    }
+
+    /// How many elements the nodes before node `i` hold (a rank's first part).
+    public final func countBefore(node i: Int) -> Int {
+        guard keepsCountIndex, let tree = countIndex else {
+            var sum = 0
+            for j in 0..<i { sum += node(j).pointee.count }
+            return sum
+        }
+        if !countIndexValid {
+            // Linear build: each entry adds itself to its parent.
+            for k in stride(from: 1, through: nodeCount, by: 1) { tree[k] = node(k - 1).pointee.count }
+            for k in stride(from: 1, through: nodeCount, by: 1) {
+                let parent = k + (k & -k)
+                if parent <= nodeCount { tree[parent] += tree[k] }
+            }
+            countIndexValid = true
+        }
+        var sum = 0, k = i
+        while k > 0 { sum += tree[k]; k -= k & -k }
+        return sum
     }
 
     func newNode(at i: Int, room: Int, atFront: Bool) {
@@ -270,6 +322,7 @@ public class ListChunks: Container, @unchecked Sendable {
         }
         p.pointee.count += 1
         total += 1
+        counted(node: at, by: 1)
     }
 
     /// Replaces `removing` bytes at `offset` of node `i` with `adding`
@@ -292,6 +345,7 @@ public class ListChunks: Container, @unchecked Sendable {
         p.pointee.end += growth
         p.pointee.count += countDelta
         total += countDelta
+        counted(node: i, by: countDelta)
         if p.pointee.count == 0 {
             removeNode(at: i)
         } else if growth > 0 && p.pointee.count > 1 && !limits.allows(bytes: p.pointee.used, count: p.pointee.count) {
@@ -364,6 +418,7 @@ extension ListChunks {
             }
             p.pointee.count -= left
             total -= left
+            counted(node: i, by: -left)
             left = 0
         }
     }

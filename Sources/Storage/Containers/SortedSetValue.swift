@@ -111,7 +111,7 @@ public final class SortedSetTable: ListChunks, @unchecked Sendable {
     /// Nodes of at most 64 elements: an insertion bisects the nodes, then
     /// scans one linearly (redis-benchmark zadd, 500k members space:
     /// 128 per node 0.78x Redis, 32 or 64 about 0.9-1.05x).
-    public init() { super.init(limits: ListLimits(fill: 64)) }
+    public init() { super.init(limits: ListLimits(fill: 64), keepsCountIndex: true) }
     deinit { index.removeAll() }
 
     public override var encodingName: StaticString { "skiplist" }
@@ -201,7 +201,7 @@ public struct SortedSetView {
                     let mid = (lo + hi + 1) / 2
                     if before(c.firstElement(ofNode: mid)) { lo = mid } else { hi = mid - 1 }
                 }
-                if counting { for i in 0..<lo { rank += c.node(i).pointee.count } }
+                if counting { rank = c.countBefore(node: lo) }
                 return lo
             }
             guard let last else { return (0, l.runCount > 0 ? position(node: 0, offset: nil) : nil) }
