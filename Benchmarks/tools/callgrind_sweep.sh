@@ -53,6 +53,7 @@ for i in "${!COMMANDS[@]}"; do
     callgrind_control -d "command$i" "$VALGRIND" > /dev/null
 done
 kill "$VALGRIND"; wait "$VALGRIND" 2> /dev/null
+set +f  # the dump files are found by pattern
 
 inclusive() { callgrind_annotate --inclusive=yes --threshold=100 --auto=no "$1" 2> /dev/null; }
 printf "%-50s %8s %8s %8s %8s\n" "command" "Ir/req" "alloc" "malloc" "access"
