@@ -120,8 +120,8 @@ enum StreamAddCommand {
                     id = now > s.lastID.ms ? StreamID(ms: now, seq: 0) : s.lastID.successor!
                 }
                 if id <= s.lastID { c.fail("ERR The ID specified in XADD is equal or smaller than the target stream top item"); return }
-                let fields = (fieldsAt..<args.count).map { args[$0] }
-                v.change { $0.append(id, fields: fields, maxEntries: nodeEntries, maxBytes: nodeBytes) }
+                v.change { $0.append(id, fieldCount: args.count - fieldsAt, field: { args[fieldsAt + $0] },
+                                     maxEntries: nodeEntries, maxBytes: nodeBytes) }
                 c.replyStreamID(id)
                 c.keyModified(k)
                 c.keyspaceEvent(.stream, "xadd", args[1])
