@@ -58,6 +58,7 @@ COMMANDS = {
     "LINDEX": ["LINDEX", "l:__rand_int__", "2"],
     "LRANGE": ["LRANGE", "l:__rand_int__", "0", "-1"],
     "LLEN": ["LLEN", "l:__rand_int__"],
+    "XADD": ["XADD", "stream", "*", "field", "__rand_int__"],
     "PUBLISH": ["PUBLISH", "ch", "hello"],
     "PING": ["PING"],
     "ECHO": ["ECHO", "hello"],
