@@ -107,25 +107,29 @@ enum ListPositionCommand {
             // Redis 7.0 negates LONG_MIN into itself: it searches from the tail for the first match.
             let fromTail = rank < 0
             let wanted = rank == Int.min ? 1 : abs(rank)
+            // Immutable copies for the closure: capturing the parser's `var`s boxed them on the heap.
+            let matchLimit = count, window = maxlen
             c.readValue(args[1], as: ListView.self) { l in
-                guard let l = l else { if count >= 0 { c.reply.array(0) } else { c.reply.null() }; return }
+                guard let l = l else { if matchLimit >= 0 { c.reply.array(0) } else { c.reply.null() }; return }
                 let length = l.count
                 var matches = 0, seen = 0
                 var found: [Int] = []
+                var first: Int? = nil  // without COUNT only the first match is wanted: no Array
                 l.scan(from: fromTail ? length - 1 : 0, reverse: fromTail) { bytes, _ in
-                    if maxlen != 0 && seen >= maxlen { return false }
+                    if window != 0 && seen >= window { return false }
                     let index = fromTail ? length - 1 - seen : seen
                     seen += 1
                     guard bytes.equals(args[2]) else { return true }
                     matches += 1
                     if matches < wanted { return true }
+                    if matchLimit < 0 { first = index; return false }
                     found.append(index)
-                    return count > 0 ? found.count < count : count == 0
+                    return matchLimit > 0 ? found.count < matchLimit : true
                 }
-                if count >= 0 {
+                if matchLimit >= 0 {
                     c.reply.array(found.count)
                     for index in found { c.reply.integer(index) }
-                } else if let index = found.first {
+                } else if let index = first {
                     c.reply.integer(index)
                 } else {
                     c.reply.null()
