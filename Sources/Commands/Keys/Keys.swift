@@ -146,40 +146,7 @@ enum ScanCommand {
             if let t = typeName, !t.equalsIgnoringCase(e.type.name) { return false }  // strcasecmp, as Redis
             return true
         }
-        c.reply.array(2)
-        c.reply.bulk(String(next))
-        c.reply.array(keys.count)
-        keys.forEach { c.reply.bulk($0) }
-    }
-}
-
-/// The keys one SCAN step found, copied out of the locked shards into one
-/// buffer (a key per Array cost SCAN COUNT 10 about fifteen allocations).
-public struct ScanKeys {
-    var bytes: [UInt8] = []
-    var ends: [Int] = []
-
-    init(expected: Int) {
-        bytes.reserveCapacity(expected * 24)
-        ends.reserveCapacity(expected)
-    }
-
-    public var count: Int { ends.count }
-
-    mutating func append(_ key: UnsafeRawBufferPointer) {
-        bytes.append(contentsOf: key)
-        ends.append(bytes.count)
-    }
-
-    /// Each key in the order found.
-    public func forEach(_ body: (UnsafeRawBufferPointer) -> Void) {
-        bytes.withUnsafeBytes { all in
-            var start = 0
-            for end in ends {
-                body(UnsafeRawBufferPointer(rebasing: all[start..<end]))
-                start = end
-            }
-        }
+        ContainerScan.reply(c, next: next, keys)
     }
 }
 
@@ -187,12 +154,12 @@ extension Keyspace {
     /// One SCAN step over database `db` (see `ScanCommand`). `filter` runs with
     /// the shard locked. Expired keys met are deleted and not returned.
     public func scan(db: Int, cursor: UInt64, count: Int, now: Int64,
-                     filter: (Entry) -> Bool) -> (next: UInt64, keys: ScanKeys) {
+                     filter: (Entry) -> Bool) -> (next: UInt64, keys: CollectedStrings) {
         let shardBits = UInt64(shards.count.trailingZeroBitCount)
         let positionBits = 64 - shardBits
         var shardIndex = shardBits == 0 ? 0 : Int(cursor >> positionBits)
         var from = shardBits == 0 ? cursor : (cursor & ((1 << positionBits) - 1)) << shardBits
-        var keys = ScanKeys(expected: min(count, 1024))
+        var keys = CollectedStrings(expected: min(count, 1024))
         var budget = min(count, 1 << 40) * 10
         while budget > 0 && keys.count < count && shardIndex < shards.count {
             let shard = shards[shardIndex]

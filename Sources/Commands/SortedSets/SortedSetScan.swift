@@ -16,13 +16,13 @@ enum SortedSetScanCommand {
     static func run(_ c: Client, _ args: Arguments) {
         guard let options = ContainerScan.parse(c, args, from: 2) else { return }
         c.readValue(args[1], as: SortedSetView.self) { z in
-            var found: [[UInt8]] = []
+            var found = CollectedStrings()
             guard let z = z else { ContainerScan.reply(c, next: 0, found); return }
             let packed = z.isPacked
             let next = z.scan(cursor: options.cursor, count: options.count) { member, score in
                 guard options.matches(member) else { return }
-                found.append(Array(member))
-                found.append(Array((packed ? listpackScore(score) : longDoubleScore(score)).utf8))
+                found.append(member)
+                found.append(packed ? listpackScore(score) : longDoubleScore(score))
             }
             ContainerScan.reply(c, next: next, found)
         }
