@@ -61,6 +61,7 @@ final class SortedSetTests: XCTestCase {
     /// Lex ranges need equal scores; with all scores 0 the walks (which start
     /// by bisecting the nodes and stop at the far bound) cross many 64-element
     /// nodes, forward and reversed, with offsets and limits past either end.
+    /// Index ranges anywhere in the set check the count index's descent.
     func testLexAndReversedRangesOnBigSetsMatchRedis() throws {
         let pair = try DifferentialPair.start()
         defer { pair.stop() }
@@ -81,7 +82,11 @@ final class SortedSetTests: XCTestCase {
         }
         for _ in 0..<600 { commands.append(["ZADD", "z", "0", member(), "0", member(), "0", member()]) }
         for _ in 0..<1500 {
-            switch g.next() % 10 {
+            switch g.next() % 11 {
+            case 10:
+                // Index ranges anywhere in the set, not just near its ends.
+                let start = Int(g.next() % 1200) - 100
+                commands.append([g.next() % 2 == 0 ? "ZRANGE" : "ZREVRANGE", "z", String(start), String(start + Int(g.next() % 80))])
             case 0, 1: commands.append(["ZRANGEBYLEX", "z", lexBound(), lexBound()] + limit())
             case 2, 3: commands.append(["ZREVRANGEBYLEX", "z", lexBound(), lexBound()] + limit())
             case 4: commands.append(["ZRANGE", "z", lexBound(), lexBound(), "BYLEX"] + (g.next() % 2 == 0 ? ["REV"] : []) + limit())

@@ -251,11 +251,36 @@ public class ListChunks: Container, @unchecked Sendable {
 
     /// How many elements the nodes before node `i` hold (a rank's first part).
     public final func countBefore(node i: Int) -> Int {
-        guard keepsCountIndex, let tree = countIndex else {
+        guard let tree = validCountIndex() else {
             var sum = 0
             for j in 0..<i { sum += node(j).pointee.count }
             return sum
         }
+        var sum = 0, k = i
+        while k > 0 { sum += tree[k]; k -= k & -k }
+        return sum
+    }
+
+    /// The node holding element `index` (0 ≤ index < count) and the
+    /// element's index inside it, found by descending the count index;
+    /// nil for containers that keep none.
+    public final func locate(index: Int) -> (node: Int, index: Int)? {
+        guard let tree = validCountIndex() else { return nil }
+        // The most nodes whose counts sum to at most `index`: the node after them holds it.
+        var nodes = 0, rest = index
+        var step = nodeCount == 0 ? 0 : 1 << (Int.bitWidth - 1 - nodeCount.leadingZeroBitCount)
+        while step > 0 {
+            let next = nodes + step
+            if next <= nodeCount && tree[next] <= rest { nodes = next; rest -= tree[next] }
+            step >>= 1
+        }
+        return (nodes, rest)
+    }
+
+    /// The count index, rebuilt first if a node was added or removed since;
+    /// nil for containers that keep none.
+    func validCountIndex() -> UnsafeMutablePointer<Int>? {
+        guard keepsCountIndex, let tree = countIndex else { return nil }
         if !countIndexValid {
             // Linear build: each entry adds itself to its parent.
             for k in stride(from: 1, through: nodeCount, by: 1) { tree[k] = node(k - 1).pointee.count }
@@ -265,9 +290,7 @@ public class ListChunks: Container, @unchecked Sendable {
             }
             countIndexValid = true
         }
-        var sum = 0, k = i
-        while k > 0 { sum += tree[k]; k -= k & -k }
-        return sum
+        return tree
     }
 
     func newNode(at i: Int, room: Int, atFront: Bool) {

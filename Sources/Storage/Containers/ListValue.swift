@@ -50,7 +50,9 @@ public struct ListView {
         var node = 0, i = index
         if !isPacked {
             let c = chunks
-            if index < c.count / 2 {
+            if let located = c.locate(index: index) {
+                (node, i) = located  // a sorted set: O(log nodes) through its count index
+            } else if index < c.count / 2 {
                 while i >= c.node(node).pointee.count { i -= c.node(node).pointee.count; node += 1 }
             } else {
                 node = c.nodeCount - 1
