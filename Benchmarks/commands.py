@@ -15,7 +15,7 @@ for finding commands that are slower than Redis's, not a goal: the report
 import argparse, os, statistics, sys, time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from compare import ROOT, Server, redis_benchmark  # noqa: E402
+from compare import ROOT, Server, redis_benchmark, publish_results  # noqa: E402
 
 KEYSPACE = 100_000
 PREFILL = [
@@ -101,10 +101,7 @@ def main():
         lines.append(f"| {' '.join(COMMANDS[name])} | {cpu['redis']:.3f} | {cpu['swiftlet']:.3f} | "
                      f"{cpu['swiftlet'] / cpu['redis']:.2f} | {rps['swiftlet'] / rps['redis']:.2f} |")
     text = "\n".join(lines) + "\n"
-    print(text)
-    os.makedirs(os.path.join(ROOT, "Benchmarks/results"), exist_ok=True)
-    with open(os.path.join(ROOT, "Benchmarks/results/commands.md"), "w") as f:
-        f.write(text)
+    publish_results("commands.md", text)
 
 
 if __name__ == "__main__":

@@ -94,6 +94,14 @@ class Server:
             self.proc.kill()
 
 
+def publish_results(name, text):
+    """Prints a result table and writes it to Benchmarks/results/<name>."""
+    print(text)
+    os.makedirs(os.path.join(ROOT, "Benchmarks/results"), exist_ok=True)
+    with open(os.path.join(ROOT, "Benchmarks/results", name), "w") as f:
+        f.write(text)
+
+
 def redis_benchmark(server, test, n, pipeline, size, clients=50, keyspace=1_000_000, command=None, pinned=True):
     """One redis-benchmark run: its `-t test` workload, or `command` (a list
     of arguments, as redis-benchmark takes a custom command) when given."""
@@ -200,10 +208,7 @@ def main():
     table = "| workload | redis | swiftlet | swiftlet/redis |\n|---|---:|---:|---:|\n"
     for label, r, w, ratio in rows:
         table += f"| {label} | {r:,.3f} | {w:,.3f} | {ratio:.2f} |\n"
-    print(header + table)
-    os.makedirs(os.path.join(ROOT, "Benchmarks/results"), exist_ok=True)
-    with open(os.path.join(ROOT, "Benchmarks/results/latest.md"), "w") as f:
-        f.write(header + table)
+    publish_results("latest.md", header + table)
 
 
 if __name__ == "__main__":

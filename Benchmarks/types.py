@@ -18,7 +18,7 @@ one stream. Writes Benchmarks/results/types.md.
 import argparse, os, statistics, subprocess, sys, time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from compare import ROOT, Server, measure_memory, redis_benchmark  # noqa: E402
+from compare import ROOT, Server, measure_memory, redis_benchmark, publish_results  # noqa: E402
 
 
 def resp(*parts):
@@ -104,10 +104,7 @@ def main():
             r, s = m["redis"][metric], m["swiftlet"][metric]
             lines.append(f"| {shape} {label} | {r:.1f} | {s:.1f} | {s / r:.2f} |")
     text = "\n".join(lines) + "\n"
-    print(text)
-    os.makedirs(os.path.join(ROOT, "Benchmarks/results"), exist_ok=True)
-    with open(os.path.join(ROOT, "Benchmarks/results/types.md"), "w") as f:
-        f.write(text)
+    publish_results("types.md", text)
 
 
 if __name__ == "__main__":
