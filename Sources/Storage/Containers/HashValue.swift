@@ -26,7 +26,6 @@ public struct HashView {
     @inlinable var entry: Entry { table.pointee.entry(at: slot) }
     public var isPacked: Bool { entry.encodingBits == ContainerLayout.packed }
     var packed: PackedElements { PackedElements(entry) }
-    var object: HashTable { unsafeDowncast(ValueStore.container(entry)!, to: HashTable.self) }
     /// The table form, unretained (see `ValueStore.withObject`); the value must be in table form.
     @inlinable func withObject<R>(_ body: (HashTable) throws -> R) rethrows -> R {
         try ValueStore.withObject(entry, as: HashTable.self, body)
@@ -47,7 +46,7 @@ public struct HashView {
 
     /// Every field and value: insertion order when packed, table order otherwise.
     public func forEach(_ body: (UnsafeRawBufferPointer, UnsafeRawBufferPointer) -> Void) {
-        if !isPacked { object.forEach(body); return }
+        if !isPacked { withObject { $0.forEach(body) }; return }
         let p = packed
         var offset = 0
         while offset < p.used {
@@ -61,8 +60,7 @@ public struct HashView {
     /// A random field and its value.
     public func pair(random: UInt64) -> (field: UnsafeRawBufferPointer, value: UnsafeRawBufferPointer) {
         if !isPacked {
-            let t = object.elements
-            let e = t.entry(at: t.randomSlot(random)!)
+            let e = withObject { t in t.elements.entry(at: t.elements.randomSlot(random)!) }
             return (e.key, e.value)
         }
         let p = packed
@@ -75,7 +73,7 @@ public struct HashView {
     /// Every field present for a whole iteration is visited at least once.
     public func scan(cursor: UInt64, count: Int, _ body: (UnsafeRawBufferPointer, UnsafeRawBufferPointer) -> Void) -> UInt64 {
         if isPacked { forEach(body); return 0 }
-        return object.elements.scanStep(cursor: cursor, count: count) { e in body(e.key, e.value) }
+        return withObject { $0.elements.scanStep(cursor: cursor, count: count) { e in body(e.key, e.value) } }
     }
 
     // MARK: writing

@@ -29,7 +29,6 @@ public struct SetView {
     @inlinable var entry: Entry { table.pointee.entry(at: slot) }
     var isIntset: Bool { entry.encodingBits == ContainerLayout.packed }
     var isPackedStrings: Bool { entry.encodingBits == ContainerLayout.packedStrings }
-    var object: SetTable { unsafeDowncast(ValueStore.container(entry)!, to: SetTable.self) }
     /// The table form, unretained (see `ValueStore.withObject`); the value must be in table form.
     @inlinable func withObject<R>(_ body: (SetTable) throws -> R) rethrows -> R {
         try ValueStore.withObject(entry, as: SetTable.self, body)
@@ -68,7 +67,7 @@ public struct SetView {
             }
             return
         }
-        if !isIntset { object.forEach { member, _ in body(member) }; return }
+        if !isIntset { withObject { $0.forEach { member, _ in body(member) } }; return }
         let s = intset
         for i in 0..<s.count { IntSet.withText(s.value(at: i), body) }
     }
@@ -80,8 +79,7 @@ public struct SetView {
             return body(p.element(at: p.offset(ofIndex: Int(random % UInt64(p.count)))).bytes)
         }
         if !isIntset {
-            let t = object.elements
-            return body(t.entry(at: t.randomSlot(random)!).key)
+            return withObject { t in body(t.elements.entry(at: t.elements.randomSlot(random)!).key) }
         }
         let s = intset
         return IntSet.withText(s.value(at: Int(random % UInt64(s.count))), body)
@@ -90,7 +88,7 @@ public struct SetView {
     /// One SSCAN step (see `HashView.scan`); a packed set is visited whole.
     public func scan(cursor: UInt64, count: Int, _ body: (UnsafeRawBufferPointer) -> Void) -> UInt64 {
         if isIntset || isPackedStrings { forEach(body); return 0 }
-        return object.elements.scanStep(cursor: cursor, count: count) { body($0.key) }
+        return withObject { $0.elements.scanStep(cursor: cursor, count: count) { body($0.key) } }
     }
 
     // MARK: writing

@@ -162,7 +162,6 @@ public struct SortedSetView {
 
     @inlinable public var list: ListView { ListView(table: table, slot: slot) }
     @inlinable public var isPacked: Bool { list.isPacked }
-    @inlinable var object: SortedSetTable { unsafeDowncast(list.chunks, to: SortedSetTable.self) }
     /// The big form, unretained (see `ValueStore.withObject`); the set must not be packed.
     @inlinable func withObject<R>(_ body: (SortedSetTable) throws -> R) rethrows -> R {
         try ValueStore.withObject(list.entry, as: SortedSetTable.self, body)
@@ -185,8 +184,8 @@ public struct SortedSetView {
 
     /// The rank and position of the first element for which `before` is
     /// false (`before` must hold for a prefix of the order). Without
-    /// `counting` the rank is not computed (it costs a pass over the
-    /// nodes before the one found): inserts and removals need only the position.
+    /// `counting` the rank is not computed (the count index may need a
+    /// rebuild after nodes changed): inserts and removals need only the position.
     @inline(__always)  // so that the per-element test is inlined into the scan
     public func lowerBound(counting: Bool = true, _ before: (UnsafeRawBufferPointer) -> Bool) -> (rank: Int, position: ListView.Position?) {
         var rank = 0
@@ -267,7 +266,7 @@ public struct SortedSetView {
     /// member index in hash order (see `KeyTable.scanStep`).
     public func scan(cursor: UInt64, count: Int, _ body: (_ member: UnsafeRawBufferPointer, _ score: Double) -> Void) -> UInt64 {
         if isPacked { scan(from: 0, reverse: false) { m, s in body(m, s); return true }; return 0 }
-        return object.index.scanStep(cursor: cursor, count: count) { e in body(e.key, e.value.loadUnaligned(as: Double.self)) }
+        return withObject { $0.index.scanStep(cursor: cursor, count: count) { e in body(e.key, e.value.loadUnaligned(as: Double.self)) } }
     }
 
     // MARK: changes
