@@ -16,7 +16,7 @@ set -u
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 BIN=${BIN:-$ROOT/.build/release/swiftlet-server}
 PORT=${PORT:-7475}
-OUT=$(mktemp -d)/sweep
+OUT=${OUT:-$(mktemp -d)/sweep}
 REQUESTS=2000
 set -f  # arguments like XADD's "*" are not file patterns
 

@@ -240,6 +240,26 @@ public final class ReplyBuffer {
         header(0x2A, n)
     }
 
+    /// Starts an array whose length is known only once its elements are
+    /// written (Redis's deferred length): append the elements, then
+    /// `endDeferredArray(mark, count:)` puts the header in front of them.
+    /// The mark is a byte offset, valid within one command (nothing is
+    /// sent or compacted while a command runs).
+    @inlinable public func beginDeferredArray() -> Int { count }
+
+    /// Inserts the `*n` header at `mark`, moving the `count - mark` bytes
+    /// written since (a few hundred for a short range) to make room.
+    public func endDeferredArray(_ mark: Int, count n: Int) {
+        if muted { return }
+        let headerLength = 1 + Decimal.length(n) + 2
+        reserve(headerLength)
+        memmove(base + mark + headerLength, base + mark, count - mark)
+        let end = count + headerLength
+        count = mark
+        header(0x2A, n)
+        count = end
+    }
+
     /// A map of `n` pairs: `%n` in RESP3, a flat array of 2n in RESP2.
     public func map(_ n: Int) {
         if muted { return }

@@ -91,7 +91,7 @@ extension Keyspace {
                 var old = shard.tables[d]
                 old.detachFromShard()
                 detached.append(old)
-                shard.tables[d] = KeyTable(seed: seed, totals: shard.totals)
+                shard.tables[d] = KeyTable(seed: seed, totals: shard.totals, countCell: shard.countCell(db: d))
             }
         }
         unlockAll()
@@ -107,6 +107,10 @@ extension Keyspace {
             let t = shard.tables[a]
             shard.tables[a] = shard.tables[b]
             shard.tables[b] = t
+            // The count cells belong to the databases: each table now
+            // publishes into the cell of the database it moved to.
+            shard.tables[a].attach(countCell: shard.countCell(db: a))
+            shard.tables[b].attach(countCell: shard.countCell(db: b))
         }
         unlockAll()
     }

@@ -1,3 +1,4 @@
+import Synchronization
 import CSystem
 #if canImport(Glibc)
 import Glibc
@@ -29,6 +30,7 @@ public struct KeyTable {
     public var slotBits: Int { bits }
     @usableFromInline var mask: Int = 0
     public var capacity: Int = 0
+    /// Written only by `account`, which also publishes it (`countCell`).
     public var count: Int = 0
 
     /// The entries that carry an expiry, by deadline (see `ExpiryWheel`).
@@ -52,13 +54,27 @@ public struct KeyTable {
     /// that unlocking a shard publishes its size with one store, whatever the
     /// number of databases.
     @usableFromInline var totals: UnsafeMutablePointer<ShardTotals>?
+    /// Where the owning shard publishes this table's `count` for readers that
+    /// do not take the lock (DBSIZE, RANDOMKEY): the cell of the database the
+    /// table currently serves (nil for a detached table). The cell belongs to
+    /// the database, not the table: SWAPDB and FLUSHDB re-point the tables
+    /// that move (`attach(countCell:)`).
+    @usableFromInline var countCell: UnsafeMutablePointer<Atomic<Int>>?
 
     public static let tagShift: UInt64 = 43
     public static let maxTagBits = 21
 
-    public init(seed: UInt64, totals: UnsafeMutablePointer<ShardTotals>? = nil) {
+    public init(seed: UInt64, totals: UnsafeMutablePointer<ShardTotals>? = nil,
+                countCell: UnsafeMutablePointer<Atomic<Int>>? = nil) {
         self.seed = seed
         self.totals = totals
+        attach(countCell: countCell)
+    }
+
+    /// Makes `cell` the place this table publishes its count, and publishes it.
+    public mutating func attach(countCell cell: UnsafeMutablePointer<Atomic<Int>>?) {
+        countCell = cell
+        cell?.pointee.store(count, ordering: .relaxed)
     }
 
     /// Records a change in allocated bytes and key count.
@@ -70,15 +86,19 @@ public struct KeyTable {
             t.pointee.bytes &+= delta
             t.pointee.keys &+= keys
         }
+        if keys != 0, let cell = countCell { cell.pointee.store(count, ordering: .relaxed) }
     }
 
-    /// Separates the table from its shard's totals (before it is freed elsewhere).
+    /// Separates the table from its shard's totals and count cell (before
+    /// it is freed elsewhere).
     public mutating func detachFromShard() {
         if let t = totals {
             t.pointee.bytes -= bytes
             t.pointee.keys -= count
         }
         totals = nil
+        countCell?.pointee.store(0, ordering: .relaxed)
+        countCell = nil
     }
 
     // MARK: slots

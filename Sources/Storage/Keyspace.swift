@@ -1,3 +1,4 @@
+import Synchronization
 import CSystem
 #if canImport(Glibc)
 import Glibc
@@ -14,6 +15,8 @@ public final class Keyspace: @unchecked Sendable {
     public let databases: Int
     public let seed: UInt64
     public let clock: ServerClock
+    /// Every database's key count per shard, readable without the locks.
+    @usableFromInline let keyCounts: KeyCounts
 
     /// Called for every key removed by expiry (lazy or active), with the
     /// shard still locked. Set once at start-up, before any traffic.
@@ -27,7 +30,9 @@ public final class Keyspace: @unchecked Sendable {
         if seed == nil { withUnsafeMutableBytes(of: &s) { cs_random_bytes($0.baseAddress, 8) } }
         self.seed = s
         shardMask = shardCount - 1
-        shards = (0..<shardCount).map { Shard(index: $0, databases: databases, seed: s) }
+        let counts = KeyCounts(shards: shardCount, databases: databases)
+        keyCounts = counts
+        shards = (0..<shardCount).map { Shard(index: $0, databases: databases, seed: s, keyCounts: counts) }
         shardRefs = .allocate(capacity: shardCount)
         for (i, shard) in shards.enumerated() { (shardRefs + i).initialize(to: .passUnretained(shard)) }
     }
@@ -73,10 +78,36 @@ public final class Keyspace: @unchecked Sendable {
         return total
     }
 
+    /// Keys in database `db`, expired-but-present ones included, read from
+    /// the shards' published counts without taking their locks. With
+    /// several event loops it is not a snapshot (nor was a sum taken one
+    /// shard lock at a time).
     public func keyCount(db: Int) -> Int {
         var total = 0
-        for s in shards { s.lock(); total += s.tables[db].count; s.unlock() }
+        for i in 0..<shards.count { total &+= publishedCount(shard: i, db: db) }
         return total
+    }
+
+    @inlinable @inline(__always)
+    public func publishedCount(shard index: Int, db: Int) -> Int {
+        keyCounts.count(shard: index, db: db)
+    }
+
+    /// The shard holding the `position`-th key of database `db`, counting
+    /// shard by shard through the published counts (the last non-empty
+    /// shard when other loops removed keys since `position` was drawn; nil
+    /// when the database is now empty).
+    public func shard(holdingKeyAt position: Int, db: Int) -> Int? {
+        var remaining = position
+        var lastNonEmpty: Int? = nil
+        for i in 0..<shards.count {
+            let n = publishedCount(shard: i, db: db)
+            if n == 0 { continue }
+            if remaining < n { return i }
+            remaining -= n
+            lastNonEmpty = i
+        }
+        return lastNonEmpty
     }
 
     public func expiringCount(db: Int) -> Int {

@@ -19,6 +19,36 @@ public struct ShardTotals {
     public var keys = 0
 }
 
+/// Every database's key count in every shard, published for readers that
+/// do not take the shard locks (DBSIZE, RANDOMKEY). One database's cells
+/// are contiguous, so summing them reads a few cache lines instead of one
+/// per shard. A class because the shards and the keyspace share it: a shard
+/// still publishes into it while it is being freed.
+public final class KeyCounts: @unchecked Sendable {
+    @usableFromInline let cells: UnsafeMutablePointer<Atomic<Int>>
+    @usableFromInline let shardCount: Int
+    let total: Int
+
+    init(shards: Int, databases: Int) {
+        shardCount = shards
+        total = shards * databases
+        cells = .allocate(capacity: total)
+        for i in 0..<total { (cells + i).initialize(to: Atomic(0)) }
+    }
+
+    deinit {
+        cells.deinitialize(count: total)
+        cells.deallocate()
+    }
+
+    @inlinable @inline(__always)
+    func cell(shard: Int, db: Int) -> UnsafeMutablePointer<Atomic<Int>> { cells + db * shardCount + shard }
+
+    /// Shard `shard`'s key count in database `db`.
+    @inlinable @inline(__always)
+    public func count(shard: Int, db: Int) -> Int { cell(shard: shard, db: db).pointee.load(ordering: .relaxed) }
+}
+
 /// A slice of the keyspace with its own lock: one `KeyTable` per database.
 ///
 /// Invariant: `tables` and `stats` are read or written only between `lock()`
@@ -52,16 +82,26 @@ public final class Shard: @unchecked Sendable {
     /// `totals`, published at every unlock for lock-free readers.
     public let publishedBytes = Atomic<Int>(0)
     public let publishedKeys = Atomic<Int>(0)
+    /// Each database's key count in every shard (`KeyCounts`), stored by
+    /// the table serving it at every insert and removal.
+    public let keyCounts: KeyCounts
 
-    init(index: Int, databases: Int, seed: UInt64) {
+    /// The cell where database `db`'s table in this shard publishes its count.
+    @inlinable @inline(__always)
+    public func countCell(db: Int) -> UnsafeMutablePointer<Atomic<Int>> { keyCounts.cell(shard: index, db: db) }
+
+    init(index: Int, databases: Int, seed: UInt64, keyCounts: KeyCounts) {
         self.index = index
         self.databases = databases
+        self.keyCounts = keyCounts
         mutex = .allocate(capacity: 1)
         pthread_mutex_init(mutex, nil)
         totals = .allocate(capacity: 1)
         totals.initialize(to: ShardTotals())
         tables = .allocate(capacity: databases)
-        for db in 0..<databases { (tables + db).initialize(to: KeyTable(seed: seed, totals: totals)) }
+        for db in 0..<databases {
+            (tables + db).initialize(to: KeyTable(seed: seed, totals: totals, countCell: countCell(db: db)))
+        }
     }
 
     deinit {

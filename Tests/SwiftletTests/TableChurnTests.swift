@@ -161,4 +161,49 @@ final class TableChurnTests: XCTestCase {
         // DBSIZE counts expired keys that are still present.
         try pair.setUpBoth([["COPY", "src", "dst", "DB", "1"], ["DBSIZE"], ["SELECT", "1"], ["GET", "dst"], ["DBSIZE"]])
     }
+
+    /// DBSIZE and RANDOMKEY read each database's key count from cells the
+    /// tables publish into, without taking the shard locks. Every way a key
+    /// comes or goes must keep those cells right: writes and deletes, a
+    /// container losing its last element, MOVE, COPY ... DB, RENAME,
+    /// SWAPDB (the tables change databases, the cells do not), FLUSHDB,
+    /// FLUSHALL, and MULTI/EXEC (every shard held). Database 5 holds at
+    /// most one key, so RANDOMKEY there has one right answer.
+    func testKeyCountsFollowEveryWayKeysComeAndGoMatchRedis() throws {
+        let pair = try DifferentialPair.start()
+        defer { pair.stop() }
+        var g = SplitMix(seed: 0xDB_512E)
+        func pick(_ n: Int) -> Int { Int(g.next() % UInt64(n)) }
+        func key() -> String { "k\(pick(60))" }
+        func db() -> String { "\(pick(3))" }
+        var script: [[String]] = [["FLUSHALL"]]
+        for step in 0..<4000 {
+            switch pick(24) {
+            case 0...5: script.append(["SET", key(), "\(step)"])
+            case 6: script.append(["MSET", key(), "a", key(), "b", key(), "c"])
+            case 7, 8: script.append(["DEL", key(), key()])
+            case 9: script.append(["UNLINK", key()])
+            case 10: script.append(["SADD", "set\(pick(5))", "m\(pick(3))"])
+            case 11: script.append(["SREM", "set\(pick(5))", "m\(pick(3))"])
+            case 12: script.append(["MOVE", key(), db()])
+            case 13: script.append(["COPY", key(), key(), "DB", db()])
+            case 14: script.append(["RENAME", key(), key()])
+            case 15: script.append(["SWAPDB", db(), db()])
+            case 16: script.append(["SELECT", db()])
+            case 17: script.append(["EXPIRE", key(), "0"])
+            case 18: script.append(pick(40) == 0 ? ["FLUSHDB"] : ["DBSIZE"])
+            case 19: script += [["MULTI"], ["SET", key(), "m"], ["DBSIZE"], ["DEL", key()], ["DBSIZE"], ["EXEC"]]
+            case 20:
+                // Database 5: zero or one key, moved through SWAPDB with 6.
+                script += [["SELECT", "5"], ["FLUSHDB"], pick(3) == 0 ? ["DBSIZE"] : ["SET", "only\(pick(3))", "x"],
+                           ["SWAPDB", "5", "6"], ["SWAPDB", "5", "6"], ["RANDOMKEY"], ["DBSIZE"],
+                           ["MULTI"], ["RANDOMKEY"], ["DBSIZE"], ["EXEC"], ["SELECT", db()]]
+            case 21: if pick(100) == 0 { script.append(["FLUSHALL"]) } else { script.append(["DBSIZE"]) }
+            default: script.append(["DBSIZE"])
+            }
+        }
+        script += [["SELECT", "0"], ["DBSIZE"]]
+        let size = try pair.replayOnBoth(script)
+        XCTAssertGreaterThan(size, 5, "database 0 ends with keys in it")
+    }
 }

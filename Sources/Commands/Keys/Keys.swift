@@ -49,39 +49,30 @@ enum RandomKeyCommand {
 
     static func run(_ c: Client, _ args: Arguments) {
         let keyspace = c.server.keyspace
-        var counts = [Int](repeating: 0, count: keyspace.shards.count)
-        var total = 0
         // As Redis: an expired key met on the way is deleted and another
         // pick is made, until a live key turns up or the database is empty
-        // (every miss removes a key, so this ends). The per-shard counts
-        // steer the pick to a shard in proportion to its keys; they are
-        // taken again when a shard turns out emptier than they say.
+        // (every miss removes a key, so this ends). The shards' published
+        // key counts steer the pick to a shard in proportion to its keys.
         while true {
-            if total == 0 {
-                for (i, s) in keyspace.shards.enumerated() { s.withLock { counts[i] = s.tables[c.db].count }; total += counts[i] }
-                if total == 0 { c.reply.null(); return }
-            }
-            var pick = Int.random(in: 0..<total)
-            var index = 0
-            while pick >= counts[index] { pick -= counts[index]; index += 1 }
-            let shard = keyspace.shards[index]
-            var key: [UInt8]? = nil
-            var stale = false
-            shard.withLock {
-                let table = shard.tables + c.db
-                guard let slot = table.pointee.randomSlot(UInt64.random(in: 0...UInt64.max)) else { stale = true; return }
-                let e = table.pointee.entry(at: slot)
-                if Keyspace.isExpired(e, now: c.loop.nowMs) {
-                    keyspace.expireSlot(shard, db: c.db, slot: slot)
-                    stale = counts[index] <= 1
-                    counts[index] -= 1
-                    total -= 1
-                } else {
-                    key = Array(e.key)
+            let total = keyspace.keyCount(db: c.db)
+            guard total > 0,
+                  let index = keyspace.shard(holdingKeyAt: Int(c.loop.nextRandom() % UInt64(total)), db: c.db)
+            else { c.reply.null(); return }
+            let replied = keyspace.withShard(at: index) { shard in
+                shard.withLock { () -> Bool in
+                    let table = shard.tables + c.db
+                    // Nil: another loop emptied the shard since the counts were read.
+                    guard let slot = table.pointee.randomSlot(c.loop.nextRandom()) else { return false }
+                    let e = table.pointee.entry(at: slot)
+                    if Keyspace.isExpired(e, now: c.loop.nowMs) {
+                        keyspace.expireSlot(shard, db: c.db, slot: slot)
+                        return false
+                    }
+                    c.reply.bulk(e.key)
+                    return true
                 }
             }
-            if let k = key { c.reply.bulk(k); return }
-            if stale { total = 0 }
+            if replied { return }
         }
     }
 }

@@ -103,10 +103,28 @@ extension Client {
         if counted { reply.array(entries.count) }
         for (id, strings) in entries {
             reply.array(2)
-            reply.bulk(id.text)
+            replyStreamID(id)
             reply.array(strings.count)
             for s in strings { reply.bulk(s) }
         }
+    }
+
+    /// Replies with up to `count` (0 or less: all) live entries in
+    /// `from…to`, as `replyStreamEntries` would, straight from the stream's
+    /// nodes (shard locked): nothing is copied, and the array's length is
+    /// filled in once the entries are written.
+    func replyStreamRange(_ s: StreamValue, from: StreamID, to: StreamID, reverse: Bool = false, count: Int) {
+        let mark = reply.beginDeferredArray()
+        var written = 0
+        s.forEach(from: from, to: to, reverse: reverse) { id, fields in
+            reply.array(2)
+            replyStreamID(id)
+            reply.array(fields.count)
+            fields.forEach { reply.bulk($0) }
+            written += 1
+            return count <= 0 || written < count
+        }
+        reply.endDeferredArray(mark, count: written)
     }
 
     /// XDEL/XTRIM: runs `body` on the stream at `key` (nil: it replied an

@@ -65,7 +65,7 @@ enum StreamReadCommand {
         c.readValue(args[1], as: StreamView.self) { v in
             guard let v = v else { c.reply.array(0); return }
             if count == 0 { c.reply.nullArray(); return }
-            c.replyStreamEntries(v.stream.entries(from: start, to: end, reverse: reverse, count: count))
+            c.replyStreamRange(v.stream, from: start, to: end, reverse: reverse, count: count)
         }
     }
 

@@ -106,26 +106,37 @@ enum StreamXReadCommand {
 
     /// Replies with the entries past each ID, if any stream has some.
     /// `onlyIfNewer`: the blocked form, which compares with the stream's last ID.
+    ///
+    /// Every key's shard stays locked while one pass finds the streams with
+    /// something to return (for the reply's header) and a second writes
+    /// their entries straight from the nodes.
     @discardableResult
     static func reply(_ c: Client, _ keys: [UnsafeRawBufferPointer], _ after: [StreamID], count: Int, onlyIfNewer: Bool = false) -> Bool {
-        var results: [(key: UnsafeRawBufferPointer, entries: StreamEntries)] = []
-        for (j, key) in keys.enumerated() {
-            c.withKey(key, read: true) { k in
-                guard let slot = k.slot, k.table.pointee.entry(at: slot).type == .stream else { return }
-                let s = StreamView(table: k.table, slot: slot).stream
-                guard s.lastID > after[j], let start = after[j].successor else { return }
-                let entries = s.entries(from: start, to: .max, count: count)
-                // Served from a block, Redis replies even when the new entries were deleted since.
-                if onlyIfNewer || !entries.isEmpty { results.append((key, entries)) }
+        c.withKeys(keys) { locked in
+            withUnsafeTemporaryAllocation(of: StreamValue?.self, capacity: keys.count) { found in
+                var streams = 0
+                for j in 0..<keys.count {
+                    found.initializeElement(at: j, to: nil)
+                    let k = locked.key(j, read: true)
+                    guard let slot = k.slot, k.table.pointee.entry(at: slot).type == .stream else { continue }
+                    let s = StreamView(table: k.table, slot: slot).stream
+                    guard s.lastID > after[j], let start = after[j].successor else { continue }
+                    // Served from a block, Redis replies even when the new entries were deleted since.
+                    var any = onlyIfNewer
+                    if !any { s.forEach(from: start, to: .max, reverse: false) { _, _ in any = true; return false } }
+                    if any { found[j] = s; streams += 1 }
+                }
+                defer { _ = found.deinitialize() }
+                if streams == 0 { return false }
+                if c.protocolVersion == 3 { c.reply.map(streams) } else { c.reply.array(streams) }
+                for j in 0..<keys.count {
+                    guard let s = found[j] else { continue }
+                    if c.protocolVersion != 3 { c.reply.array(2) }
+                    c.reply.bulk(keys[j])
+                    c.replyStreamRange(s, from: after[j].successor!, to: .max, count: count)
+                }
+                return true
             }
         }
-        if results.isEmpty { return false }
-        if c.protocolVersion == 3 { c.reply.map(results.count) } else { c.reply.array(results.count) }
-        for r in results {
-            if c.protocolVersion != 3 { c.reply.array(2) }
-            c.reply.bulk(r.key)
-            c.replyStreamEntries(r.entries)
-        }
-        return true
     }
 }

@@ -36,6 +36,8 @@ public struct StreamID: Comparable, Hashable, Sendable {
 /// field+value count, then each string as a varint length and its bytes.
 /// Relative IDs keep an entry's ID to 2-3 bytes, as Redis's delta-encoded
 /// listpack entries; a node that is full is shrunk to its exact size.
+/// Invariant: `bytes` holds exactly `inserted` entries (entries are only
+/// appended, and deletion flags them), so `inserted` bounds any walk of it.
 struct StreamNode {
     var firstID: StreamID
     var bytes: [UInt8] = []
@@ -210,19 +212,23 @@ public final class StreamValue: Container, @unchecked Sendable {
             while n >= 0 {
                 // A node is walked forwards; its entries are collected, then visited backwards.
                 let first = nodes[n].firstID
-                let stop: Bool = nodes[n].bytes.withUnsafeBytes { p in
-                    var offsets: [Int] = []
-                    var offset = 0
-                    while offset < p.count {
-                        let e = StreamValue.entry(p, at: offset, first: first)
-                        if !e.deleted && e.id >= from && e.id <= to { offsets.append(offset) }
-                        offset = e.next
+                // A node holds at most `inserted` entries: their offsets fit on the stack.
+                let stop: Bool = withUnsafeTemporaryAllocation(of: Int.self, capacity: nodes[n].inserted) { offsets in
+                    nodes[n].bytes.withUnsafeBytes { p in
+                        var found = 0
+                        var offset = 0
+                        while offset < p.count {
+                            let e = StreamValue.entry(p, at: offset, first: first)
+                            if !e.deleted && e.id >= from && e.id <= to { offsets[found] = offset; found += 1 }
+                            offset = e.next
+                        }
+                        while found > 0 {
+                            found -= 1
+                            let e = StreamValue.entry(p, at: offsets[found], first: first)
+                            if !body(e.id, StreamFields(bytes: p, start: e.fields, count: e.count)) { return true }
+                        }
+                        return false
                     }
-                    for o in offsets.reversed() {
-                        let e = StreamValue.entry(p, at: o, first: first)
-                        if !body(e.id, StreamFields(bytes: p, start: e.fields, count: e.count)) { return true }
-                    }
-                    return false
                 }
                 if stop || nodes[n].firstID <= from { return }
                 n -= 1
