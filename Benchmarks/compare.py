@@ -94,6 +94,14 @@ class Server:
             self.proc.kill()
 
 
+def resp(*parts):
+    """One command in RESP, from byte strings."""
+    out = b"*%d\r\n" % len(parts)
+    for p in parts:
+        out += b"$%d\r\n%s\r\n" % (len(p), p)
+    return out
+
+
 def publish_results(name, text):
     """Prints a result table and writes it to Benchmarks/results/<name>."""
     print(text)

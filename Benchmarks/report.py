@@ -43,7 +43,7 @@ anything.
 import argparse, bisect, json, os, platform, random, socket, statistics, subprocess, sys, threading, time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from compare import CLIENT_CPUS, PIN, ROOT, SERVER_CPUS, Server, bench_memory, children_cpu_seconds, pin_client, redis_benchmark  # noqa: E402
+from compare import CLIENT_CPUS, PIN, ROOT, SERVER_CPUS, Server, bench_memory, children_cpu_seconds, pin_client, redis_benchmark, resp  # noqa: E402
 
 RESULTS = os.path.join(ROOT, "Benchmarks/results")
 IMAGES = os.path.join(ROOT, "docs/images")
@@ -193,10 +193,6 @@ def run_memory(binaries, quick):
 
 
 # MARK: active expiry
-
-def resp(*parts):
-    return b"*%d\r\n" % len(parts) + b"".join(b"$%d\r\n%s\r\n" % (len(p), p) for p in parts)
-
 
 def read_integer(f):
     line = f.readline()

@@ -18,14 +18,7 @@ one stream. Writes Benchmarks/results/types.md.
 import argparse, os, statistics, subprocess, sys, time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from compare import ROOT, Server, measure_memory, redis_benchmark, publish_results  # noqa: E402
-
-
-def resp(*parts):
-    out = b"*%d\r\n" % len(parts)
-    for p in parts:
-        out += b"$%d\r\n%s\r\n" % (len(p), p)
-    return out
+from compare import ROOT, Server, measure_memory, redis_benchmark, publish_results, resp  # noqa: E402
 
 
 SHAPES = {

@@ -20,6 +20,11 @@ public struct OwnedArguments {
         bytes = []
         spans = []
         spans.reserveCapacity(arguments.count)
+        // One allocation for the bytes, not one per doubling (queueing
+        // inside MULTI copies every command this way).
+        var total = 0
+        for i in 0..<arguments.count { total += arguments[i].count }
+        bytes.reserveCapacity(total)
         for i in 0..<arguments.count {
             let a = arguments[i]
             spans.append(Arguments.Span(offset: bytes.count, length: a.count))

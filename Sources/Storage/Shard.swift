@@ -113,17 +113,21 @@ public final class Shard: @unchecked Sendable {
         mutex.deallocate()
     }
 
-    /// Takes the shard's lock. A no-op on a thread that holds every shard
-    /// (`Keyspace.withAllShardsLocked`, used by EXEC): the commands of a
-    /// transaction go through the same locking code as everywhere else.
+    /// This shard's bit in a thread's held-shards mask (`cs_thread_held_shards`).
+    @inlinable public var heldBit: UInt64 { 1 << UInt64(index & 63) }
+
+    /// Takes the shard's lock. A no-op on a thread that holds it for a
+    /// group of commands (`Keyspace.withShardsLocked`, used by EXEC): the
+    /// commands of a transaction go through the same locking code as
+    /// everywhere else.
     @inlinable @inline(__always) public func lock() {
-        if cs_thread_holds_all_shards() != 0 { return }
+        if cs_thread_held_shards() & heldBit != 0 { return }
         pthread_mutex_lock(mutex)
     }
 
     @inlinable @inline(__always) public func unlock() {
         publish()
-        if cs_thread_holds_all_shards() != 0 { return }
+        if cs_thread_held_shards() & heldBit != 0 { return }
         pthread_mutex_unlock(mutex)
     }
 

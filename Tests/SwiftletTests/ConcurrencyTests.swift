@@ -10,11 +10,7 @@ import Glibc
 /// the thread sanitizer by `.ci/sanitize thread ConcurrencyTests` (it reports any data race).
 final class ConcurrencyTests: XCTestCase {
     func testLoopsHammeringSharedKeysLoseNoUpdate() throws {
-        let config = Configuration()
-        try config.load(arguments: ["--io-threads", "4"], readFile: Configuration.readFileFromDisk,
-                        standardInput: Configuration.readStandardInput)
-        let server = SwiftletServer(configuration: config)
-        try server.start(port: 0, bind: ["127.0.0.1"])
+        let server = try startServer(["--io-threads", "4"])
         defer { server.stop() }
         let port = server.port
         let workers = 8, rounds = 500
@@ -50,6 +46,70 @@ final class ConcurrencyTests: XCTestCase {
         // Connections land on different loops (SO_REUSEPORT spreads them).
         let info = try c.call("INFO", "server").string ?? ""
         XCTAssertTrue(info.contains("io_threads_active:1"))
+    }
+
+    /// EXEC holds only the shards of its transaction's keys (and of the
+    /// WATCHed keys), or every shard when a command may touch any (DBSIZE
+    /// here). Writers set several keys in one transaction, readers read
+    /// them in one transaction or one MGET, and WATCH-guarded increments
+    /// retry on conflict: no reader may see a half-applied transaction and
+    /// no increment may be lost, with the two kinds of EXEC interleaving.
+    func testTransactionsStayAtomicWhileLockingOnlyTheirShards() throws {
+        let server = try startServer(["--io-threads", "4"])
+        defer { server.stop() }
+        let port = server.port
+        let keys = (0..<4).map { "tx:key:\($0)" }
+        let workers = 8, rounds = 300
+        var threads: [pthread_t] = []
+        final class Failure: @unchecked Sendable { var messages: [String] = []; let lock = NSLockish() }
+        let failure = Failure()
+        final class Counter: @unchecked Sendable { var increments = 0; let lock = NSLockish() }
+        let counter = Counter()
+        for w in 0..<workers {
+            threads.append(spawn {
+                do {
+                    let c = try TestConnection(port: port)
+                    for i in 0..<rounds {
+                        switch (w + i) % 4 {
+                        case 0:
+                            // Every key set to one value, in one transaction.
+                            let value = "w\(w)r\(i)"
+                            _ = try c.pipeline([["MULTI"]] + keys.map { ["SET", $0, value] } + (i % 8 == 0 ? [["DBSIZE"]] : []) + [["EXEC"]])
+                        case 1:
+                            let r = try ConcurrencyTests.replies(c, [["MULTI"]] + keys.map { ["GET", $0] } + [["EXEC"]])
+                            if let values = r.last?.elements, Set(values.map { "\($0)" }).count > 1 {
+                                failure.lock.with { failure.messages.append("EXEC read \(values)") }
+                            }
+                        case 2:
+                            let values = try c.call(["MGET"] + keys).elements ?? []
+                            if Set(values.map { "\($0)" }).count > 1 { failure.lock.with { failure.messages.append("MGET read \(values)") } }
+                        default:
+                            // Optimistic increment: WATCH, read, write in MULTI, retry when EXEC says nil.
+                            while true {
+                                _ = try c.call("WATCH", "tx:counter")
+                                let current = Int(try c.call("GET", "tx:counter").string ?? "0") ?? 0
+                                let r = try ConcurrencyTests.replies(c, [["MULTI"], ["SET", "tx:counter", "\(current + 1)"], ["EXEC"]])
+                                if r.last?.elements != nil { break }
+                            }
+                            counter.lock.with { counter.increments += 1 }
+                        }
+                    }
+                } catch {
+                    failure.lock.with { failure.messages.append("\(error)") }
+                }
+            })
+        }
+        for t in threads { pthread_join(t, nil) }
+        XCTAssertEqual(failure.messages.prefix(5), [])
+        let c = try TestConnection(port: port)
+        XCTAssertEqual(try c.call("GET", "tx:counter"), .bulk(Array("\(counter.increments)".utf8)))
+        XCTAssertGreaterThan(counter.increments, 0)
+    }
+
+    /// Sends `commands` in one write and returns their replies.
+    private static func replies(_ c: TestConnection, _ commands: [[String]]) throws -> [RESPValue] {
+        try c.send(commands.flatMap { TestConnection.encode($0.map { Array($0.utf8) }) })
+        return try commands.map { _ in try c.readFrame() }
     }
 }
 

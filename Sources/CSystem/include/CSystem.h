@@ -24,12 +24,15 @@
 #include <sys/random.h>
 #include <sys/syscall.h>
 
-/// Whether this thread holds every shard lock (EXEC): shard lock/unlock
-/// become no-ops on it, so commands run inside a transaction can use the
-/// normal locking paths. Thread-local, so other threads never see it.
-extern __thread int cs_holds_all_shards __attribute__((tls_model("initial-exec")));
-static inline int cs_thread_holds_all_shards(void) { return cs_holds_all_shards; }
-static inline void cs_set_thread_holds_all_shards(int held) { cs_holds_all_shards = held; }
+/// The shard locks this thread holds for a whole group of commands (EXEC,
+/// FLUSHALL): bit i for shard i (shard i >= 64 shares bit i % 64, and such
+/// keyspaces only ever hold all of them, as all ones). Lock and unlock of
+/// a held shard are no-ops on this thread, so the commands of a
+/// transaction use the normal locking paths. Thread-local, so other
+/// threads never see it.
+extern __thread uint64_t cs_held_shards __attribute__((tls_model("initial-exec")));
+static inline uint64_t cs_thread_held_shards(void) { return cs_held_shards; }
+static inline void cs_set_thread_held_shards(uint64_t held) { cs_held_shards = held; }
 
 /// The event loop this thread runs (-1: not a loop thread), so code far
 /// from the loop can tell whether a client lives on the current thread.
