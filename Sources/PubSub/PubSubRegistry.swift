@@ -32,7 +32,7 @@ public final class PubSubRegistry: @unchecked Sendable {
         var channels = NameMap<[Subscriber]>()
         var patterns = NameMap<[Subscriber]>()
         /// Patterns in the order they were first subscribed (delivery order).
-        var patternOrder: [[UInt8]] = []
+        var patternOrder = PatternList()
         var shardChannels = NameMap<[Subscriber]>()
         var clients: [Int: Subscriptions] = [:]
     }
@@ -89,7 +89,7 @@ public final class PubSubRegistry: @unchecked Sendable {
                 if let i = mine.patterns.firstIndex(of: name) {
                     mine.patterns.remove(at: i)
                     drop(&s.patterns)
-                    if s.patterns[name] == nil { s.patternOrder.removeAll { $0 == name } }
+                    if s.patterns[name] == nil { s.patternOrder.remove(name) }
                     removed = true
                 }
             case .shard:
@@ -134,9 +134,9 @@ public final class PubSubRegistry: @unchecked Sendable {
         state.withLock { s in
             if shard { return (s.shardChannels.value(for: channel) ?? [], []) }
             var matched: [([UInt8], [Subscriber])] = []
-            for p in s.patternOrder {
-                let hit = p.withUnsafeBytes { Glob.match($0, channel) }
-                if hit, let subs = s.patterns[p] { matched.append((p, subs)) }
+            s.patternOrder.forEachMatch(of: channel) { i in
+                let p = s.patternOrder.names[i]
+                if let subs = s.patterns[p] { matched.append((p, subs)) }
             }
             return (s.channels.value(for: channel) ?? [], matched)
         }
@@ -159,4 +159,44 @@ public final class PubSubRegistry: @unchecked Sendable {
     public var patternCount: Int { state.withLock { $0.patterns.count } }
     public var channelCount: Int { state.withLock { $0.channels.count } }
     public var shardChannelCount: Int { state.withLock { $0.shardChannels.count } }
+}
+
+/// Subscribed patterns in delivery order, also laid end to end in one
+/// buffer: PUBLISH matches the channel against every pattern, and reaching
+/// each through its own Array retained and released it, three quarters of
+/// PUBLISH's CPU with 1000 patterns subscribed. Changes (PSUBSCRIBE of a
+/// new pattern, PUNSUBSCRIBE of its last subscriber) are rare next to
+/// publishes, so a removal simply rebuilds the buffer.
+struct PatternList {
+    private(set) var names: [[UInt8]] = []
+    /// Every pattern's bytes, in order; pattern i ends at `ends[i]`.
+    private var bytes: [UInt8] = []
+    private var ends: [Int] = []
+
+    mutating func append(_ name: [UInt8]) {
+        names.append(name)
+        bytes += name
+        ends.append(bytes.count)
+    }
+
+    mutating func remove(_ name: [UInt8]) {
+        let kept = names.filter { $0 != name }
+        self = PatternList()
+        for n in kept { append(n) }
+    }
+
+    /// Calls `body` with the index (into `names`) of each pattern that
+    /// matches `channel`, in delivery order.
+    func forEachMatch(of channel: UnsafeRawBufferPointer, _ body: (Int) -> Void) {
+        bytes.withUnsafeBytes { raw in
+            ends.withUnsafeBufferPointer { ends in
+                var start = 0
+                for i in 0..<ends.count {
+                    let end = ends[i]
+                    if Glob.match(UnsafeRawBufferPointer(rebasing: raw[start..<end]), channel) { body(i) }
+                    start = end
+                }
+            }
+        }
+    }
 }
