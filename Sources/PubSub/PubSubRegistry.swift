@@ -161,22 +161,19 @@ public final class PubSubRegistry: @unchecked Sendable {
     public var shardChannelCount: Int { state.withLock { $0.shardChannels.count } }
 }
 
-/// Subscribed patterns in delivery order, also laid end to end in one
-/// buffer: PUBLISH matches the channel against every pattern, and reaching
-/// each through its own Array retained and released it, three quarters of
-/// PUBLISH's CPU with 1000 patterns subscribed. Changes (PSUBSCRIBE of a
-/// new pattern, PUNSUBSCRIBE of its last subscriber) are rare next to
-/// publishes, so a removal simply rebuilds the buffer.
+/// Subscribed patterns in delivery order, also packed end to end in one
+/// buffer (`PackedStrings`): PUBLISH matches the channel against every
+/// pattern, and reaching each through its own Array retained and released
+/// it, three quarters of PUBLISH's CPU with 1000 patterns subscribed.
+/// Changes (PSUBSCRIBE of a new pattern, PUNSUBSCRIBE of its last
+/// subscriber) are rare next to publishes, so a removal simply repacks.
 struct PatternList {
     private(set) var names: [[UInt8]] = []
-    /// Every pattern's bytes, in order; pattern i ends at `ends[i]`.
-    private var bytes: [UInt8] = []
-    private var ends: [Int] = []
+    private var packed = PackedStrings()
 
     mutating func append(_ name: [UInt8]) {
         names.append(name)
-        bytes += name
-        ends.append(bytes.count)
+        name.withUnsafeBytes { packed.append($0) }
     }
 
     mutating func remove(_ name: [UInt8]) {
@@ -188,15 +185,8 @@ struct PatternList {
     /// Calls `body` with the index (into `names`) of each pattern that
     /// matches `channel`, in delivery order.
     func forEachMatch(of channel: UnsafeRawBufferPointer, _ body: (Int) -> Void) {
-        bytes.withUnsafeBytes { raw in
-            ends.withUnsafeBufferPointer { ends in
-                var start = 0
-                for i in 0..<ends.count {
-                    let end = ends[i]
-                    if Glob.match(UnsafeRawBufferPointer(rebasing: raw[start..<end]), channel) { body(i) }
-                    start = end
-                }
-            }
+        packed.forEach { i, pattern in
+            if Glob.match(pattern, channel) { body(i) }
         }
     }
 }

@@ -44,46 +44,10 @@ struct ContainerScan {
         return options
     }
 
-    static func reply(_ c: Client, next: UInt64, _ elements: CollectedStrings) {
+    static func reply(_ c: Client, next: UInt64, _ elements: PackedStrings) {
         c.reply.array(2)
         if next <= UInt64(Int.max) { c.reply.bulkDecimal(Int(next)) } else { c.reply.bulk(String(next)) }
         c.reply.array(elements.count)
         elements.forEach { c.reply.bulk($0) }
-    }
-}
-
-/// Strings a scan step found (keys, fields and values, members and
-/// scores), copied out of the locked shard into one buffer: an Array per
-/// string cost SCAN COUNT 10 about fifteen allocations.
-public struct CollectedStrings {
-    var bytes: [UInt8] = []
-    var ends: [Int] = []
-
-    init(expected: Int = 16) {
-        bytes.reserveCapacity(expected * 24)
-        ends.reserveCapacity(expected)
-    }
-
-    public var count: Int { ends.count }
-
-    mutating func append(_ string: UnsafeRawBufferPointer) {
-        bytes.append(contentsOf: string)
-        ends.append(bytes.count)
-    }
-
-    mutating func append(_ text: String) {
-        bytes.append(contentsOf: text.utf8)
-        ends.append(bytes.count)
-    }
-
-    /// Each string in the order collected.
-    public func forEach(_ body: (UnsafeRawBufferPointer) -> Void) {
-        bytes.withUnsafeBytes { all in
-            var start = 0
-            for end in ends {
-                body(UnsafeRawBufferPointer(rebasing: all[start..<end]))
-                start = end
-            }
-        }
     }
 }

@@ -12,7 +12,7 @@ enum HashScanCommand {
     static func run(_ c: Client, _ args: Arguments) {
         guard let options = ContainerScan.parse(c, args, from: 2) else { return }
         c.readValue(args[1], as: HashView.self) { h in
-            var found = CollectedStrings()
+            var found = PackedStrings()
             let next = h?.scan(cursor: options.cursor, count: options.count) { field, value in
                 if options.matches(field) { found.append(field); found.append(value) }
             } ?? 0

@@ -15,7 +15,8 @@ enum KeysCommand {
     static func run(_ c: Client, _ args: Arguments) {
         let pattern = args[1]
         let everything = pattern.count == 1 && pattern[0] == 0x2A
-        var found: [[UInt8]] = []
+        // One buffer for every key found (not an Array each: KEYS * on 1M keys made 1M of them).
+        var found = PackedStrings(expected: 1024)
         let now = c.loop.nowMs
         for shard in c.server.keyspace.shards {
             shard.withLock {
@@ -23,12 +24,12 @@ enum KeysCommand {
                 table.pointee.forEachSlot { slot in
                     let e = table.pointee.entry(at: slot)
                     if Keyspace.isExpired(e, now: now) { return }
-                    if everything || Glob.match(pattern, e.key) { found.append(Array(e.key)) }
+                    if everything || Glob.match(pattern, e.key) { found.append(e.key) }
                 }
             }
         }
         c.reply.array(found.count)
-        for k in found { c.reply.bulk(k) }
+        found.forEach { c.reply.bulk($0) }
     }
 }
 
@@ -145,12 +146,12 @@ extension Keyspace {
     /// One SCAN step over database `db` (see `ScanCommand`). `filter` runs with
     /// the shard locked. Expired keys met are deleted and not returned.
     public func scan(db: Int, cursor: UInt64, count: Int, now: Int64,
-                     filter: (Entry) -> Bool) -> (next: UInt64, keys: CollectedStrings) {
+                     filter: (Entry) -> Bool) -> (next: UInt64, keys: PackedStrings) {
         let shardBits = UInt64(shards.count.trailingZeroBitCount)
         let positionBits = 64 - shardBits
         var shardIndex = shardBits == 0 ? 0 : Int(cursor >> positionBits)
         var from = shardBits == 0 ? cursor : (cursor & ((1 << positionBits) - 1)) << shardBits
-        var keys = CollectedStrings(expected: min(count, 1024))
+        var keys = PackedStrings(expected: min(count, 1024))
         var budget = min(count, 1 << 40) * 10
         while budget > 0 && keys.count < count && shardIndex < shards.count {
             let shard = shards[shardIndex]

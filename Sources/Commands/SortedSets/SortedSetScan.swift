@@ -16,7 +16,7 @@ enum SortedSetScanCommand {
     static func run(_ c: Client, _ args: Arguments) {
         guard let options = ContainerScan.parse(c, args, from: 2) else { return }
         c.readValue(args[1], as: SortedSetView.self) { z in
-            var found = CollectedStrings()
+            var found = PackedStrings()
             guard let z = z else { ContainerScan.reply(c, next: 0, found); return }
             let packed = z.isPacked
             let next = z.scan(cursor: options.cursor, count: options.count) { member, score in
