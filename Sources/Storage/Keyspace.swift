@@ -128,6 +128,21 @@ public final class Keyspace: @unchecked Sendable {
                 while j > 0 && indices[j - 1] > v { indices[j] = indices[j - 1]; j -= 1 }
                 indices[j] = v
             }
+        } else if locksShardSubsets {
+            // Shard numbers are below 64: one mask sorts and deduplicates
+            // them in a pass (`sort()` was 17% of CPU for DEL of 20 keys).
+            // The tail repeats the last shard, which the loops below skip.
+            var mask: UInt64 = 0
+            for i in indices { mask |= 1 << UInt64(i) }
+            var n = 0
+            var bits = mask
+            while bits != 0 {
+                indices[n] = bits.trailingZeroBitCount
+                n += 1
+                bits &= bits &- 1
+            }
+            let last = indices[n - 1]
+            while n < indices.count { indices[n] = last; n += 1 }
         } else {
             indices.sort()
         }

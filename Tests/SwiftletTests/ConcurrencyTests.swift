@@ -106,6 +106,44 @@ final class ConcurrencyTests: XCTestCase {
         XCTAssertGreaterThan(counter.increments, 0)
     }
 
+    /// Multi-key commands over more than 16 keys sort their shards with a
+    /// 64-bit mask (and pad the list with the last shard). Writers MSET 40
+    /// keys to one value while readers MGET them: every read must see one
+    /// value, and DEL of all 40 must leave none.
+    func testWideMultiKeyCommandsStayAtomic() throws {
+        let server = try startServer(["--io-threads", "4"])
+        defer { server.stop() }
+        let port = server.port
+        let keys = (0..<40).map { "wide:\($0)" }
+        var threads: [pthread_t] = []
+        final class Failure: @unchecked Sendable { var messages: [String] = []; let lock = NSLockish() }
+        let failure = Failure()
+        for w in 0..<6 {
+            threads.append(spawn {
+                do {
+                    let c = try TestConnection(port: port)
+                    for i in 0..<300 {
+                        if w % 2 == 0 {
+                            _ = try c.call(["MSET"] + keys.flatMap { [$0, "w\(w)i\(i)"] })
+                        } else {
+                            let values = try c.call(["MGET"] + keys).elements ?? []
+                            if Set(values.map { "\($0)" }).count > 1 {
+                                failure.lock.with { failure.messages.append("MGET read \(Set(values.map { "\($0)" }))") }
+                            }
+                        }
+                    }
+                } catch {
+                    failure.lock.with { failure.messages.append("\(error)") }
+                }
+            })
+        }
+        for t in threads { pthread_join(t, nil) }
+        XCTAssertEqual(failure.messages.prefix(3), [])
+        let c = try TestConnection(port: port)
+        XCTAssertEqual(try c.call(["DEL"] + keys), .integer(40))
+        XCTAssertEqual(try c.call(["EXISTS"] + keys), .integer(0))
+    }
+
     /// Sends `commands` in one write and returns their replies.
     private static func replies(_ c: TestConnection, _ commands: [[String]]) throws -> [RESPValue] {
         try c.send(commands.flatMap { TestConnection.encode($0.map { Array($0.utf8) }) })
