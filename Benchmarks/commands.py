@@ -15,7 +15,7 @@ for finding commands that are slower than Redis's, not a goal: the report
 import argparse, os, socket, statistics, sys, time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from compare import ROOT, Server, redis_benchmark, publish_results, resp  # noqa: E402
+from compare import Server, add_pair_arguments, publish_results, redis_benchmark, resp, round_order, server_pair  # noqa: E402
 
 KEYSPACE = 100_000
 PREFILL = [
@@ -163,21 +163,19 @@ def subscribed(server, command, names):
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("--swiftlet", default=os.path.join(ROOT, ".build/release/swiftlet-server"))
-    ap.add_argument("--redis", default="redis-server")
-    ap.add_argument("--repeat", type=int, default=1)
+    add_pair_arguments(ap, repeat=1)
     ap.add_argument("names", nargs="*", help="commands to run (default: all): " + " ".join(COMMANDS))
     args = ap.parse_args()
     unknown = [n for n in args.names if n not in COMMANDS]
     if unknown:
         ap.error(f"unknown command name(s): {' '.join(unknown)}")
     args.names = args.names or list(COMMANDS)
-    binaries = [("redis", [args.redis]), ("swiftlet", [args.swiftlet])]
+    binaries = server_pair(args)
     samples = {}
     for rep in range(args.repeat):
         for name in args.names:
             # Interleaved, and the order swapped every round.
-            for b, argv in (binaries if rep % 2 == 0 else binaries[::-1]):
+            for b, argv in round_order(binaries, rep):
                 s = Server(b, argv)
                 try:
                     for command in PREFILL:

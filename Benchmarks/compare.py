@@ -94,6 +94,24 @@ class Server:
             self.proc.kill()
 
 
+def add_pair_arguments(ap, repeat):
+    """--swiftlet, --redis and --repeat, as every side-by-side script takes them."""
+    ap.add_argument("--swiftlet", default=os.path.join(ROOT, ".build/release/swiftlet-server"))
+    ap.add_argument("--redis", default="redis-server")
+    ap.add_argument("--repeat", type=int, default=repeat)
+
+
+def server_pair(args):
+    """The two servers to compare, as (name, argv), Redis first."""
+    return [("redis", [args.redis]), ("swiftlet", [args.swiftlet])]
+
+
+def round_order(binaries, rep):
+    """The servers for round `rep`, their order swapped every other round
+    so that neither always runs first (the machine drifts within a run)."""
+    return binaries if rep % 2 == 0 else binaries[::-1]
+
+
 def resp(*parts):
     """One command in RESP, from byte strings."""
     out = b"*%d\r\n" % len(parts)

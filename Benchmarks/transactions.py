@@ -17,7 +17,7 @@ client's speed, is the figure. Writes Benchmarks/results/transactions.md.
 import argparse, os, random, socket, statistics, sys, time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from compare import ROOT, Server, publish_results, resp  # noqa: E402
+from compare import Server, add_pair_arguments, publish_results, resp, round_order, server_pair  # noqa: E402
 
 TRANSACTIONS = 300_000
 PER_WRITE = 250
@@ -73,18 +73,16 @@ def run(port, shape, payloads):
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("--swiftlet", default=os.path.join(ROOT, ".build/release/swiftlet-server"))
-    ap.add_argument("--redis", default="redis-server")
-    ap.add_argument("--repeat", type=int, default=5)
+    add_pair_arguments(ap, repeat=5)
     ap.add_argument("shapes", nargs="*", help="shapes to run (default: all): " + " ".join(SHAPES))
     args = ap.parse_args()
     shapes = args.shapes or list(SHAPES)
-    binaries = [("redis", [args.redis]), ("swiftlet", [args.swiftlet])]
+    binaries = server_pair(args)
     samples = {}
     for shape in shapes:
         payloads = batches(shape, 20)
         for rep in range(args.repeat):
-            for name, argv in (binaries if rep % 2 == 0 else binaries[::-1]):
+            for name, argv in round_order(binaries, rep):
                 s = Server(name, argv)
                 try:
                     cpu0 = s.cpu_seconds()

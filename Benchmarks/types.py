@@ -18,7 +18,7 @@ one stream. Writes Benchmarks/results/types.md.
 import argparse, os, statistics, subprocess, sys, time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from compare import ROOT, Server, measure_memory, redis_benchmark, publish_results, resp  # noqa: E402
+from compare import ROOT, Server, add_pair_arguments, measure_memory, publish_results, redis_benchmark, resp, server_pair  # noqa: E402
 
 
 SHAPES = {
@@ -48,16 +48,14 @@ def memory(binaries, shape, elements):
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("--swiftlet", default=os.path.join(ROOT, ".build/release/swiftlet-server"))
-    ap.add_argument("--redis", default="redis-server")
-    ap.add_argument("--repeat", type=int, default=3)
+    add_pair_arguments(ap, repeat=3)
     ap.add_argument("--quick", action="store_true")
     args = ap.parse_args()
     if not os.path.exists(args.swiftlet):
         subprocess.run(["swift", "build", "-c", "release", "--product", "swiftlet-server"], cwd=ROOT, check=True)
     n = 200_000 if args.quick else 1_000_000
     elements = 100_000 if args.quick else 300_000
-    binaries = [("redis", [args.redis]), ("swiftlet", [args.swiftlet])]
+    binaries = server_pair(args)
     workloads = [
         ("hset (one hash) P16", ["-t", "hset"]),
         ("sadd (one set) P16", ["-t", "sadd"]),

@@ -16,7 +16,7 @@ Replies are read in full. Writes Benchmarks/results/walks.md.
 import argparse, os, socket, statistics, sys, time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from compare import ROOT, Server, load_keys, publish_results, resp  # noqa: E402
+from compare import Server, add_pair_arguments, load_keys, publish_results, resp, round_order, server_pair  # noqa: E402
 
 KEYS = 1_000_000
 
@@ -71,14 +71,12 @@ def walks(server):
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("--swiftlet", default=os.path.join(ROOT, ".build/release/swiftlet-server"))
-    ap.add_argument("--redis", default="redis-server")
-    ap.add_argument("--repeat", type=int, default=3)
+    add_pair_arguments(ap, repeat=3)
     args = ap.parse_args()
-    binaries = [("redis", [args.redis]), ("swiftlet", [args.swiftlet])]
+    binaries = server_pair(args)
     samples = {}
     for rep in range(args.repeat):
-        for name, argv in (binaries if rep % 2 == 0 else binaries[::-1]):
+        for name, argv in round_order(binaries, rep):
             s = Server(name, argv)
             try:
                 load_keys(s, KEYS, False)

@@ -314,13 +314,18 @@ public struct KeyTable {
 
     // MARK: iteration
 
+    /// How far ahead a walk over the slots prefetches entries: at 1/2 to
+    /// 3/4 load, 8 to 12 entries in flight.
+    static let walkPrefetchDistance = 16
+
     /// Calls `body` with every occupied slot index. Every caller reads the
-    /// slot's entry, and entries sit at random addresses, so the entry 16
-    /// slots ahead is brought into cache while `body` runs: the walk then
-    /// overlaps its memory misses instead of waiting on one per key.
+    /// slot's entry, and entries sit at random addresses, so the entry
+    /// `walkPrefetchDistance` slots ahead is brought into cache while `body`
+    /// runs: the walk then overlaps its memory misses instead of waiting on
+    /// one per key.
     public func forEachSlot(_ body: (Int) -> Void) {
         guard let slots = slots else { return }
-        let ahead = 16
+        let ahead = KeyTable.walkPrefetchDistance
         for i in 0..<capacity {
             if i + ahead < capacity {
                 let next = slots[i + ahead]
@@ -423,8 +428,8 @@ public struct KeyTable {
         var passedEnd = false
         var steps = 0
         while steps < capacity {
-            // The entry 16 slots ahead, as in `forEachSlot`: its key is hashed below.
-            let next = slots[(i &+ 16) & mask]
+            // The entry further ahead, as in `forEachSlot`: its key is hashed below.
+            let next = slots[(i &+ KeyTable.walkPrefetchDistance) & mask]
             if next != 0 { cs_prefetch(KeyTable.entry(ofSlot: next).raw) }
             let s = slots[i]
             if s == 0 {

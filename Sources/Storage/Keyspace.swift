@@ -70,6 +70,10 @@ public final class Keyspace: @unchecked Sendable {
     @inlinable @inline(__always)
     public func shardIndex(for hash: UInt64) -> Int { Int(truncatingIfNeeded: hash) & shardMask }
 
+    /// `key`'s shard as a bit of a shard mask (`withShardsLocked`).
+    @inlinable @inline(__always)
+    public func shardBit(of key: UnsafeRawBufferPointer) -> UInt64 { 1 << UInt64(shardIndex(for: hash(key))) }
+
     /// Bytes held by the data set (entries, tables, expiry indexes).
     public var datasetBytes: Int {
         // Unretained: the eviction check reads this after every write.
@@ -135,12 +139,7 @@ public final class Keyspace: @unchecked Sendable {
             var mask: UInt64 = 0
             for i in indices { mask |= 1 << UInt64(i) }
             var n = 0
-            var bits = mask
-            while bits != 0 {
-                indices[n] = bits.trailingZeroBitCount
-                n += 1
-                bits &= bits &- 1
-            }
+            mask.forEachSetBit { i in indices[n] = i; n += 1 }
             let last = indices[n - 1]
             while n < indices.count { indices[n] = last; n += 1 }
         } else {
@@ -191,29 +190,24 @@ public final class Keyspace: @unchecked Sendable {
         if cs_thread_held_shards() != 0 { return try body() }
         precondition(mask == .max || locksShardSubsets, "a subset of more than 64 shards")
         // Ascending, bit by bit (a transaction's few keys set few bits).
-        if mask == .max {
-            for i in 0..<shards.count { shardRefs[i]._withUnsafeGuaranteedRef { $0.lock() } }
-        } else {
-            var bits = mask
-            while bits != 0 {
-                shardRefs[bits.trailingZeroBitCount]._withUnsafeGuaranteedRef { $0.lock() }
-                bits &= bits &- 1
-            }
-        }
+        if mask == .max { lockAll() } else { mask.forEachSetBit { i in shardRefs[i]._withUnsafeGuaranteedRef { $0.lock() } } }
         cs_set_thread_held_shards(mask)
         defer {
             cs_set_thread_held_shards(0)
-            if mask == .max {
-                for i in (0..<shards.count).reversed() { shardRefs[i]._withUnsafeGuaranteedRef { $0.unlock() } }
-            } else {
-                var bits = mask
-                while bits != 0 {
-                    let i = 63 - bits.leadingZeroBitCount
-                    shardRefs[i]._withUnsafeGuaranteedRef { $0.unlock() }
-                    bits &= ~(1 << UInt64(i))
-                }
-            }
+            if mask == .max { unlockAll() } else { mask.forEachSetBit { i in shardRefs[i]._withUnsafeGuaranteedRef { $0.unlock() } } }
         }
         return try body()
+    }
+}
+
+extension UInt64 {
+    /// Calls `body` with the index of each set bit, lowest first (shard masks).
+    @inlinable @inline(__always)
+    func forEachSetBit(_ body: (Int) -> Void) {
+        var bits = self
+        while bits != 0 {
+            body(bits.trailingZeroBitCount)
+            bits &= bits &- 1
+        }
     }
 }

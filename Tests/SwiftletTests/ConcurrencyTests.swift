@@ -15,8 +15,7 @@ final class ConcurrencyTests: XCTestCase {
         let port = server.port
         let workers = 8, rounds = 500
         var threads: [pthread_t] = []
-        final class Failure: @unchecked Sendable { var messages: [String] = []; let lock = NSLockish() }
-        let failure = Failure()
+        let failure = FailureLog()
         for w in 0..<workers {
             threads.append(spawn {
                 do {
@@ -29,12 +28,12 @@ final class ConcurrencyTests: XCTestCase {
                         let r = try c.call("MGET", "shared:a", "shared:b")
                         // MSET is atomic across shards: a and b are always seen equal.
                         if let e = r.elements, e.count == 2, e[0] != e[1] {
-                            failure.lock.with { failure.messages.append("MGET saw \(e[0]) != \(e[1])") }
+                            failure.add("MGET saw \(e[0]) != \(e[1])")
                         }
                         if i % 50 == 0 { _ = try c.call("DEL", "shared:key:\(i % 10)") }
                     }
                 } catch {
-                    failure.lock.with { failure.messages.append("\(error)") }
+                    failure.add("\(error)")
                 }
             })
         }
@@ -61,8 +60,7 @@ final class ConcurrencyTests: XCTestCase {
         let keys = (0..<4).map { "tx:key:\($0)" }
         let workers = 8, rounds = 300
         var threads: [pthread_t] = []
-        final class Failure: @unchecked Sendable { var messages: [String] = []; let lock = NSLockish() }
-        let failure = Failure()
+        let failure = FailureLog()
         final class Counter: @unchecked Sendable { var increments = 0; let lock = NSLockish() }
         let counter = Counter()
         for w in 0..<workers {
@@ -78,11 +76,11 @@ final class ConcurrencyTests: XCTestCase {
                         case 1:
                             let r = try ConcurrencyTests.replies(c, [["MULTI"]] + keys.map { ["GET", $0] } + [["EXEC"]])
                             if let values = r.last?.elements, Set(values.map { "\($0)" }).count > 1 {
-                                failure.lock.with { failure.messages.append("EXEC read \(values)") }
+                                failure.add("EXEC read \(values)")
                             }
                         case 2:
                             let values = try c.call(["MGET"] + keys).elements ?? []
-                            if Set(values.map { "\($0)" }).count > 1 { failure.lock.with { failure.messages.append("MGET read \(values)") } }
+                            if Set(values.map { "\($0)" }).count > 1 { failure.add("MGET read \(values)") }
                         default:
                             // Optimistic increment: WATCH, read, write in MULTI, retry when EXEC says nil.
                             while true {
@@ -95,7 +93,7 @@ final class ConcurrencyTests: XCTestCase {
                         }
                     }
                 } catch {
-                    failure.lock.with { failure.messages.append("\(error)") }
+                    failure.add("\(error)")
                 }
             })
         }
@@ -116,8 +114,7 @@ final class ConcurrencyTests: XCTestCase {
         let port = server.port
         let keys = (0..<40).map { "wide:\($0)" }
         var threads: [pthread_t] = []
-        final class Failure: @unchecked Sendable { var messages: [String] = []; let lock = NSLockish() }
-        let failure = Failure()
+        let failure = FailureLog()
         for w in 0..<6 {
             threads.append(spawn {
                 do {
@@ -128,12 +125,12 @@ final class ConcurrencyTests: XCTestCase {
                         } else {
                             let values = try c.call(["MGET"] + keys).elements ?? []
                             if Set(values.map { "\($0)" }).count > 1 {
-                                failure.lock.with { failure.messages.append("MGET read \(Set(values.map { "\($0)" }))") }
+                                failure.add("MGET read \(Set(values.map { "\($0)" }))")
                             }
                         }
                     }
                 } catch {
-                    failure.lock.with { failure.messages.append("\(error)") }
+                    failure.add("\(error)")
                 }
             })
         }
@@ -161,6 +158,14 @@ func spawn(_ body: @escaping () -> Void) -> pthread_t {
         return nil
     }, box)
     return t
+}
+
+/// Failures reported by worker threads, checked once they are joined.
+final class FailureLog: @unchecked Sendable {
+    private var log: [String] = []
+    private let lock = NSLockish()
+    func add(_ message: String) { lock.with { log.append(message) } }
+    var messages: [String] { lock.with { log } }
 }
 
 /// A tiny mutex for test bookkeeping.

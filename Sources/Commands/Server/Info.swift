@@ -345,7 +345,6 @@ struct InfoLines {
         endLine()
     }
 
-    mutating func add(_ name: String, _ value: Substring) { add(name, String(value)) }
 
     mutating func add(_ name: String, _ value: Int) {
         append(name)

@@ -79,7 +79,7 @@ extension Client {
         let keyspace = server.keyspace
         guard keyspace.locksShardSubsets else { return nil }
         var mask: UInt64 = 0
-        func add(_ position: Int) { mask |= 1 << UInt64(keyspace.shardIndex(for: keyspace.hash(args[position]))) }
+        func add(_ position: Int) { mask |= keyspace.shardBit(of: args[position]) }
         if !spec.hasMovableKeys {
             guard spec.firstKey > 0 else { return nil }
             let last = spec.lastKey >= 0 ? spec.lastKey : args.count + spec.lastKey
@@ -102,7 +102,7 @@ extension Client {
         let keyspace = server.keyspace
         var mask: UInt64 = 0
         for watched in watchedKeys {
-            mask |= watched.name.withUnsafeBytes { 1 << UInt64(keyspace.shardIndex(for: keyspace.hash($0))) }
+            mask |= watched.name.withUnsafeBytes { keyspace.shardBit(of: $0) }
         }
         return mask
     }
