@@ -18,6 +18,8 @@ BIN=${BIN:-$ROOT/.build/release/swiftlet-server}
 PORT=${PORT:-7475}
 OUT=${OUT:-$(mktemp -d)/sweep}
 REQUESTS=2000
+# CLIENTS > 1 lets several requests share a loop turn, as under real load.
+CLIENTS=${CLIENTS:-1}
 set -f  # arguments like XADD's "*" are not file patterns
 
 if [ $# -gt 0 ]; then
@@ -49,7 +51,7 @@ done
 for i in "${!COMMANDS[@]}"; do
     callgrind_control -z "$VALGRIND" > /dev/null
     # shellcheck disable=SC2086
-    timeout 300 "${BENCH[@]}" -n "$REQUESTS" -c 1 -P 1 ${COMMANDS[$i]} > /dev/null 2>&1
+    timeout 300 "${BENCH[@]}" -n "$REQUESTS" -c "$CLIENTS" -P 1 ${COMMANDS[$i]} > /dev/null 2>&1
     callgrind_control -d "command$i" "$VALGRIND" > /dev/null
 done
 kill "$VALGRIND"; wait "$VALGRIND" 2> /dev/null

@@ -110,6 +110,37 @@ public enum DoubleFormat {
         }
     }
 
+    /// Calls `body` with `value` formatted as `%.2f` (INFO's ratios and
+    /// human-readable sizes), from a stack buffer.
+    public static func withFixed2Text<R>(_ value: Double, _ body: (UnsafeRawBufferPointer) -> R) -> R {
+        // The usual case, a small non-negative ratio or size, without printf
+        // (a third of INFO's formatting): round the cents, unless they sit
+        // near a tie, where rounding the product (inexact) and printf
+        // (exact binary value, ties to even) could disagree. Below 1e12 the
+        // product's error is under 1.3e-4, well inside the 1e-3 margin.
+        let scaled = value * 100
+        if value >= 0 && value.sign == .plus && scaled < 1e12
+            && abs(scaled - scaled.rounded(.towardZero) - 0.5) > 1e-3 {
+            let cents = Int(scaled.rounded())
+            var digits = (UInt64(0), UInt64(0), UInt64(0), UInt64(0))
+            return withUnsafeMutableBytes(of: &digits) { buffer in
+                let p = buffer.baseAddress!
+                var n = Decimal.write(cents / 100, to: p)
+                let fraction = cents % 100
+                p.storeBytes(of: UInt8(ascii: "."), toByteOffset: n, as: UInt8.self)
+                p.storeBytes(of: UInt8(truncatingIfNeeded: fraction / 10) &+ 0x30, toByteOffset: n + 1, as: UInt8.self)
+                p.storeBytes(of: UInt8(truncatingIfNeeded: fraction % 10) &+ 0x30, toByteOffset: n + 2, as: UInt8.self)
+                n += 3
+                return body(UnsafeRawBufferPointer(rebasing: buffer[0..<n]))
+            }
+        }
+        // 309 digits for the largest double, a sign, a point and two decimals.
+        return withUnsafeTemporaryAllocation(byteCount: 320, alignment: 1) { buffer in
+            let n = cs_format_fixed2(buffer.baseAddress!.assumingMemoryBound(to: CChar.self), 320, value)
+            return body(UnsafeRawBufferPointer(start: buffer.baseAddress!, count: Int(n)))
+        }
+    }
+
     /// The integer whose decimal digits are `value`'s %.17g text: integral
     /// values below 1e17 (not -0, which prints as "-0"); nil for the rest.
     @inlinable @inline(__always)

@@ -139,6 +139,12 @@ public final class ReplyBuffer {
         count += Decimal.write(value, to: base + count)
     }
 
+    /// Appends `value` as `%.2f`.
+    public func appendFixed2(_ value: Double) {
+        if muted { return }
+        DoubleFormat.withFixed2Text(value) { append($0) }
+    }
+
     // MARK: frames
 
     /// `+text\r\n`
@@ -251,12 +257,39 @@ public final class ReplyBuffer {
     /// written since (a few hundred for a short range) to make room.
     public func endDeferredArray(_ mark: Int, count n: Int) {
         if muted { return }
-        let headerLength = 1 + Decimal.length(n) + 2
+        insertHeader(at: mark, 0x2A, n, then: "")
+    }
+
+    /// Starts a verbatim string whose text is not known up front (INFO,
+    /// CLIENT LIST): append the text with the raw appends, then
+    /// `endDeferredVerbatim(mark)` puts the header in front and ends it.
+    /// Written in place, the text needs no String of its own. The mark has
+    /// the same lifetime as `beginDeferredArray`'s.
+    @inlinable public func beginDeferredVerbatim() -> Int { count }
+
+    /// Inserts `=len\r\ntxt:` (RESP3) or `$len\r\n` (RESP2) at `mark`
+    /// and closes the string with `\r\n`.
+    public func endDeferredVerbatim(_ mark: Int) {
+        if muted { return }
+        let length = count - mark
+        if protocolVersion == 3 {
+            insertHeader(at: mark, 0x3D, length + 4, then: "txt:")
+        } else {
+            insertHeader(at: mark, 0x24, length, then: "")
+        }
+        appendCRLF()
+    }
+
+    /// Moves the bytes written since `mark` to make room for a `marker n`
+    /// header followed by `suffix`, and writes them there.
+    func insertHeader(at mark: Int, _ marker: UInt8, _ n: Int, then suffix: StaticString) {
+        let headerLength = 1 + Decimal.length(n) + 2 + suffix.utf8CodeUnitCount
         reserve(headerLength)
         memmove(base + mark + headerLength, base + mark, count - mark)
         let end = count + headerLength
         count = mark
-        header(0x2A, n)
+        header(marker, n)
+        append(suffix)
         count = end
     }
 

@@ -4,18 +4,28 @@ import Glibc
 
 /// Facts about this process read from /proc.
 enum ProcessStats {
-    /// Resident set size in bytes.
+    /// Resident set size in bytes: the second field of /proc/self/statm, in
+    /// pages. Read with open/read into the stack (INFO asks on every call;
+    /// fopen, a line buffer and String splitting cost more than the rest of
+    /// the memory section).
     static func residentBytes() -> Int {
-        guard let f = fopen("/proc/self/statm", "r") else { return 0 }
-        defer { fclose(f) }
-        var size = 0, resident = 0
-        var buffer = [CChar](repeating: 0, count: 128)
-        guard fgets(&buffer, 128, f) != nil else { return 0 }
-        let text = buffer.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }
-        let fields = text.split(separator: " ")
-        if fields.count >= 2 { size = Int(fields[0]) ?? 0; resident = Int(fields[1]) ?? 0 }
-        _ = size
-        return resident * Int(sysconf(Int32(_SC_PAGESIZE)))
+        let fd = open("/proc/self/statm", O_RDONLY | O_CLOEXEC)
+        if fd < 0 { return 0 }
+        defer { close(fd) }
+        return withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 128) { buffer in
+            let n = read(fd, buffer.baseAddress!, 128)
+            guard n > 0 else { return 0 }
+            var field = 0, value = 0
+            for byte in buffer[0..<n] {
+                if byte == UInt8(ascii: " ") {
+                    if field == 1 { break }
+                    field += 1; value = 0
+                } else if byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9") {
+                    value = value &* 10 &+ Int(byte &- UInt8(ascii: "0"))
+                }
+            }
+            return field == 1 ? value * Int(sysconf(Int32(_SC_PAGESIZE))) : 0
+        }
     }
 
     static func executablePath() -> String {

@@ -47,6 +47,21 @@ final class ServerCommandTests: XCTestCase {
         XCTAssertTrue(text.contains("redis_version:7.0.15\r\n"))
     }
 
+    /// Sections come in INFO's own order whatever order they are asked in,
+    /// once each, unknown names skipped (Swiftlet used to follow the request).
+    func testInfoSectionsComeInRedisOrderWhateverTheRequest() throws {
+        func titles(_ port: Int, _ sections: [String]) throws -> [String] {
+            let text = try TestConnection(port: port).call(["INFO"] + sections).string ?? "(not a string)"
+            return text.split(separator: "\r\n").filter { $0.hasPrefix("# ") }.map(String.init)
+        }
+        let requests = [["keyspace", "cpu"], ["cluster", "CLUSTER", "modules", "nosuch"], ["nosuch"],
+                        ["keyspace", "default"], ["everything", "server"], ["all"], ["Stats", "memory", "clients"]]
+        for sections in requests {
+            XCTAssertEqual(try titles(pair.swiftlet.port, sections), try titles(pair.redis.port, sections),
+                           "INFO \(sections.joined(separator: " "))")
+        }
+    }
+
     func testInfoCountsCommandsErrorsAndKeyspace() throws {
         for (_, port) in pair.servers {
             let c = try TestConnection(port: port)
@@ -93,6 +108,38 @@ final class ServerCommandTests: XCTestCase {
         for key in stable {
             XCTAssertEqual(ours.first { $0.0 == key }?.1, theirs.first { $0.0 == key }?.1, key)
         }
+    }
+
+    /// `cmd=` is the last command looked up (NULL after an unknown one, the
+    /// command itself after an arity error, a queued command inside MULTI,
+    /// EXEC while the queue runs), and a client running EXEC still shows as
+    /// in MULTI: compared field by field with Redis.
+    func testClientListShowsTheLastCommandLookedUpAsRedisDoes() throws {
+        func fields(_ line: String) -> String {
+            let keep = ["flags", "multi", "cmd"]
+            return line.split(separator: " ").filter { part in keep.contains { part.hasPrefix($0 + "=") } }
+                .joined(separator: " ")
+        }
+        func observe(_ port: Int) throws -> [String] {
+            let subject = try TestConnection(port: port)
+            let observer = try TestConnection(port: port)
+            let id = try subject.call("CLIENT", "ID").int!
+            func seen() throws -> String {
+                fields(try observer.call("CLIENT", "LIST", "ID", String(id)).string ?? "")
+            }
+            var out: [String] = []
+            _ = try subject.call("NOSUCHCOMMAND", "x"); out.append(try seen())
+            _ = try subject.call("CLIENT", "NOSUCHSUB"); out.append(try seen())
+            _ = try subject.call("GET"); out.append(try seen())
+            _ = try subject.call("MULTI"); out.append(try seen())
+            _ = try subject.call("SET", "k", "v"); out.append(try seen())
+            _ = try subject.call("CLIENT", "INFO"); out.append(try seen())
+            let results = try subject.call("EXEC").elements ?? []
+            out.append(fields(results.last?.string ?? "(no CLIENT INFO reply)"))
+            out.append(try seen())
+            return out
+        }
+        XCTAssertEqual(try observe(pair.swiftlet.port), try observe(pair.redis.port))
     }
 
     func testClientKillByIdReachesAnotherConnection() throws {

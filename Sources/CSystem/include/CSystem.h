@@ -122,6 +122,11 @@ static inline int cs_format_g17(char *buffer, int size, double value) {
     return snprintf(buffer, (size_t)size, "%.17g", value);
 }
 
+/// `%.2f`, as INFO and MEMORY DOCTOR print ratios and human-readable sizes.
+static inline int cs_format_fixed2(char *buffer, int size, double value) {
+    return snprintf(buffer, (size_t)size, "%.2f", value);
+}
+
 /// INCRBYFLOAT's "%.17Lf" (Redis formats long doubles this way); Swift
 /// cannot pass a Float80 through a C variadic call without boxing it.
 #if defined(__x86_64__) || defined(__i386__)

@@ -20,7 +20,10 @@ enum ClientCommand {
                 c.reply.integer(c.id)
             },
             sub("info", arity: 2, summary: "Returns information about the connection.", since: "6.2.0") { c, _ in
-                c.reply.verbatim(describe(c) + "\n")
+                let mark = c.reply.beginDeferredVerbatim()
+                describe(c, into: c.reply)
+                c.reply.append(UInt8(ascii: "\n"))
+                c.reply.endDeferredVerbatim(mark)
             },
             sub("list", arity: -2, flags: [.admin, .noscript, .loading, .stale], summary: "Lists open connections.", since: "2.4.0",
                 arguments: [ArgumentSpec("client-type", .oneof, token: "TYPE", optional: true, children: [
@@ -175,36 +178,66 @@ enum ClientCommand {
         c.reply.ok()
     }
 
-    /// One CLIENT LIST line, with Redis 7.0's fields in its order.
+    /// One CLIENT LIST line, with Redis 7.0's fields in its order (ACL LOG's
+    /// `client-info`).
     static func describe(_ c: Client) -> String {
+        let scratch = ReplyBuffer(capacity: 512)
+        describe(c, into: scratch)
+        return String(decoding: UnsafeRawBufferPointer(start: scratch.base, count: scratch.count), as: UTF8.self)
+    }
+
+    /// Writes one CLIENT LIST line, without its newline, at the end of `out`:
+    /// straight into the reply, where a String per line with interpolated
+    /// fields cost 2.2x Redis's CPU for CLIENT LIST.
+    static func describe(_ c: Client, into out: ReplyBuffer) {
         let server = c.server
         let now = server.clock.milliseconds
-        let (name, _, _) = server.clients.lock.withLock { _ in (c.name, c.libName, c.libVersion) }
+        let name = server.clients.lock.withLock { _ in c.name }
         let lastCommand = c.lastCommandId.load(ordering: .relaxed)
-        let commandName = lastCommand >= 0 && lastCommand < server.commands.byId.count ? server.commands.byId[lastCommand].fullName : "NULL"
         let qbuf = c.queryBufferBytes.load(ordering: .relaxed)
         let qbufFree = c.queryBufferFree.load(ordering: .relaxed)
         let omem = c.outputBufferBytes.load(ordering: .relaxed)
-        var flags = ""
+        let multi = c.multiCount.load(ordering: .relaxed)
+        out.append("id="); out.appendDecimal(c.id)
+        out.append(" addr="); out.append(c.address)
+        out.append(" laddr="); out.append(c.localAddress)
+        out.append(" fd="); out.appendDecimal(Int(c.fd))
+        out.append(" name="); if let name { out.append(name) }
+        out.append(" age="); out.appendDecimal(Int((now - c.createdAtMs) / 1000))
+        out.append(" idle="); out.appendDecimal(Int((now - c.lastInteractionMs.load(ordering: .relaxed)) / 1000))
+        out.append(" flags=")
+        let flagsStart = out.count
         let tracking = TrackingOptions(rawValue: c.trackingOptions.load(ordering: .relaxed))
-        if c.subscriptionCount > 0 { flags += "P" }
-        if c.multiCount.load(ordering: .relaxed) >= 0 { flags += "x" }
-        if c.isBlocked.load(ordering: .relaxed) { flags += "b" }
-        if tracking.contains(.on) { flags += "t" }
-        if tracking.contains(.brokenRedirect) { flags += "R" }
-        if tracking.contains(.broadcast) { flags += "B" }
-        if c.watchFlag.dirty.load(ordering: .relaxed) { flags += "d" }
-        if c.closeAfterReply { flags += "c" }
-        if c.noEvict { flags += "e" }
-        if flags.isEmpty { flags = "N" }
-        let age = (now - c.createdAtMs) / 1000
-        let idle = (now - c.lastInteractionMs.load(ordering: .relaxed)) / 1000
-        let totalMemory = qbuf + qbufFree + ReplyBuffer.initialCapacity + omem + 1024
-        return "id=\(c.id) addr=\(c.address) laddr=\(c.localAddress) fd=\(c.fd) name=\(name ?? "") age=\(age) idle=\(idle) "
-            + "flags=\(flags) db=\(c.publishedDb.load(ordering: .relaxed)) sub=\(c.channelCount) psub=\(c.patternCount) "
-            + "ssub=\(c.shardChannelCount) multi=\(c.multiCount.load(ordering: .relaxed)) qbuf=\(qbuf) qbuf-free=\(qbufFree) argv-mem=0 multi-mem=0 "
-            + "rbs=\(ReplyBuffer.initialCapacity) rbp=\(ReplyBuffer.initialCapacity) obl=0 oll=0 omem=\(omem) tot-mem=\(totalMemory) "
-            + "events=r cmd=\(commandName) user=\(c.user) redir=\(c.trackingRedirect) resp=\(c.publishedResp.load(ordering: .relaxed))"
+        if c.subscriptionCount > 0 { out.append(UInt8(ascii: "P")) }
+        if multi >= 0 { out.append(UInt8(ascii: "x")) }
+        if c.isBlocked.load(ordering: .relaxed) { out.append(UInt8(ascii: "b")) }
+        if tracking.contains(.on) { out.append(UInt8(ascii: "t")) }
+        if tracking.contains(.brokenRedirect) { out.append(UInt8(ascii: "R")) }
+        if tracking.contains(.broadcast) { out.append(UInt8(ascii: "B")) }
+        if c.watchFlag.dirty.load(ordering: .relaxed) { out.append(UInt8(ascii: "d")) }
+        if c.closeAfterReply { out.append(UInt8(ascii: "c")) }
+        if c.noEvict { out.append(UInt8(ascii: "e")) }
+        if out.count == flagsStart { out.append(UInt8(ascii: "N")) }
+        out.append(" db="); out.appendDecimal(c.publishedDb.load(ordering: .relaxed))
+        out.append(" sub="); out.appendDecimal(c.channelCount)
+        out.append(" psub="); out.appendDecimal(c.patternCount)
+        out.append(" ssub="); out.appendDecimal(c.shardChannelCount)
+        out.append(" multi="); out.appendDecimal(multi)
+        out.append(" qbuf="); out.appendDecimal(qbuf)
+        out.append(" qbuf-free="); out.appendDecimal(qbufFree)
+        out.append(" argv-mem=0 multi-mem=0 rbs="); out.appendDecimal(ReplyBuffer.initialCapacity)
+        out.append(" rbp="); out.appendDecimal(ReplyBuffer.initialCapacity)
+        out.append(" obl=0 oll=0 omem="); out.appendDecimal(omem)
+        out.append(" tot-mem="); out.appendDecimal(qbuf + qbufFree + ReplyBuffer.initialCapacity + omem + 1024)
+        out.append(" events=r cmd=")
+        if lastCommand >= 0 && lastCommand < server.commands.byId.count {
+            out.append(server.commands.byId[lastCommand].fullName)
+        } else {
+            out.append("NULL")
+        }
+        out.append(" user="); out.append(c.user)
+        out.append(" redir="); out.appendDecimal(c.trackingRedirect)
+        out.append(" resp="); out.appendDecimal(c.publishedResp.load(ordering: .relaxed))
     }
 
     enum ClientType { case normal, master, replica, pubsub }
@@ -234,9 +267,12 @@ enum ClientCommand {
         } else if args.count != 2 {
             c.fail(Errors.syntax); return
         }
-        var text = ""
-        for other in clients { text += describe(other) + "\n" }
-        c.reply.verbatim(text)
+        let mark = c.reply.beginDeferredVerbatim()
+        for other in clients {
+            describe(other, into: c.reply)
+            c.reply.append(UInt8(ascii: "\n"))
+        }
+        c.reply.endDeferredVerbatim(mark)
     }
 
     static func kill(_ c: Client, _ args: Arguments) {

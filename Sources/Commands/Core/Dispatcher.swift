@@ -42,7 +42,11 @@ public final class Dispatcher: @unchecked Sendable {
     }
 
     @usableFromInline func run(_ client: Client, _ args: Arguments) {
+        // CLIENT LIST's `cmd=` is the last command looked up, as Redis's
+        // `lastcmd`: NULL after an unknown one, and EXEC (not its queued
+        // commands) while a transaction runs.
         guard let found = server.commands.lookupUnretained(args[0]) else {
+            client.lastCommandId.store(-1, ordering: .relaxed)
             client.fail(bytes: Errors.unknownCommand(args))
             client.flagTransaction()
             return
@@ -50,6 +54,7 @@ public final class Dispatcher: @unchecked Sendable {
         found._withUnsafeGuaranteedRef { top in
             if !top.subcommands.isEmpty && args.count >= 2 {
                 guard let sub = top.subcommand(args[1]) else {
+                    client.lastCommandId.store(-1, ordering: .relaxed)
                     reject(top, client, bytes: Errors.unknownSubcommand(args[1], args[0]))
                     return
                 }
@@ -63,6 +68,7 @@ public final class Dispatcher: @unchecked Sendable {
     /// Checks and runs `spec` (`top` itself, or one of its subcommands).
     @inline(__always)
     func run(_ spec: CommandSpec, top: CommandSpec, _ client: Client, _ args: Arguments) {
+        client.lastCommandId.store(spec.id, ordering: .relaxed)
         if !spec.accepts(args.count) {
             reject(spec, client, Errors.arity(spec.fullName))
             return
@@ -106,8 +112,6 @@ public final class Dispatcher: @unchecked Sendable {
     public static func call(_ spec: CommandSpec, _ client: Client, _ args: Arguments) {
         let loop = client.loop
         let server = client.server
-        // Set before running: CLIENT LIST shows the command in progress as `cmd=`.
-        client.lastCommandId.store(spec.id, ordering: .relaxed)
         // One timestamp per command: the end of one is the start of the next
         // (the loop stamps the start of each batch). Reading the TSC twice per
         // command cost ~4% of CPU on a GET benchmark.

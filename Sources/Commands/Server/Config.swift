@@ -47,7 +47,7 @@ enum ConfigCommand {
 extension ServerContext {
     /// CONFIG RESETSTAT: zero what INFO stats/commandstats/errorstats report.
     public func resetStatistics() {
-        for shard in keyspace.shards { shard.withLock { shard.stats = ShardStats() } }
+        keyspace.forEachShardLocked { $0.stats = ShardStats() }
         stats.connectionsReceived.store(0, ordering: .relaxed)
         stats.rejectedConnections.store(0, ordering: .relaxed)
         stats.evictedKeys.store(0, ordering: .relaxed)

@@ -58,6 +58,10 @@ enum MultiCommand {
                 return
             }
             c.discardTransaction()
+            // As in Redis, the client shows as in MULTI (flags=x, multi=<queued>)
+            // in CLIENT LIST until its queue has run.
+            c.multiCount.store(transaction.commands.count, ordering: .relaxed)
+            defer { c.multiCount.store(-1, ordering: .relaxed) }
             c.reply.array(transaction.commands.count)
             // Blocking commands inside a transaction time out at once.
             let couldBlock = !c.denyBlocking
