@@ -17,7 +17,7 @@ let package = Package(
     ],
     targets: [
         .target(name: "CSystem", path: "Sources/CSystem"),
-        .target(name: "Sync", path: "Sources/Sync"),
+        .target(name: "Sync", dependencies: ["CSystem"], path: "Sources/Sync"),
         .target(name: "RESP", dependencies: ["CSystem"], path: "Sources/RESP"),
         .target(name: "Storage", dependencies: ["CSystem", "Sync"], path: "Sources/Storage"),
         .target(name: "Networking", dependencies: ["CSystem", "RESP", "Sync"], path: "Sources/Networking"),

@@ -1,4 +1,5 @@
 import CSystem
+import Sync
 
 /// Prefetching for pipelined requests. Looking a random key up costs two
 /// dependent cache misses (its slot, then its entry) and they dominated a
@@ -72,6 +73,6 @@ extension KeyTable {
 
 extension Shard {
     /// Lock and unlock for read-only peeks: nothing changes, so nothing is published.
-    @inlinable @inline(__always) public func lockQuietly() { pthread_mutex_lock(mutex) }
-    @inlinable @inline(__always) public func unlockQuietly() { pthread_mutex_unlock(mutex) }
+    @inlinable @inline(__always) public func lockQuietly() { mutex.lock() }
+    @inlinable @inline(__always) public func unlockQuietly() { mutex.unlock() }
 }

@@ -1,4 +1,5 @@
 import Synchronization
+import Sync
 import CSystem
 #if canImport(Glibc)
 import Glibc
@@ -57,7 +58,7 @@ public final class KeyCounts: @unchecked Sendable {
 /// multi-key commands can never deadlock.
 public final class Shard: @unchecked Sendable {
     public let index: Int
-    @usableFromInline let mutex: UnsafeMutablePointer<pthread_mutex_t>
+    @usableFromInline let mutex: FutexLock
     /// One table per database, indexed by db number.
     public let tables: UnsafeMutablePointer<KeyTable>
     public let databases: Int
@@ -94,8 +95,7 @@ public final class Shard: @unchecked Sendable {
         self.index = index
         self.databases = databases
         self.keyCounts = keyCounts
-        mutex = .allocate(capacity: 1)
-        pthread_mutex_init(mutex, nil)
+        mutex = FutexLock()
         totals = .allocate(capacity: 1)
         totals.initialize(to: ShardTotals())
         tables = .allocate(capacity: databases)
@@ -109,7 +109,6 @@ public final class Shard: @unchecked Sendable {
         tables.deinitialize(count: databases)
         tables.deallocate()
         totals.deallocate()
-        pthread_mutex_destroy(mutex)
         mutex.deallocate()
     }
 
@@ -122,13 +121,13 @@ public final class Shard: @unchecked Sendable {
     /// everywhere else.
     @inlinable @inline(__always) public func lock() {
         if cs_thread_held_shards() & heldBit != 0 { return }
-        pthread_mutex_lock(mutex)
+        mutex.lock()
     }
 
     @inlinable @inline(__always) public func unlock() {
         publish()
         if cs_thread_held_shards() & heldBit != 0 { return }
-        pthread_mutex_unlock(mutex)
+        mutex.unlock()
     }
 
     @inlinable @inline(__always) func publish() {

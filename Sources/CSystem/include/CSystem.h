@@ -23,6 +23,7 @@
 #include <pthread.h>
 #include <sys/random.h>
 #include <sys/syscall.h>
+#include <linux/futex.h>
 
 /// The shard locks this thread holds for a whole group of commands (EXEC,
 /// FLUSHALL): bit i for shard i (shard i >= 64 shares bit i % 64, and such
@@ -161,5 +162,17 @@ static inline uint64_t cs_cycles(void) { return __rdtsc(); }
 #else
 static inline uint64_t cs_cycles(void) { return (uint64_t)cs_monotonic_us() * 1000; }
 #endif
+
+/// Sleeps while the 32-bit word at `address` still holds `expected` (or
+/// until woken): the slow path of `FutexLock`. Spurious returns are fine,
+/// the caller re-checks.
+static inline void cs_futex_wait(void *address, uint32_t expected) {
+    syscall(SYS_futex, address, FUTEX_WAIT_PRIVATE, expected, NULL, NULL, 0);
+}
+
+/// Wakes up to `count` threads sleeping on `address`.
+static inline void cs_futex_wake(void *address, int count) {
+    syscall(SYS_futex, address, FUTEX_WAKE_PRIVATE, count, NULL, NULL, 0);
+}
 
 #endif
