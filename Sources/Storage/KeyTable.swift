@@ -35,7 +35,7 @@ public struct KeyTable {
 
     /// The entries that carry an expiry, by deadline (see `ExpiryWheel`).
     @usableFromInline var deadlines = ExpiryWheel()
-    public var expiringCount: Int { deadlines.count }
+    public var expiringCount: Int { @inline(__always) get { deadlines.count } }
     /// Running estimate of the average remaining TTL in ms (INFO keyspace `avg_ttl`).
     public var averageTTL: Int64 = 0
 
@@ -117,13 +117,18 @@ public struct KeyTable {
     func home(ofHash hash: UInt64) -> Int { Int(truncatingIfNeeded: hash >> UInt64(64 - bits)) }
 
     /// The home slot of an occupied slot value.
-    @usableFromInline func home(ofSlot s: UInt64) -> Int {
+    @usableFromInline @inline(__always) func home(ofSlot s: UInt64) -> Int {
         if bits <= KeyTable.maxTagBits { return Int(truncatingIfNeeded: s >> UInt64(64 - bits)) }
         return home(ofHash: KeyHash.hash(KeyTable.entry(ofSlot: s).key, seed: seed))
     }
 
     /// The slot holding `key`, or nil.
-    @inlinable
+    ///
+    /// Always inlined, like the other lookups the request path makes through
+    /// `shard.tables + db`: a call that is not inlined takes `self` by value,
+    /// and the caller copies the whole 184-byte table to its stack first
+    /// (a memcpy per lookup).
+    @inlinable @inline(__always)
     public func find(_ key: UnsafeRawBufferPointer, hash: UInt64) -> Int? {
         guard let slots = slots else { return nil }
         let tag = hash >> KeyTable.tagShift
@@ -140,7 +145,7 @@ public struct KeyTable {
     public func entry(at slot: Int) -> Entry { KeyTable.entry(ofSlot: slots![slot]) }
 
     /// Prefetches the home slot of `hash` (for batched pipelines).
-    @inlinable public func prefetch(hash: UInt64) {
+    @inlinable @inline(__always) public func prefetch(hash: UInt64) {
         if let slots = slots { cs_prefetch(slots + home(ofHash: hash)) }
     }
 
@@ -310,7 +315,7 @@ public struct KeyTable {
     }
 
     /// The entry at position `i` of the expiry index.
-    public func expiringEntry(_ i: Int) -> Entry { deadlines.entry(at: i) }
+    @inline(__always) public func expiringEntry(_ i: Int) -> Entry { deadlines.entry(at: i) }
 
     // MARK: iteration
 
@@ -344,7 +349,7 @@ public struct KeyTable {
     /// will read: a run of about `wanted / load` slots, 8 to a line. (One
     /// line was not enough for 20 samples: the rest of the run missed one
     /// line after another, 17% of server CPU under sustained eviction.)
-    @inlinable public func prefetchSample(_ random: UInt64, count wanted: Int) {
+    @inlinable @inline(__always) public func prefetchSample(_ random: UInt64, count wanted: Int) {
         guard let slots = slots, count > 0 else { return }
         let start = Int(truncatingIfNeeded: random) & mask
         let span = min(mask + 1, wanted * (mask + 1) / count + 8)
@@ -355,7 +360,7 @@ public struct KeyTable {
         }
     }
 
-    public func sampleSlots(_ random: UInt64, count wanted: Int, into out: UnsafeMutablePointer<Int>) -> Int {
+    @inline(__always) public func sampleSlots(_ random: UInt64, count wanted: Int, into out: UnsafeMutablePointer<Int>) -> Int {
         guard count > 0, let slots = slots else { return 0 }
         var i = Int(truncatingIfNeeded: random) & mask
         var found = 0
@@ -371,24 +376,24 @@ public struct KeyTable {
 
     /// What slot `slot` holds: the entry's address and hash tag (its identity
     /// while it stays in this table, without touching the entry).
-    @inlinable public func slotValue(at slot: Int) -> UInt64 { slots![slot] }
+    @inlinable @inline(__always) public func slotValue(at slot: Int) -> UInt64 { slots![slot] }
 
     /// The slot value and home slot the entry `e` of this table has.
-    public func slotValue(of e: Entry) -> (value: UInt64, home: Int) {
+    @inline(__always) public func slotValue(of e: Entry) -> (value: UInt64, home: Int) {
         let hash = KeyHash.hash(e.key, seed: seed)
         return (KeyTable.slotValue(e, hash: hash), home(ofHash: hash))
     }
 
     /// The home slot of the entry whose slot value is `value`; reads the
     /// entry only in tables too large for the tag to give it.
-    public func home(ofValue value: UInt64) -> Int { home(ofSlot: value) }
+    @inline(__always) public func home(ofValue value: UInt64) -> Int { home(ofSlot: value) }
 
     /// The slot now holding `value` (taken from `slotValue(at:)` earlier,
     /// `homeThen` its home slot then), or nil when that entry is gone. Never reads
     /// an entry, so a stale value is safe: entries only move back toward their
     /// home (deletion), so the run from `homeThen` holds it if it is present. A
     /// resize invalidates `homeThen`; the caller passes the capacity it saw.
-    public func slot(holding value: UInt64, homeThen: Int, capacityThen: Int) -> Int? {
+    @inline(__always) public func slot(holding value: UInt64, homeThen: Int, capacityThen: Int) -> Int? {
         guard let slots = slots, capacityThen == capacity else {
             // Resized since: the tag still gives the home slot of small tables.
             guard let slots = slots, bits <= KeyTable.maxTagBits else { return nil }
@@ -406,7 +411,7 @@ public struct KeyTable {
         return nil
     }
 
-    public func randomSlot(_ random: UInt64) -> Int? {
+    @inline(__always) public func randomSlot(_ random: UInt64) -> Int? {
         guard count > 0, let slots = slots else { return nil }
         var i = Int(truncatingIfNeeded: random) & mask
         while slots[i] == 0 { i = (i &+ 1) & mask }

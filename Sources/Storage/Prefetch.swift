@@ -50,7 +50,7 @@ extension KeyTable {
     /// Prefetches the entry's first cache line, and its first `bytes` bytes
     /// (at most 4 KiB) when the caller expects a large entry: a 1 KiB value
     /// copied into a reply, or overwritten, is 16 more misses otherwise.
-    @inlinable
+    @inlinable @inline(__always)
     public func prefetchEntry(hash: UInt64, bytes: Int = 0) {
         guard let slots = slots else { return }
         let tag = hash >> KeyTable.tagShift
