@@ -32,6 +32,8 @@ SHAPES = {
                     5 + 9 * 3 + 4 + 5 + 4 + 4),
     # Two keys on (usually) different shards: +OK +QUEUED +QUEUED *2 +OK :1
     "two_keys": (lambda k: [(b"SET", k, b"v"), (b"SADD", b"s" + k, b"m")], 5 + 9 + 9 + 4 + 5 + 4),
+    # A keyless command in the queue: +OK +QUEUED +QUEUED *2 +OK +PONG
+    "with_ping": (lambda k: [(b"SET", k, b"v"), (b"PING",)], 5 + 9 + 9 + 4 + 5 + 7),
 }
 
 

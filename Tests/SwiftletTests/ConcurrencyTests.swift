@@ -49,7 +49,7 @@ final class ConcurrencyTests: XCTestCase {
 
     /// EXEC holds only the shards of its transaction's keys (and of the
     /// WATCHed keys), or every shard when a command may touch any (DBSIZE
-    /// here). Writers set several keys in one transaction, readers read
+    /// here); PING, ECHO, TIME and SELECT add no shard. Writers set several keys in one transaction, readers read
     /// them in one transaction or one MGET, and WATCH-guarded increments
     /// retry on conflict: no reader may see a half-applied transaction and
     /// no increment may be lost, with the two kinds of EXEC interleaving.
@@ -72,10 +72,15 @@ final class ConcurrencyTests: XCTestCase {
                         case 0:
                             // Every key set to one value, in one transaction.
                             let value = "w\(w)r\(i)"
-                            _ = try c.pipeline([["MULTI"]] + keys.map { ["SET", $0, value] } + (i % 8 == 0 ? [["DBSIZE"]] : []) + [["EXEC"]])
+                            // Some also hold every shard (DBSIZE), some run commands
+                            // that hold none (PING, ECHO, TIME, SELECT) among the keyed ones.
+                            let extra: [[String]] = i % 8 == 0 ? [["DBSIZE"]]
+                                : i % 8 == 4 ? [["PING"], ["SELECT", "0"], ["ECHO", "x"], ["TIME"]] : []
+                            _ = try c.pipeline([["MULTI"]] + keys.map { ["SET", $0, value] } + extra + [["EXEC"]])
                         case 1:
-                            let r = try ConcurrencyTests.replies(c, [["MULTI"]] + keys.map { ["GET", $0] } + [["EXEC"]])
-                            if let values = r.last?.elements, Set(values.map { "\($0)" }).count > 1 {
+                            let keyless: [[String]] = i % 8 == 1 ? [["PING"], ["TIME"]] : []
+                            let r = try ConcurrencyTests.replies(c, [["MULTI"]] + keyless + keys.map { ["GET", $0] } + [["EXEC"]])
+                            if let values = r.last?.elements?.dropFirst(keyless.count), Set(values.map { "\($0)" }).count > 1 {
                                 failure.add("EXEC read \(values)")
                             }
                         case 2:

@@ -102,6 +102,12 @@ public final class CommandSpec: @unchecked Sendable {
     /// CPU); subcommands never qualify.
     @exclusivity(unchecked) public internal(set) var runsInsideTransaction = false
     @exclusivity(unchecked) public internal(set) var isExec = false
+    /// PING, ECHO, TIME and SELECT read and write nothing under a shard lock,
+    /// so a transaction holding them locks only its keyed commands' shards
+    /// (`Client.shardMask`); any other command without key arguments makes
+    /// EXEC hold every shard. Each name here is that claim; subcommands and
+    /// renamed commands never qualify.
+    @exclusivity(unchecked) public internal(set) var touchesNoShard = false
 
     public init(_ name: String, arity: Int, flags: CommandFlags, acl: [String] = [],
                 keys: (Int, Int, Int) = (0, 0, 0), group: String, since: String, summary: String,
@@ -124,10 +130,12 @@ public final class CommandSpec: @unchecked Sendable {
         tips = CommandReferenceMetadata.tips(name)
         runsInsideTransaction = ["exec", "discard", "multi", "watch", "quit", "reset"].contains(name)
         isExec = name == "exec"
+        touchesNoShard = ["ping", "echo", "time", "select"].contains(name)
         for sub in subcommands {
             sub.parent = self
             sub.runsInsideTransaction = false
             sub.isExec = false
+            sub.touchesNoShard = false
             sub.fullName = name + "|" + sub.name
             sub.keySpecs = CommandReferenceMetadata.keySpecs(sub.fullName)
             sub.tips = CommandReferenceMetadata.tips(sub.fullName)

@@ -55,6 +55,7 @@ public final class CommandTable: @unchecked Sendable {
             summary: spec.summary, complexity: spec.complexity, arguments: spec.arguments,
             subcommands: spec.subcommands, handler: spec.handler)
         renamed?.keySpecs = spec.keySpecs
+        renamed?.touchesNoShard = false  // a new name says nothing about what it touches
         renamed?.tips = spec.tips
         slots = Array(repeating: -1, count: slots.count)
         all = []

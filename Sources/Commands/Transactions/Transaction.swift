@@ -69,15 +69,17 @@ extension Client {
 
 extension Client {
     /// The shards `spec` run with `args` reads or writes, as a mask (bit
-    /// i: shard i): those of its key arguments. Nil when it may touch any
-    /// shard: a command without key arguments (FLUSHALL, DBSIZE, KEYS,
-    /// SWAPDB, but also PING: not worth a list of exceptions), arguments
-    /// its key specs cannot place, or a keyspace of more than 64 shards.
+    /// i: shard i): those of its key arguments, none for the few commands
+    /// that touch no shard (`CommandSpec.touchesNoShard`: PING, ECHO, TIME,
+    /// SELECT). Nil when it may touch any shard: any other command without
+    /// key arguments (FLUSHALL, DBSIZE, KEYS, SWAPDB, INFO), arguments its
+    /// key specs cannot place, or a keyspace of more than 64 shards.
     /// A key's shard does not depend on the database, so SELECT, MOVE and
     /// COPY ... DB inside the transaction need nothing more.
     func shardMask(of spec: CommandSpec, _ args: Arguments) -> UInt64? {
         let keyspace = server.keyspace
         guard keyspace.locksShardSubsets else { return nil }
+        if spec.touchesNoShard { return 0 }
         var mask: UInt64 = 0
         func add(_ position: Int) { mask |= keyspace.shardBit(of: args[position]) }
         if !spec.hasMovableKeys {
