@@ -14,30 +14,21 @@ final class ConcurrencyTests: XCTestCase {
         defer { server.stop() }
         let port = server.port
         let workers = 8, rounds = 500
-        var threads: [pthread_t] = []
         let failure = FailureLog()
-        for w in 0..<workers {
-            threads.append(spawn {
-                do {
-                    let c = try TestConnection(port: port)
-                    for i in 0..<rounds {
-                        _ = try c.call("INCR", "shared:counter")
-                        _ = try c.call("SET", "shared:key:\(i % 10)", "w\(w)")
-                        _ = try c.call("MSET", "shared:a", "\(i)", "shared:b", "\(i)")
-                        _ = try c.call("APPEND", "shared:log", "x")
-                        let r = try c.call("MGET", "shared:a", "shared:b")
-                        // MSET is atomic across shards: a and b are always seen equal.
-                        if let e = r.elements, e.count == 2, e[0] != e[1] {
-                            failure.add("MGET saw \(e[0]) != \(e[1])")
-                        }
-                        if i % 50 == 0 { _ = try c.call("DEL", "shared:key:\(i % 10)") }
-                    }
-                } catch {
-                    failure.add("\(error)")
+        runWorkers(workers, port: port, failure: failure) { w, c in
+            for i in 0..<rounds {
+                _ = try c.call("INCR", "shared:counter")
+                _ = try c.call("SET", "shared:key:\(i % 10)", "w\(w)")
+                _ = try c.call("MSET", "shared:a", "\(i)", "shared:b", "\(i)")
+                _ = try c.call("APPEND", "shared:log", "x")
+                let r = try c.call("MGET", "shared:a", "shared:b")
+                // MSET is atomic across shards: a and b are always seen equal.
+                if let e = r.elements, e.count == 2, e[0] != e[1] {
+                    failure.add("MGET saw \(e[0]) != \(e[1])")
                 }
-            })
+                if i % 50 == 0 { _ = try c.call("DEL", "shared:key:\(i % 10)") }
+            }
         }
-        for t in threads { pthread_join(t, nil) }
         XCTAssertEqual(failure.messages, [])
         let c = try TestConnection(port: port)
         XCTAssertEqual(try c.call("GET", "shared:counter"), .bulk(Array("\(workers * rounds)".utf8)))
@@ -59,50 +50,41 @@ final class ConcurrencyTests: XCTestCase {
         let port = server.port
         let keys = (0..<4).map { "tx:key:\($0)" }
         let workers = 8, rounds = 300
-        var threads: [pthread_t] = []
         let failure = FailureLog()
         final class Counter: @unchecked Sendable { var increments = 0; let lock = NSLockish() }
         let counter = Counter()
-        for w in 0..<workers {
-            threads.append(spawn {
-                do {
-                    let c = try TestConnection(port: port)
-                    for i in 0..<rounds {
-                        switch (w + i) % 4 {
-                        case 0:
-                            // Every key set to one value, in one transaction.
-                            let value = "w\(w)r\(i)"
-                            // Some also hold every shard (DBSIZE), some run commands
-                            // that hold none (PING, ECHO, TIME, SELECT) among the keyed ones.
-                            let extra: [[String]] = i % 8 == 0 ? [["DBSIZE"]]
-                                : i % 8 == 4 ? [["PING"], ["SELECT", "0"], ["ECHO", "x"], ["TIME"]] : []
-                            _ = try c.pipeline([["MULTI"]] + keys.map { ["SET", $0, value] } + extra + [["EXEC"]])
-                        case 1:
-                            let keyless: [[String]] = i % 8 == 1 ? [["PING"], ["TIME"]] : []
-                            let r = try ConcurrencyTests.replies(c, [["MULTI"]] + keyless + keys.map { ["GET", $0] } + [["EXEC"]])
-                            if let values = r.last?.elements?.dropFirst(keyless.count), Set(values.map { "\($0)" }).count > 1 {
-                                failure.add("EXEC read \(values)")
-                            }
-                        case 2:
-                            let values = try c.call(["MGET"] + keys).elements ?? []
-                            if Set(values.map { "\($0)" }).count > 1 { failure.add("MGET read \(values)") }
-                        default:
-                            // Optimistic increment: WATCH, read, write in MULTI, retry when EXEC says nil.
-                            while true {
-                                _ = try c.call("WATCH", "tx:counter")
-                                let current = Int(try c.call("GET", "tx:counter").string ?? "0") ?? 0
-                                let r = try ConcurrencyTests.replies(c, [["MULTI"], ["SET", "tx:counter", "\(current + 1)"], ["EXEC"]])
-                                if r.last?.elements != nil { break }
-                            }
-                            counter.lock.with { counter.increments += 1 }
-                        }
+        runWorkers(workers, port: port, failure: failure) { w, c in
+            for i in 0..<rounds {
+                switch (w + i) % 4 {
+                case 0:
+                    // Every key set to one value, in one transaction.
+                    let value = "w\(w)r\(i)"
+                    // Some also hold every shard (DBSIZE), some run commands
+                    // that hold none (PING, ECHO, TIME, SELECT) among the keyed ones.
+                    let extra: [[String]] = i % 8 == 0 ? [["DBSIZE"]]
+                        : i % 8 == 4 ? [["PING"], ["SELECT", "0"], ["ECHO", "x"], ["TIME"]] : []
+                    _ = try c.pipeline([["MULTI"]] + keys.map { ["SET", $0, value] } + extra + [["EXEC"]])
+                case 1:
+                    let keyless: [[String]] = i % 8 == 1 ? [["PING"], ["TIME"]] : []
+                    let r = try ConcurrencyTests.replies(c, [["MULTI"]] + keyless + keys.map { ["GET", $0] } + [["EXEC"]])
+                    if let values = r.last?.elements?.dropFirst(keyless.count), Set(values.map { "\($0)" }).count > 1 {
+                        failure.add("EXEC read \(values)")
                     }
-                } catch {
-                    failure.add("\(error)")
+                case 2:
+                    let values = try c.call(["MGET"] + keys).elements ?? []
+                    if Set(values.map { "\($0)" }).count > 1 { failure.add("MGET read \(values)") }
+                default:
+                    // Optimistic increment: WATCH, read, write in MULTI, retry when EXEC says nil.
+                    while true {
+                        _ = try c.call("WATCH", "tx:counter")
+                        let current = Int(try c.call("GET", "tx:counter").string ?? "0") ?? 0
+                        let r = try ConcurrencyTests.replies(c, [["MULTI"], ["SET", "tx:counter", "\(current + 1)"], ["EXEC"]])
+                        if r.last?.elements != nil { break }
+                    }
+                    counter.lock.with { counter.increments += 1 }
                 }
-            })
+            }
         }
-        for t in threads { pthread_join(t, nil) }
         XCTAssertEqual(failure.messages.prefix(5), [])
         let c = try TestConnection(port: port)
         XCTAssertEqual(try c.call("GET", "tx:counter"), .bulk(Array("\(counter.increments)".utf8)))
@@ -118,28 +100,19 @@ final class ConcurrencyTests: XCTestCase {
         defer { server.stop() }
         let port = server.port
         let keys = (0..<40).map { "wide:\($0)" }
-        var threads: [pthread_t] = []
         let failure = FailureLog()
-        for w in 0..<6 {
-            threads.append(spawn {
-                do {
-                    let c = try TestConnection(port: port)
-                    for i in 0..<300 {
-                        if w % 2 == 0 {
-                            _ = try c.call(["MSET"] + keys.flatMap { [$0, "w\(w)i\(i)"] })
-                        } else {
-                            let values = try c.call(["MGET"] + keys).elements ?? []
-                            if Set(values.map { "\($0)" }).count > 1 {
-                                failure.add("MGET read \(Set(values.map { "\($0)" }))")
-                            }
-                        }
+        runWorkers(6, port: port, failure: failure) { w, c in
+            for i in 0..<300 {
+                if w % 2 == 0 {
+                    _ = try c.call(["MSET"] + keys.flatMap { [$0, "w\(w)i\(i)"] })
+                } else {
+                    let values = try c.call(["MGET"] + keys).elements ?? []
+                    if Set(values.map { "\($0)" }).count > 1 {
+                        failure.add("MGET read \(Set(values.map { "\($0)" }))")
                     }
-                } catch {
-                    failure.add("\(error)")
                 }
-            })
+            }
         }
-        for t in threads { pthread_join(t, nil) }
         XCTAssertEqual(failure.messages.prefix(3), [])
         let c = try TestConnection(port: port)
         XCTAssertEqual(try c.call(["DEL"] + keys), .integer(40))
@@ -163,6 +136,19 @@ func spawn(_ body: @escaping () -> Void) -> pthread_t {
         return nil
     }, box)
     return t
+}
+
+/// Runs `body(worker, connection)` on `count` threads, each with its own
+/// connection to `port`, and returns once all have ended; an error thrown
+/// by a worker ends that worker and goes to `failure`.
+func runWorkers(_ count: Int, port: Int, failure: FailureLog,
+                _ body: @escaping (Int, TestConnection) throws -> Void) {
+    let threads = (0..<count).map { w in
+        spawn {
+            do { try body(w, try TestConnection(port: port)) } catch { failure.add("\(error)") }
+        }
+    }
+    for t in threads { pthread_join(t, nil) }
 }
 
 /// Failures reported by worker threads, checked once they are joined.

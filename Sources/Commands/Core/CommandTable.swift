@@ -33,10 +33,14 @@ public final class CommandTable: @unchecked Sendable {
         all.append(spec)
         names.append(Array(spec.name.utf8))
         var name = spec.name
+        // Longer names keep the byte hash, and a placeholder in `folded`.
         let (h, key) = name.withUTF8 { utf8 in
             let bytes = UnsafeRawBufferPointer(utf8)
-            return bytes.count <= FoldedName.maxLength
-                ? (FoldedName(bytes).hash, FoldedName(bytes)) : (CommandTable.hash(bytes), FoldedName(a: 0, b: 0, length: 0))
+            guard bytes.count <= FoldedName.maxLength else {
+                return (CommandTable.hash(bytes), FoldedName(a: 0, b: 0, length: 0))
+            }
+            let key = FoldedName(bytes)
+            return (key.hash, key)
         }
         folded.append(key)
         var i = Int(truncatingIfNeeded: h) & mask

@@ -17,8 +17,13 @@ enum InfoCommand {
 
     static let defaultSections = ["server", "clients", "memory", "persistence", "stats", "replication", "cpu",
                                   "modules", "errorstats", "cluster", "keyspace"]
-    static let allSections = ["server", "clients", "memory", "persistence", "stats", "replication", "cpu",
-                              "modules", "commandstats", "errorstats", "latencystats", "cluster", "keyspace"]
+    /// Every section, in the order INFO prints them, with its heading.
+    static let sections: [(name: String, title: StaticString)] = [
+        ("server", "Server"), ("clients", "Clients"), ("memory", "Memory"), ("persistence", "Persistence"),
+        ("stats", "Stats"), ("replication", "Replication"), ("cpu", "CPU"), ("modules", "Modules"),
+        ("commandstats", "Commandstats"), ("errorstats", "Errorstats"), ("latencystats", "Latencystats"),
+        ("cluster", "Cluster"), ("keyspace", "Keyspace")]
+    static let allSections = sections.map { $0.name }
 
     static func run(_ c: Client, _ args: Arguments) {
         if args.count == 1 {
@@ -56,34 +61,13 @@ enum InfoCommand {
     static func render(_ s: ServerContext, sections: [String], into out: ReplyBuffer) {
         let mark = out.beginDeferredVerbatim()
         var first = true
-        for section in allSections where sections.contains(section) {
-            guard let title = title(of: section) else { continue }
+        for (section, title) in InfoCommand.sections where sections.contains(section) {
             if !first { out.append("\r\n") }
             first = false
             out.append("# "); out.append(title); out.append("\r\n")
             renderSection(s, section, InfoLines(out: out))
         }
         out.endDeferredVerbatim(mark)
-    }
-
-    /// The heading of a section INFO knows; nil for any other name.
-    static func title(of section: String) -> StaticString? {
-        switch section {
-        case "server": return "Server"
-        case "clients": return "Clients"
-        case "memory": return "Memory"
-        case "persistence": return "Persistence"
-        case "stats": return "Stats"
-        case "replication": return "Replication"
-        case "cpu": return "CPU"
-        case "modules": return "Modules"
-        case "commandstats": return "Commandstats"
-        case "errorstats": return "Errorstats"
-        case "latencystats": return "Latencystats"
-        case "cluster": return "Cluster"
-        case "keyspace": return "Keyspace"
-        default: return nil
-        }
     }
 
     /// Fixed for the life of the process, and a system call each to ask.
@@ -100,7 +84,7 @@ enum InfoCommand {
         return "\(text(uts.sysname)) \(text(uts.release)) \(text(uts.machine))"
     }()
 
-    /// Writes the lines of a section `title(of:)` knows.
+    /// Writes the lines of one of `sections`.
     static func renderSection(_ s: ServerContext, _ section: String, _ lines: InfoLines) {
         let now = s.clock.milliseconds
         switch section {
