@@ -43,8 +43,13 @@ def main():
     add_pair_arguments(ap, repeat=3)
     ap.add_argument("--tests", default="set,get")
     ap.add_argument("--requests", type=int, default=300_000)
+    ap.add_argument("--epoll", action="store_true", help="also run Swiftlet with SWIFTLET_IO_BACKEND=epoll")
     args = ap.parse_args()
-    servers = server_pair(args) + [("floor", [report.ensure_built(report.FLOOR_SRC, report.FLOOR)])]
+    servers = server_pair(args)
+    if args.epoll:
+        # The same binary with its event loops on epoll instead of io_uring.
+        servers.append(("swiftlet-epoll", ["env", "SWIFTLET_IO_BACKEND=epoll", args.swiftlet]))
+    servers.append(("floor", [report.ensure_built(report.FLOOR_SRC, report.FLOOR)]))
     tick_us = 1e6 / os.sysconf("SC_CLK_TCK")
     n = args.requests
     results = {}

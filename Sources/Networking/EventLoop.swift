@@ -68,11 +68,20 @@ public final class EventLoop<Handler: ConnectionHandler>: @unchecked Sendable {
     public var tcpKeepAlive: Int = 300
     static var wakeToken: UInt64 { UInt64.max }
     static var listenerTokenBase: UInt64 { UInt64.max - 1024 }
+    /// An event with nothing left to dispatch (ring completions handled in the read pass).
+    static var noToken: UInt64 { UInt64.max - 1 }
     private let connectionIds: IdGenerator
+    /// The backend asked for; `run` settles it on the loop's own thread
+    /// (an io_uring must be created by the thread that drives it).
+    let backend: IOBackend
+    /// The loop's io_uring while it runs on one; nil: epoll.
+    @exclusivity(unchecked) var ring: OpaquePointer? = nil
+    private let ringStarted = Atomic<Int>(0)
 
     /// `connectionIds` is shared by all loops so ids are unique server-wide.
-    init(index: Int, handler: Handler, hz: Int, connectionIds: IdGenerator) {
+    init(index: Int, handler: Handler, hz: Int, connectionIds: IdGenerator, backend: IOBackend = .epoll) {
         self.index = index
+        self.backend = backend
         self.handler = handler
         self.connectionIds = connectionIds
         epoll = cs_epoll_create()
@@ -86,6 +95,7 @@ public final class EventLoop<Handler: ConnectionHandler>: @unchecked Sendable {
         Glibc.close(wakeFd)
         turnRead.deallocate(); turnId.deallocate(); turnHash.deallocate()
         events.deallocate(); tokens.deallocate()
+        completionTags.deallocate(); completionResults.deallocate(); completionFlags.deallocate()
     }
 
     func addListener(_ fd: Int32) {
@@ -108,6 +118,13 @@ public final class EventLoop<Handler: ConnectionHandler>: @unchecked Sendable {
 
     var isFinished: Bool { finished.load(ordering: .acquiring) }
 
+    /// Whether this loop runs on an io_uring (false: epoll). Waits for the
+    /// loop's thread to have decided.
+    public var usesRing: Bool {
+        while ringStarted.load(ordering: .acquiring) == 0 { sched_yield() }
+        return ringStarted.load(ordering: .acquiring) == 2
+    }
+
     func start() {
         thread = startThread { [self] in self.run() }
     }
@@ -126,13 +143,23 @@ public final class EventLoop<Handler: ConnectionHandler>: @unchecked Sendable {
         // turn was 0.5% of server CPU).
         var nowMs = cs_monotonic_us() / 1000
         nextTickMs = nowMs + Int64(tickIntervalMs)
+        if backend != .epoll { startRing() }
+        ringStarted.store(ring == nil ? 1 : 2, ordering: .releasing)
         while !stopRequested.load(ordering: .acquiring) {
             var timeout = Int(max(0, nextTickMs - nowMs))
             let hint = handler.beforeSleep(loop: index)
             if hint >= 0 { timeout = min(timeout, hint) }
             if !waiting.isEmpty { timeout = min(timeout, 5) }
-            let n = cs_epoll_wait(epoll, events, tokens, 256, Int32(timeout))
-            if n > 0 { runTurn(count: Int(n)) }
+            if let ring {
+                // One system call: what this turn queued goes in, what the
+                // kernel finished comes out.
+                _ = cs_uring_enter(ring, Int32(timeout))
+                let n = cs_uring_reap(ring, completionTags, completionResults, completionFlags, 256)
+                if n > 0 { runRingTurn(count: Int(n)) }
+            } else {
+                let n = cs_epoll_wait(epoll, events, tokens, 256, Int32(timeout))
+                if n > 0 { runTurn(count: Int(n)) }
+            }
             if !waiting.isEmpty { retryWaiting() }
             if !pendingFlush.isEmpty { flushPending() }
             if !closedThisTurn.isEmpty { releaseClosed() }
@@ -151,6 +178,7 @@ public final class EventLoop<Handler: ConnectionHandler>: @unchecked Sendable {
             closeConnection(connection.fd)
         }
         releaseClosed()
+        stopRing()
         finished.store(true, ordering: .releasing)
     }
 
@@ -159,6 +187,11 @@ public final class EventLoop<Handler: ConnectionHandler>: @unchecked Sendable {
     /// arrays they cost two uniqueness checks per turn).
     let events = UnsafeMutablePointer<UInt32>.allocate(capacity: 256)
     let tokens = UnsafeMutablePointer<UInt64>.allocate(capacity: 256)
+    /// What the ring completed this turn, completion i: its tag, result and
+    /// flags (see `runRingTurn`).
+    let completionTags = UnsafeMutablePointer<UInt64>.allocate(capacity: 256)
+    let completionResults = UnsafeMutablePointer<Int32>.allocate(capacity: 256)
+    let completionFlags = UnsafeMutablePointer<UInt32>.allocate(capacity: 256)
     /// Per-event scratch for one turn (see `runTurn`), allocated once.
     /// `turnRead[i]`: bytes read for event i in the read pass (0: none, or
     /// read but the connection may not run now); `turnId[i]`: the
@@ -183,18 +216,31 @@ public final class EventLoop<Handler: ConnectionHandler>: @unchecked Sendable {
             guard token < EventLoop.listenerTokenBase,
                   events[i] & (cs_EPOLLIN_() | cs_EPOLLHUP_() | cs_EPOLLERR_()) != 0 else { continue }
             withConnection(Int32(truncatingIfNeeded: token)) { connection, session in
-                let n = readInput(connection)
-                // The pending request runs first (retryWaiting, or the end of the wait).
-                guard n > 0, !connection.waiting, !connection.blocked else { return }
-                turnRead[i] = n
-                turnId[i] = connection.id
-                guard count > 1, let request = peekHash(session, connection.input + connection.inputStart,
-                                                        available: connection.inputEnd - connection.inputStart),
-                      let hash = request.hash else { return }
-                turnHash[i] = hash
-                handler.prefetch(session, hash: hash, stage: 1)
+                noteInput(i, of: count, connection, session, bytes: readInput(connection))
             }
         }
+        finishTurn(count: count)
+    }
+
+    /// After a turn's read pass: for event i, `bytes` new input bytes of
+    /// `connection` are in its buffer. Records them for the run pass and
+    /// brings the slot of its first request's key into cache.
+    @inline(__always)
+    func noteInput(_ i: Int, of count: Int, _ connection: Connection, _ session: Handler.Session, bytes: Int) {
+        // The pending request runs first (retryWaiting, or the end of the wait).
+        guard bytes > 0, !connection.waiting, !connection.blocked else { return }
+        turnRead[i] = bytes
+        turnId[i] = connection.id
+        guard count > 1, let request = peekHash(session, connection.input + connection.inputStart,
+                                                available: connection.inputEnd - connection.inputStart),
+              let hash = request.hash else { return }
+        turnHash[i] = hash
+        handler.prefetch(session, hash: hash, stage: 1)
+    }
+
+    /// The prefetch and run passes of a turn whose input was read.
+    @inline(__always)
+    func finishTurn(count: Int) {
         if count > 1 {
             for i in 0..<count {
                 guard let hash = turnHash[i] else { continue }
@@ -203,7 +249,9 @@ public final class EventLoop<Handler: ConnectionHandler>: @unchecked Sendable {
                 }
             }
         }
-        for i in 0..<count { dispatch(events[i], tokens[i], bytesRead: turnRead[i], connectionId: turnId[i]) }
+        for i in 0..<count where tokens[i] != EventLoop.noToken {
+            dispatch(events[i], tokens[i], bytesRead: turnRead[i], connectionId: turnId[i])
+        }
     }
 
     /// Handles one event whose input, if any, was already read (`bytesRead`
@@ -329,32 +377,41 @@ public final class EventLoop<Handler: ConnectionHandler>: @unchecked Sendable {
             var length = socklen_t(MemoryLayout<sockaddr_storage>.size)
             let fd = cs_accept(listener, &storage, &length)
             if fd < 0 { return }
-            var one: Int32 = 1
-            setsockopt(fd, Int32(IPPROTO_TCP), TCP_NODELAY, &one, 4)
-            if tcpKeepAlive > 0 {
-                setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &one, 4)
-                var idle = Int32(tcpKeepAlive)
-                setsockopt(fd, Int32(IPPROTO_TCP), TCP_KEEPIDLE, &idle, 4)
-                var interval = Int32(max(1, tcpKeepAlive / 3))
-                setsockopt(fd, Int32(IPPROTO_TCP), TCP_KEEPINTVL, &interval, 4)
-                var count: Int32 = 3
-                setsockopt(fd, Int32(IPPROTO_TCP), TCP_KEEPCNT, &count, 4)
+            adopt(fd, peer: &storage)
+        }
+    }
+
+    /// Sets up an accepted socket and starts serving it (or refuses it).
+    func adopt(_ fd: Int32, peer storage: inout sockaddr_storage) {
+        var one: Int32 = 1
+        setsockopt(fd, Int32(IPPROTO_TCP), TCP_NODELAY, &one, 4)
+        if tcpKeepAlive > 0 {
+            setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &one, 4)
+            var idle = Int32(tcpKeepAlive)
+            setsockopt(fd, Int32(IPPROTO_TCP), TCP_KEEPIDLE, &idle, 4)
+            var interval = Int32(max(1, tcpKeepAlive / 3))
+            setsockopt(fd, Int32(IPPROTO_TCP), TCP_KEEPINTVL, &interval, 4)
+            var count: Int32 = 3
+            setsockopt(fd, Int32(IPPROTO_TCP), TCP_KEEPCNT, &count, 4)
+        }
+        let peer = SocketAddress.describe(&storage)
+        let local = SocketAddress.local(of: fd)
+        let connection = Connection(fd: fd, id: connectionIds.next(),
+                                    peer: peer, local: local)
+        guard let session = handler.open(connection, loop: index) else {
+            // Refused: send what the handler wrote, then close.
+            _ = connection.output.base.withMemoryRebound(to: UInt8.self, capacity: connection.output.count) {
+                write(fd, $0, connection.output.count)
             }
-            let peer = SocketAddress.describe(&storage)
-            let local = SocketAddress.local(of: fd)
-            let connection = Connection(fd: fd, id: connectionIds.next(),
-                                        peer: peer, local: local)
-            guard let session = handler.open(connection, loop: index) else {
-                // Refused: send what the handler wrote, then close.
-                _ = connection.output.base.withMemoryRebound(to: UInt8.self, capacity: connection.output.count) {
-                    write(fd, $0, connection.output.count)
-                }
-                Glibc.close(fd)
-                continue
-            }
-            while slots.count <= Int(fd) { slots.append(nil) }
-            connection.session = Unmanaged<AnyObject>.passRetained(session)
-            slots[Int(fd)] = connection
+            Glibc.close(fd)
+            return
+        }
+        while slots.count <= Int(fd) { slots.append(nil) }
+        connection.session = Unmanaged<AnyObject>.passRetained(session)
+        slots[Int(fd)] = connection
+        if let ring {
+            armReceive(ring, connection)
+        } else {
             _ = cs_epoll_ctl(epoll, EPOLL_CTL_ADD, fd, cs_EPOLLIN_(), UInt64(fd))
         }
     }
@@ -503,7 +560,11 @@ public final class EventLoop<Handler: ConnectionHandler>: @unchecked Sendable {
             if n < 0 && (e == EAGAIN || e == EWOULDBLOCK) {
                 if !c.writeArmed && !final {
                     c.writeArmed = true
-                    _ = cs_epoll_ctl(epoll, EPOLL_CTL_MOD, c.fd, cs_EPOLLIN_() | cs_EPOLLOUT_(), UInt64(c.fd))
+                    if let ring {
+                        armWritable(ring, c)
+                    } else {
+                        _ = cs_epoll_ctl(epoll, EPOLL_CTL_MOD, c.fd, cs_EPOLLIN_() | cs_EPOLLOUT_(), UInt64(c.fd))
+                    }
                 }
                 return total
             }
@@ -511,7 +572,8 @@ public final class EventLoop<Handler: ConnectionHandler>: @unchecked Sendable {
             return total
         }
         out.compact()
-        if c.writeArmed && !final {
+        // On a ring the readiness request is one-shot: its completion clears writeArmed.
+        if c.writeArmed && !final && ring == nil {
             c.writeArmed = false
             _ = cs_epoll_ctl(epoll, EPOLL_CTL_MOD, c.fd, cs_EPOLLIN_(), UInt64(c.fd))
         }
@@ -534,7 +596,11 @@ public final class EventLoop<Handler: ConnectionHandler>: @unchecked Sendable {
         closedThisTurn.append(connection)
         slots[Int(fd)] = nil
         connection.closed = true
-        _ = cs_epoll_ctl(epoll, EPOLL_CTL_DEL, fd, 0, 0)
+        if let ring {
+            disarm(ring, connection)
+        } else {
+            _ = cs_epoll_ctl(epoll, EPOLL_CTL_DEL, fd, 0, 0)
+        }
         Glibc.close(fd)
         handler.closed(session(of: connection), connection)
     }

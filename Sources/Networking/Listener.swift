@@ -117,8 +117,10 @@ public final class NetworkServer<Handler: ConnectionHandler>: @unchecked Sendabl
     /// starts `loopCount` loops. With several loops each gets its own
     /// SO_REUSEPORT socket, so the kernel spreads connections over them.
     public func start(handler: Handler, loopCount: Int, addresses: [String], port requested: Int,
-                      backlog: Int, hz: Int, tcpKeepAlive: Int) throws {
-        loops = (0..<loopCount).map { EventLoop<Handler>(index: $0, handler: handler, hz: hz, connectionIds: connectionIds) }
+                      backlog: Int, hz: Int, tcpKeepAlive: Int, backend: IOBackend = .fromEnvironment) throws {
+        loops = (0..<loopCount).map {
+            EventLoop<Handler>(index: $0, handler: handler, hz: hz, connectionIds: connectionIds, backend: backend)
+        }
         var port = requested
         var boundAny = false
         for loop in loops { loop.tcpKeepAlive = tcpKeepAlive }

@@ -65,7 +65,7 @@ public final class ReplyBuffer {
     public func compact() {
         if sent == count {
             sent = 0; count = 0
-            if capacity > 4 * ReplyBuffer.initialCapacity { shrink(to: ReplyBuffer.initialCapacity) }
+            if capacity > 2 * ReplyBuffer.initialCapacity { shrink(to: ReplyBuffer.initialCapacity) }
         } else if sent > 0 && sent >= capacity / 2 {
             (base + 0).copyMemory(from: base + sent, byteCount: count - sent)
             count -= sent; sent = 0

@@ -75,6 +75,11 @@ public final class SwiftletServer: @unchecked Sendable {
         }
     }
 
+    /// How the event loops wait for sockets (see `IOBackend`); read by `start`.
+    public var ioBackend: IOBackend = .fromEnvironment
+    /// Whether the loops run on io_uring (after `start`).
+    public var usesRing: Bool { network.loops.first?.usesRing ?? false }
+
     /// Binds the listening sockets and starts the event loops. `port` and
     /// `bind` override the configuration (port 0 picks a free port).
     public func start(port overridePort: Int? = nil, bind overrideBind: [String]? = nil) throws {
@@ -87,7 +92,7 @@ public final class SwiftletServer: @unchecked Sendable {
         context.requestShutdown = { [weak self] request in self?.shutdownRequested(request) }
         try network.start(handler: handler, loopCount: loopCount, addresses: overrideBind ?? configuration.bind,
                           port: overridePort ?? configuration.port, backlog: configuration.tcpBacklog, hz: configuration.hz,
-                          tcpKeepAlive: configuration.tcpKeepalive)
+                          tcpKeepAlive: configuration.tcpKeepalive, backend: ioBackend)
         let network = self.network
         let eventLoops = network.loops
         // Unretained views of the loops (kept alive by `eventLoops`, captured

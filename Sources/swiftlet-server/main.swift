@@ -110,7 +110,7 @@ do {
     server.log(.warning, "\(error)")
     exit(1)
 }
-server.log(.notice, "Running mode=standalone, port=\(server.port), io-threads=\(max(1, configuration.ioThreads)).")
+server.log(.notice, "Running mode=standalone, port=\(server.port), io-threads=\(max(1, configuration.ioThreads)), io=\(server.usesRing ? "io_uring" : "epoll").")
 server.log(.notice, "Server initialized")
 server.log(.notice, "Ready to accept connections tcp")
 

@@ -24,6 +24,7 @@
 #include <sys/random.h>
 #include <sys/syscall.h>
 #include <linux/futex.h>
+#include "CSUring.h"
 
 /// The shard locks this thread holds for a whole group of commands (EXEC,
 /// FLUSHALL): bit i for shard i (shard i >= 64 shares bit i % 64, and such
