@@ -26,6 +26,10 @@ public final class Connection {
     /// Input bytes `[inputStart, inputEnd)` are unparsed.
     @exclusivity(unchecked) var input: UnsafeMutableRawPointer
     @exclusivity(unchecked) var inputCapacity: Int
+    /// The connection's own input buffer while `input` is borrowed (see
+    /// `borrowInput`); nil otherwise.
+    @exclusivity(unchecked) var ownInput: UnsafeMutableRawPointer? = nil
+    @exclusivity(unchecked) var ownInputCapacity = 0
     @exclusivity(unchecked) var inputStart = 0
     @exclusivity(unchecked) var inputEnd = 0
 
@@ -79,7 +83,7 @@ public final class Connection {
     }
 
     deinit {
-        input.deallocate()
+        (ownInput ?? input).deallocate()
         parser.deallocate()
     }
 
@@ -93,11 +97,47 @@ public final class Connection {
     /// look like 64 MB to eviction, which then emptied the keyspace under
     /// a 64 MB maxmemory (Redis counts the reply bytes it holds).
     public var bufferBytes: Int {
-        inputCapacity + (output.capacity <= 1 << 20 ? output.capacity : output.count)
+        (ownInput == nil ? inputCapacity : ownInputCapacity) + (output.capacity <= 1 << 20 ? output.capacity : output.count)
+    }
+
+    /// Lends the connection `count` received bytes at `bytes` (a receive
+    /// buffer of `capacity` bytes the loop owns) as its input, so requests
+    /// are parsed where the kernel put them instead of being copied first.
+    /// Only while the input is empty. Invariant: the loop calls
+    /// `returnInput` before the buffer is reused, at the end of the turn;
+    /// anything that would grow or free the input returns it first.
+    func borrowInput(_ bytes: UnsafeMutableRawPointer, count: Int, capacity: Int) {
+        ownInput = input
+        ownInputCapacity = inputCapacity
+        input = bytes
+        inputCapacity = capacity
+        inputStart = 0
+        inputEnd = count
+    }
+
+    /// Goes back to the connection's own input buffer, with the bytes not
+    /// parsed yet (a partial request) copied into it.
+    func returnInput() {
+        guard let own = ownInput else { return }
+        let live = inputEnd - inputStart
+        var target = own
+        var capacity = ownInputCapacity
+        if live > capacity {
+            own.deallocate()
+            while capacity < live { capacity *= 2 }
+            target = .allocate(byteCount: capacity, alignment: 16)
+        }
+        if live > 0 { target.copyMemory(from: input + inputStart, byteCount: live) }
+        input = target
+        inputCapacity = capacity
+        inputStart = 0
+        inputEnd = live
+        ownInput = nil
     }
 
     /// Makes room for at least `needed` more bytes after `inputEnd`.
     func reserveInput(_ needed: Int) {
+        if ownInput != nil { returnInput() }
         if inputStart > 0 && (inputStart == inputEnd || inputCapacity - inputEnd < needed) {
             let live = inputEnd - inputStart
             if live > 0 { input.copyMemory(from: input + inputStart, byteCount: live) }
@@ -119,6 +159,7 @@ public final class Connection {
     /// Up to twice the initial size is kept: a pipeline of 16 requests of
     /// 1 KiB fits, so steady pipelined traffic does not reallocate per batch.
     func shrinkInputIfIdle() {
+        if ownInput != nil { return }  // the loop returns borrowed input at the end of the turn
         if inputStart == inputEnd {
             inputStart = 0; inputEnd = 0
             if inputCapacity > 2 * Connection.initialInput {

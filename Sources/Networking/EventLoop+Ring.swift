@@ -58,8 +58,8 @@ enum RingTag {
 /// loop; a buffer's pages become resident only as far as data reaches).
 /// Bytes stay in a buffer only until the loop copies them into the
 /// connection's input, in the turn they arrive.
-private let ringBufferCount: UInt32 = 128
-private let ringBufferSize: UInt32 = 16 * 1024
+private let ringBufferCount: UInt32 = 64
+private let ringBufferSize: UInt32 = 32 * 1024
 
 /// Whether this process can run a loop on io_uring (probed once).
 let ringAvailable: Bool = {
@@ -113,12 +113,20 @@ extension EventLoop {
     }
 
     /// Handles one batch of ring completions in the passes of `runTurn`:
-    /// this read pass copies received bytes into their connections' input
-    /// (and handles accepts and re-arming), then the prefetch and run
-    /// passes are shared with epoll. Completion i becomes event i.
+    /// this read pass hands received bytes to their connections (and
+    /// handles accepts and re-arming), then the prefetch and run passes are
+    /// shared with epoll. Completion i becomes event i.
+    ///
+    /// Received bytes are parsed in the receive buffer itself when the
+    /// connection had no input waiting (the usual case): the connection
+    /// borrows the buffer for the turn, and gives it back, with any partial
+    /// request copied out, once the turn has run. Otherwise they are
+    /// appended to the connection's input. Copying every batch instead cost
+    /// 7% of throughput for pipelined 1 KiB SETs.
     @inline(__always)
     func runRingTurn(count: Int) {
         let ring = self.ring.unsafelyUnwrapped
+        var lent = 0, held = 0
         for i in 0..<count {
             turnRead[i] = 0
             turnHash[i] = nil
@@ -127,14 +135,23 @@ extension EventLoop {
             let fd = RingTag.fd(tag)
             switch RingTag.kind(tag) {
             case RingTag.receive:
+                var keep = false
                 withConnection(fd) { connection, session in
                     guard RingTag.matches(tag, connection), !connection.closed else { return }
                     if result > 0 {
-                        connection.reserveInput(result)
-                        (connection.input + connection.inputEnd).copyMemory(
-                            from: cs_uring_buffer(ring, flags >> 16), byteCount: result)
-                        connection.inputEnd += result
+                        let buffer = cs_uring_buffer(ring, flags >> 16)!
+                        if connection.inputStart == connection.inputEnd && connection.ownInput == nil {
+                            connection.borrowInput(buffer, count: result, capacity: Int(ringBufferSize))
+                            lentTo[lent] = Unmanaged.passUnretained(connection)
+                            lent += 1
+                            keep = true
+                        } else {
+                            connection.reserveInput(result)
+                            (connection.input + connection.inputEnd).copyMemory(from: buffer, byteCount: result)
+                            connection.inputEnd += result
+                        }
                         tokens[i] = UInt64(UInt32(bitPattern: fd))
+                        events[i] = cs_EPOLLIN_()
                         noteInput(i, of: count, connection, session, bytes: result)
                     } else if result == 0 || result != -ENOBUFS {
                         // The peer closed, or the socket failed.
@@ -145,13 +162,20 @@ extension EventLoop {
                     // the kernel ended the multishot: ask again.
                     if flags & CS_URING_MORE == 0 { armReceive(ring, connection) }
                 }
-                if flags & CS_URING_BUFFER != 0 { cs_uring_recycle(ring, flags >> 16) }
+                if flags & CS_URING_BUFFER != 0 {
+                    if keep {
+                        buffersToRecycle[held] = flags >> 16
+                        held += 1
+                    } else {
+                        cs_uring_recycle(ring, flags >> 16)
+                    }
+                }
             case RingTag.accept:
                 if result >= 0 {
                     var storage = sockaddr_storage()
                     var length = socklen_t(MemoryLayout<sockaddr_storage>.size)
                     _ = withUnsafeMutablePointer(to: &storage) {
-                        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getpeername(result == 0 ? 0 : Int32(result), $0, &length) }
+                        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getpeername(Int32(result), $0, &length) }
                     }
                     adopt(Int32(result), peer: &storage)
                 }
@@ -174,8 +198,10 @@ extension EventLoop {
             default:
                 break  // a cancel's own completion
             }
-            if tokens[i] != EventLoop.noToken && RingTag.kind(tag) == RingTag.receive { events[i] = cs_EPOLLIN_() }
         }
         finishTurn(count: count)
+        // Closed connections too: they live until the turn's end (closedThisTurn).
+        for k in 0..<lent { lentTo[k]._withUnsafeGuaranteedRef { $0.returnInput() } }
+        for k in 0..<held { cs_uring_recycle(ring, buffersToRecycle[k]) }
     }
 }

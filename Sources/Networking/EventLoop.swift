@@ -96,6 +96,7 @@ public final class EventLoop<Handler: ConnectionHandler>: @unchecked Sendable {
         turnRead.deallocate(); turnId.deallocate(); turnHash.deallocate()
         events.deallocate(); tokens.deallocate()
         completionTags.deallocate(); completionResults.deallocate(); completionFlags.deallocate()
+        lentTo.deallocate(); buffersToRecycle.deallocate()
     }
 
     func addListener(_ fd: Int32) {
@@ -192,6 +193,10 @@ public final class EventLoop<Handler: ConnectionHandler>: @unchecked Sendable {
     let completionTags = UnsafeMutablePointer<UInt64>.allocate(capacity: 256)
     let completionResults = UnsafeMutablePointer<Int32>.allocate(capacity: 256)
     let completionFlags = UnsafeMutablePointer<UInt32>.allocate(capacity: 256)
+    /// Connections whose input is a receive buffer this turn, and the
+    /// buffers to give back to the ring once the turn is over.
+    let lentTo = UnsafeMutablePointer<Unmanaged<Connection>>.allocate(capacity: 256)
+    let buffersToRecycle = UnsafeMutablePointer<UInt32>.allocate(capacity: 256)
     /// Per-event scratch for one turn (see `runTurn`), allocated once.
     /// `turnRead[i]`: bytes read for event i in the read pass (0: none, or
     /// read but the connection may not run now); `turnId[i]`: the
