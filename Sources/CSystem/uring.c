@@ -38,6 +38,7 @@ struct cs_uring {
     struct io_uring_buf_ring *pool_ring;
     size_t pool_ring_size;
     unsigned pool_count, pool_mask, buffer_size;
+    size_t pool_size;
     uint16_t pool_tail;
     char *pool;
 };
@@ -120,8 +121,13 @@ cs_uring *cs_uring_create(unsigned entries, unsigned buffers, unsigned buffer_si
     r->pool_ring_size = buffers * sizeof(struct io_uring_buf);
     r->pool_ring = mmap(NULL, r->pool_ring_size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     if (r->pool_ring == MAP_FAILED) { r->pool_ring = NULL; goto fail; }
-    r->pool = malloc((size_t)buffers * buffer_size);
-    if (!r->pool) goto fail;
+    // Its own mapping, not malloc's: a malloc'd block this size would be
+    // backed by huge pages (the server sets glibc.malloc.hugetlb=1) and be
+    // resident whole, where only the pages the kernel writes should be.
+    r->pool_size = (size_t)buffers * buffer_size;
+    r->pool = mmap(NULL, r->pool_size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (r->pool == MAP_FAILED) { r->pool = NULL; goto fail; }
+    (void)madvise(r->pool, r->pool_size, MADV_NOHUGEPAGE);
     struct io_uring_buf_reg reg;
     memset(&reg, 0, sizeof reg);
     reg.ring_addr = (uint64_t)(uintptr_t)r->pool_ring;
@@ -146,7 +152,7 @@ void cs_uring_destroy(cs_uring *r) {
     if (r->sqes) munmap(r->sqes, r->sqes_size);
     if (r->sq_map) munmap(r->sq_map, r->sq_map_size);
     if (r->pool_ring) munmap(r->pool_ring, r->pool_ring_size);
-    free(r->pool);
+    if (r->pool) munmap(r->pool, r->pool_size);
     free(r);
 }
 
