@@ -303,7 +303,7 @@ def floor_table(rows):
         return []
     lines = ["Pipeline 1 against the floor: `Benchmarks/tools/floor.c` answers every request without doing any work "
              "(one epoll loop, one recv and one send per request, no keyspace), so its CPU per request is what the "
-             "kernel alone charges a server at pipeline 1. *above floor* is what each server spends beyond it.", "",
+             "kernel alone charges an epoll server at pipeline 1 (Swiftlet on io_uring can go below it). *above floor* is what each server spends beyond it.", "",
              "| workload | CPU us/req Redis / Swiftlet / floor | floor / Redis | Swiftlet / Redis | above floor us/req Redis / Swiftlet |",
              "|---|---:|---:|---:|---:|"]
     for label, v in floored:
