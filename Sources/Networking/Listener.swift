@@ -116,8 +116,12 @@ public final class NetworkServer<Handler: ConnectionHandler>: @unchecked Sendabl
     /// Binds every address (a leading `-` marks one that may fail), then
     /// starts `loopCount` loops. With several loops each gets its own
     /// SO_REUSEPORT socket, so the kernel spreads connections over them.
+    /// `beforeStart` runs once the loops exist and before any of them runs:
+    /// what the handler needs from them must be in place before the first
+    /// connection is accepted (a loop thread reads it without a lock).
     public func start(handler: Handler, loopCount: Int, addresses: [String], port requested: Int,
-                      backlog: Int, hz: Int, tcpKeepAlive: Int, backend: IOBackend = .fromEnvironment) throws {
+                      backlog: Int, hz: Int, tcpKeepAlive: Int, backend: IOBackend = .fromEnvironment,
+                      beforeStart: ([EventLoop<Handler>]) -> Void = { _ in }) throws {
         loops = (0..<loopCount).map {
             EventLoop<Handler>(index: $0, handler: handler, hz: hz, connectionIds: connectionIds, backend: backend)
         }
@@ -141,6 +145,7 @@ public final class NetworkServer<Handler: ConnectionHandler>: @unchecked Sendabl
         }
         if !boundAny { throw ListenError(description: "Failed listening on port \(requested) (tcp), aborting.") }
         self.port = port
+        beforeStart(loops)
         for loop in loops { loop.start() }
     }
 

@@ -90,11 +90,20 @@ public final class SwiftletServer: @unchecked Sendable {
         let handler = ServerHandler(server: context, loops: loops)
         self.handler = handler
         context.requestShutdown = { [weak self] request in self?.shutdownRequested(request) }
+        // The hooks go in before the loops run: a client may connect, and
+        // publish or be killed, the moment the first loop starts.
         try network.start(handler: handler, loopCount: loopCount, addresses: overrideBind ?? configuration.bind,
                           port: overridePort ?? configuration.port, backlog: configuration.tcpBacklog, hz: configuration.hz,
-                          tcpKeepAlive: configuration.tcpKeepalive, backend: ioBackend)
-        let network = self.network
-        let eventLoops = network.loops
+                          tcpKeepAlive: configuration.tcpKeepalive, backend: ioBackend) { eventLoops in
+            self.installLoopHooks(handler, eventLoops)
+        }
+        context.boundPort.store(network.port, ordering: .relaxed)
+        state.withLock { $0.running = true; $0.shutdown = nil }
+    }
+
+    /// Connects the server context to the loops: delivery of messages and
+    /// wake-ups to a client's own loop, and closing a client from any thread.
+    private func installLoopHooks(_ handler: ServerHandler, _ eventLoops: [EventLoop<ServerHandler>]) {
         // Unretained views of the loops (kept alive by `eventLoops`, captured
         // below): a fan-out calls this once per subscriber, and retaining the
         // target loop each time was measurable.
@@ -118,11 +127,9 @@ public final class SwiftletServer: @unchecked Sendable {
             eventLoops[waiter.loopIndex].post(fd: waiter.fd, id: waiter.clientId, payload: PushFrame(bytes, endsWait: true))
         }
         handler.closeOnLoop = { loop, id in
-            let target = network.loops[loop]
+            let target = eventLoops[loop]
             target.submit { target.close(connectionId: id) }
         }
-        context.boundPort.store(network.port, ordering: .relaxed)
-        state.withLock { $0.running = true; $0.shutdown = nil }
     }
 
     /// Stops the loops after writing queued replies and closing connections.

@@ -24,11 +24,11 @@ final class SanitizerTests: XCTestCase {
 
     /// Several loops, shared keys, cross-loop delivery, EXEC across shards.
     func testThreadSanitizerOnTheConcurrentTests() throws {
-        try runSanitized("thread", "ConcurrencyTests|PubSubTests|TrackingTests|TransactionTests|LimitsTests")
+        try runSanitized("thread", "ConcurrencyTests|PubSubTests|TrackingTests|TransactionTests|LimitsTests|IOBackendTests")
     }
 
     /// The parser and the dispatcher fed broken, random and extreme input.
     func testAddressSanitizerOnTheBadInputTests() throws {
-        try runSanitized("address", "ProtocolTests|BadInputBatteryTests|FuzzRegressionTests|KeyTableTests")
+        try runSanitized("address", "ProtocolTests|BadInputBatteryTests|FuzzRegressionTests|KeyTableTests|IOBackendTests")
     }
 }
