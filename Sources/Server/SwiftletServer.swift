@@ -141,6 +141,13 @@ public final class SwiftletServer: @unchecked Sendable {
         }
         guard wasRunning else { return }
         network.stop()
+        // The hooks hold the loops, and the loops hold the handler, which
+        // holds the context that holds the hooks: without this, every
+        // stopped server kept its loops, and their epoll and eventfd
+        // descriptors, for the life of the process.
+        context.deliver = { _, _, _ in }
+        context.wakeBlocked = { _, _ in }
+        handler?.closeOnLoop = { _, _ in }
         pthread_mutex_lock(&shutdownMutex)
         pthread_cond_broadcast(&shutdownWaiters)
         pthread_mutex_unlock(&shutdownMutex)

@@ -1,8 +1,12 @@
 import XCTest
 import Swiftlet
+import Networking
 import Commands
 import Storage
 import TestSupport
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// The library API: in-process calls, restart keeping data, manual clock.
 final class EmbeddingTests: XCTestCase {
@@ -35,6 +39,36 @@ final class EmbeddingTests: XCTestCase {
         try server.start(port: port, bind: ["127.0.0.1"])
         defer { server.stop() }
         XCTAssertEqual(try TestConnection(port: port).call("GET", "kept"), .bulk(Array("yes".utf8)))
+    }
+
+    /// A test suite starts and stops many servers: a stopped one leaves no
+    /// descriptor behind (its loops' epoll, eventfd and io_uring, its
+    /// listening sockets), on either backend.
+    func testStoppedServersLeaveNoDescriptors() throws {
+        func openDescriptors() -> Int {
+            guard let directory = opendir("/proc/self/fd") else { return -1 }
+            defer { closedir(directory) }
+            var count = 0
+            while readdir(directory) != nil { count += 1 }
+            return count
+        }
+        for backend in IOBackend.ringIsAvailable ? [IOBackend.epoll, .ioUring] : [.epoll] {
+            func cycle() throws {
+                let config = Configuration()
+                try config.load(arguments: ["--io-threads", "2"], readFile: Configuration.readFileFromDisk,
+                                standardInput: Configuration.readStandardInput)
+                let server = SwiftletServer(configuration: config)
+                server.ioBackend = backend
+                try server.start(port: 0, bind: ["127.0.0.1"])
+                let c = try TestConnection(port: server.port)
+                XCTAssertEqual(try c.call("PING"), .simple("PONG"))
+                server.stop()
+            }
+            try cycle()  // warm-up: anything created once per process
+            let before = openDescriptors()
+            for _ in 0..<10 { try cycle() }
+            XCTAssertLessThanOrEqual(openDescriptors() - before, 2, "\(backend): descriptors left open by stopped servers")
+        }
     }
 
     func testExpireDueKeysFollowsTheManualClock() throws {
