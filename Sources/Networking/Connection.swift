@@ -119,20 +119,16 @@ public final class Connection {
     /// parsed yet (a partial request) copied into it.
     func returnInput() {
         guard let own = ownInput else { return }
-        let live = inputEnd - inputStart
-        var target = own
-        var capacity = ownInputCapacity
-        if live > capacity {
-            own.deallocate()
-            while capacity < live { capacity *= 2 }
-            target = .allocate(byteCount: capacity, alignment: 16)
-        }
-        if live > 0 { target.copyMemory(from: input + inputStart, byteCount: live) }
-        input = target
-        inputCapacity = capacity
+        let unparsed = input + inputStart, live = inputEnd - inputStart
+        input = own
+        inputCapacity = ownInputCapacity
         inputStart = 0
-        inputEnd = live
+        inputEnd = 0
         ownInput = nil
+        guard live > 0 else { return }
+        reserveInput(live)
+        input.copyMemory(from: unparsed, byteCount: live)
+        inputEnd = live
     }
 
     /// Makes room for at least `needed` more bytes after `inputEnd`.

@@ -172,7 +172,7 @@ extension EventLoop {
                         tokens[i] = UInt64(UInt32(bitPattern: fd))
                         events[i] = cs_EPOLLIN_()
                         noteInput(i, of: count, connection, session, bytes: result)
-                    } else if result == 0 || result != -ENOBUFS {
+                    } else if result != -ENOBUFS {
                         // The peer closed, or the socket failed.
                         closeConnection(fd)
                         return
