@@ -20,6 +20,12 @@ public final class Connection {
         @inline(__always) get { _parser }
         @inline(__always) set { _parser = newValue }
     }
+    /// The length of the request at `inputStart` when the turn's read pass
+    /// already parsed it (its arguments are in `parser`), else 0; see
+    /// `EventLoop.noteInput`. Invariant: only `runRequests` consumes input,
+    /// and it takes this request first; the arguments are offsets from the
+    /// request's start, so compaction or a move of the buffer keeps them right.
+    @exclusivity(unchecked) var parsedAhead = 0
     /// The handler's session, retained while the connection is open.
     @exclusivity(unchecked) var session: Unmanaged<AnyObject>? = nil
 

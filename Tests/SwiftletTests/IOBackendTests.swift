@@ -167,6 +167,61 @@ final class IOBackendTests: XCTestCase {
         }
     }
 
+    /// Requests that reach many connections in the same loop turn: the
+    /// turn's read pass parses each connection's first request (for its
+    /// key's prefetch) and the run pass starts from that parse. Each
+    /// connection gets one input (pipelines, inline lines, empty requests,
+    /// each protocol error of ProtocolTests, 70 KB lines that arrive in
+    /// several pieces) while the loop sleeps, so they all wake it together;
+    /// what each client receives, and whether it is closed, must be what
+    /// Redis does with the same input on a connection of its own.
+    func testRequestsArrivingTogetherOnManyConnectionsAnswerAsRedis() throws {
+        guard let redis = ReferenceRedis.start() else {
+            throw XCTSkip("redis-server is not installed: no reference to compare with")
+        }
+        defer { redis.stop() }
+        signal(SIGPIPE, SIG_IGN)
+        let b = ProtocolTests.bytes
+        var inputs = ProtocolTests.malformedRequests
+        for i in 0..<6 {
+            inputs.append(("inline pipeline \(i)", b("SET il\(i) v\(i)\r\nGET il\(i)\r\nDEL il\(i)\r\n")))
+            let pipeline = [["SET", "mb\(i)", "x"], ["APPEND", "mb\(i)", "yz"], ["GET", "mb\(i)"], ["INCR", "n\(i)"],
+                            ["INCR", "n\(i)"], ["STRLEN", "mb\(i)"], ["DEL", "mb\(i)", "n\(i)"]]
+            inputs.append(("multibulk pipeline \(i)", pipeline.flatMap { TestConnection.encode($0.map { Array($0.utf8) }) }))
+            inputs.append(("empty requests then commands \(i)", b("\r\n\r\n*0\r\n*-1\r\nPING\r\n*1\r\n$4\r\nPING\r\nECHO e\(i)\r\n")))
+            inputs.append(("a command then half of the next \(i)", b("ECHO whole\(i)\r\n*2\r\n$4\r\nECHO\r\n$5\r\nhal")))
+        }
+        let expected = try outcomes(of: inputs.map(\.bytes), port: redis.port)
+        for backend in backends {
+            let server = try start(backend, ["--enable-debug-command", "yes"])
+            defer { server.stop() }
+            let got = try outcomes(of: inputs.map(\.bytes), port: server.port) { clients in
+                let sleeper = try TestConnection(port: server.port)
+                try sleeper.send(command: ["DEBUG", "SLEEP", "0.3"])
+                usleep(50_000)
+                return { XCTAssertEqual(try sleeper.readFrame(), .simple("OK")) }
+            }
+            for (i, input) in inputs.enumerated() {
+                XCTAssertEqual(RESPValue.escape(got[i].reply), RESPValue.escape(expected[i].reply), "\(backend), \(input.name)")
+                XCTAssertEqual(got[i].closed, expected[i].closed, "\(backend), \(input.name): closed")
+            }
+        }
+    }
+
+    /// What each of `inputs`, sent on a connection of its own, receives and
+    /// whether it is closed (as `ProtocolTests.outcome`, for many at once).
+    /// `beforeSending` may put the server to sleep first; the closure it
+    /// returns runs after every input is sent.
+    func outcomes(of inputs: [[UInt8]], port: Int,
+                  beforeSending: ([TestConnection]) throws -> () throws -> Void = { _ in {} }) throws -> [(reply: [UInt8], closed: Bool)] {
+        let clients = try inputs.map { _ in try TestConnection(port: port) }
+        let afterSending = try beforeSending(clients)
+        for (c, input) in zip(clients, inputs) { try? c.send(input) }
+        try afterSending()
+        // The first drain waits for the server; the rest have been answered by then.
+        return try clients.enumerated().map { i, c in (try c.drain(timeoutMs: i == 0 ? 300 : 30), c.closedByPeer) }
+    }
+
     func clientCount(_ c: TestConnection) throws -> Int {
         let list = try c.call("CLIENT", "LIST").string ?? ""
         return list.split(separator: "\n").count
