@@ -46,8 +46,8 @@ public final class Client: @unchecked Sendable {
         @inline(__always) get { _closeAfterReply }
         @inline(__always) set { _closeAfterReply = newValue }
     }
-    /// Which pipelined commands get their key prefetched (see PrefetchFilter).
-    @exclusivity(unchecked) var prefetchFilter = PrefetchFilter()
+    /// The last command this client named (see RecentCommand).
+    @exclusivity(unchecked) var recentCommand = RecentCommand()
     /// The size of the entry this client's last key lookup found: a
     /// pipelined client's keys tend to hold values of one size, so the
     /// entry prefetch for its next request brings in that many bytes.
@@ -55,8 +55,12 @@ public final class Client: @unchecked Sendable {
 
     /// For a request still in the input buffer: the hash of `key` when
     /// `command` takes a key first (and so is worth prefetching), else nil.
+    /// PUBLISH's channel, ECHO's text or CONFIG's subcommand are not keys:
+    /// hashing them and locking a shard to prefetch a slot cost PUBLISH two
+    /// hashes and two lock round trips each.
     public func prefetchHash(_ command: UnsafeRawBufferPointer, key: UnsafeRawBufferPointer) -> UInt64? {
-        guard prefetchFilter.firstArgumentIsKey(command, key: key, server: server) else { return nil }
+        guard let spec = recentCommand.lookup(command, in: server.commands),
+              spec._withUnsafeGuaranteedRef({ $0.firstKey == 1 }) else { return nil }
         return server.withKeyspace { $0.hash(key) }
     }
 

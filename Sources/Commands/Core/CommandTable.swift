@@ -89,29 +89,40 @@ public final class CommandTable: @unchecked Sendable {
     @inline(__always)
     func lookupUnretained(_ name: UnsafeRawBufferPointer) -> Unmanaged<CommandSpec>? {
         guard let index = index(of: name) else { return nil }
-        return all.withUnsafeBufferPointer { .passUnretained($0[index]) }
+        return unretained(index)
+    }
+
+    @inline(__always)
+    func lookupUnretained(_ key: FoldedName) -> Unmanaged<CommandSpec>? {
+        guard let index = index(of: key) else { return nil }
+        return unretained(index)
+    }
+
+    @inline(__always)
+    private func unretained(_ index: Int) -> Unmanaged<CommandSpec> {
+        all.withUnsafeBufferPointer { .passUnretained($0[index]) }
     }
 
     private func index(of name: UnsafeRawBufferPointer) -> Int? {
         if name.count == 0 || name.count > 64 { return nil }
-        if name.count <= FoldedName.maxLength {
-            // Two words compared instead of a byte loop over an Array
-            // (retained) per probe: GET's lookup went from 129 to ~40
-            // instructions.
-            let key = FoldedName(name)
-            var i = Int(truncatingIfNeeded: key.hash) & mask
-            while true {
-                let s = slots[i]
-                if s < 0 { return nil }
-                if folded[Int(s)] == key { return Int(s) }
-                i = (i + 1) & mask
-            }
-        }
+        if name.count <= FoldedName.maxLength { return index(of: FoldedName(name)) }
         var i = Int(truncatingIfNeeded: CommandTable.hash(name)) & mask
         while true {
             let s = slots[i]
             if s < 0 { return nil }
             if CommandTable.matches(names[Int(s)], name) { return Int(s) }
+            i = (i + 1) & mask
+        }
+    }
+
+    /// Two words compared instead of a byte loop over an Array (retained)
+    /// per probe: GET's lookup went from 129 to ~40 instructions.
+    private func index(of key: FoldedName) -> Int? {
+        var i = Int(truncatingIfNeeded: key.hash) & mask
+        while true {
+            let s = slots[i]
+            if s < 0 { return nil }
+            if folded[Int(s)] == key { return Int(s) }
             i = (i + 1) & mask
         }
     }
@@ -133,6 +144,28 @@ public final class CommandTable: @unchecked Sendable {
     }
 }
 
+/// The command a client named last, kept by its name as sent: pipelines,
+/// benchmarks and most connections repeat one command, so the dispatcher
+/// and the prefetch filter go to the table only when the name changes
+/// (the table lookup was about 100 instructions of a GET's 2500).
+/// Per client, so only its own event loop touches it. The specs are
+/// unretained: the table keeps them for the server's life.
+struct RecentCommand {
+    private var asSent = FoldedName(a: 0, b: 0, length: 0)
+    private var spec: Unmanaged<CommandSpec>? = nil
+
+    @inline(__always)
+    mutating func lookup(_ name: UnsafeRawBufferPointer, in table: CommandTable) -> Unmanaged<CommandSpec>? {
+        let n = name.count
+        guard n >= 1 && n <= FoldedName.maxLength else { return table.lookupUnretained(name) }
+        let key = FoldedName(asSent: name)
+        if key == asSent, let spec { return spec }
+        let found = table.lookupUnretained(name)
+        (asSent, spec) = (key, found)
+        return found
+    }
+}
+
 /// A name of 1 to 16 bytes as two words with ASCII letters folded to
 /// lowercase. The words come from overlapping loads inside the name (the
 /// first and last 8 bytes, or 4, or three single bytes), so with the length
@@ -147,6 +180,15 @@ public final class CommandTable: @unchecked Sendable {
 
     @inline(__always)
     init(_ name: UnsafeRawBufferPointer) {
+        self.init(asSent: name)
+        a = FoldedName.lowercased(a)
+        b = FoldedName.lowercased(b)
+    }
+
+    /// The same words with the bytes as they are (no case folding): equal
+    /// for equal names as sent.
+    @inline(__always)
+    init(asSent name: UnsafeRawBufferPointer) {
         let n = name.count, p = name.baseAddress!
         if n >= 8 {
             a = p.loadUnaligned(as: UInt64.self)
@@ -160,8 +202,6 @@ public final class CommandTable: @unchecked Sendable {
                 | UInt64(p.load(fromByteOffset: n - 1, as: UInt8.self)) << 16
             b = 0
         }
-        a = FoldedName.lowercased(a)
-        b = FoldedName.lowercased(b)
         length = n
     }
 

@@ -45,7 +45,7 @@ public final class Dispatcher: @unchecked Sendable {
         // CLIENT LIST's `cmd=` is the last command looked up, as Redis's
         // `lastcmd`: NULL after an unknown one, and EXEC (not its queued
         // commands) while a transaction runs.
-        guard let found = server.commands.lookupUnretained(args[0]) else {
+        guard let found = client.recentCommand.lookup(args[0], in: server.commands) else {
             client.lastCommandId.store(-1, ordering: .relaxed)
             client.fail(bytes: Errors.unknownCommand(args))
             client.flagTransaction()
