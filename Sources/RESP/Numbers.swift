@@ -8,9 +8,15 @@ public enum Decimal {
     /// Writes the decimal form of `value` at `p` and returns the number of bytes (at most 20).
     @inlinable @inline(__always)
     public static func write(_ value: Int, to p: UnsafeMutableRawPointer) -> Int {
-        if value >= 0 && value < 10 {
-            p.storeBytes(of: UInt8(truncatingIfNeeded: value) &+ 0x30, as: UInt8.self)
-            return 1
+        if value >= 0 && value < 100 {
+            // Lengths and counts are mostly one or two digits.
+            if value < 10 {
+                p.storeBytes(of: UInt8(truncatingIfNeeded: value) &+ 0x30, as: UInt8.self)
+                return 1
+            }
+            let tens = UInt16(truncatingIfNeeded: value / 10), ones = UInt16(truncatingIfNeeded: value % 10)
+            p.storeBytes(of: (tens &+ 0x30) | (ones &+ 0x30) << 8, as: UInt16.self)
+            return 2
         }
         var magnitude = value.magnitude
         var digits = 0

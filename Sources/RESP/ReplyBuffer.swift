@@ -176,34 +176,35 @@ public final class ReplyBuffer {
     /// `:n\r\n`
     @inlinable public func integer(_ value: Int) {
         if muted { return }
-        reserve(24)
-        base.storeBytes(of: 0x3A, toByteOffset: count, as: UInt8.self)
-        count += 1
-        count += Decimal.write(value, to: base + count)
-        base.storeBytes(of: 0x0A0D as UInt16, toByteOffset: count, as: UInt16.self)
-        count += 2
+        header(0x3A, value)
     }
 
     @inlinable func header(_ marker: UInt8, _ n: Int) {
         reserve(24)
-        base.storeBytes(of: marker, toByteOffset: count, as: UInt8.self)
-        count += 1
-        count += Decimal.write(n, to: base + count)
-        base.storeBytes(of: 0x0A0D as UInt16, toByteOffset: count, as: UInt16.self)
-        count += 2
+        count += ReplyBuffer.writeHeader(marker, n, at: base + count)
+    }
+
+    /// Writes `<marker><n>\r\n` at `p` (room for 24 bytes) and returns its
+    /// length. The frame writers keep the position in a local and store
+    /// `count` once: each store to the class's field is a memory round trip.
+    @inlinable @inline(__always)
+    static func writeHeader(_ marker: UInt8, _ n: Int, at p: UnsafeMutableRawPointer) -> Int {
+        p.storeBytes(of: marker, as: UInt8.self)
+        let end = 1 + Decimal.write(n, to: p + 1)
+        (p + end).storeBytes(of: 0x0A0D as UInt16, as: UInt16.self)
+        return end + 2
     }
 
     /// `$len\r\nbytes\r\n`
     @inlinable public func bulk(_ bytes: UnsafeRawBufferPointer) {
         if muted { return }
-        reserve(bytes.count + 24)
-        header(0x24, bytes.count)
-        if bytes.count > 0 {
-            (base + count).copyMemory(from: bytes.baseAddress!, byteCount: bytes.count)
-            count += bytes.count
-        }
-        base.storeBytes(of: 0x0A0D as UInt16, toByteOffset: count, as: UInt16.self)
-        count += 2
+        let n = bytes.count
+        reserve(n + 24)
+        let p = base + count
+        let at = ReplyBuffer.writeHeader(0x24, n, at: p)
+        if n > 0 { (p + at).copyMemory(from: bytes.baseAddress!, byteCount: n) }
+        (p + at + n).storeBytes(of: 0x0A0D as UInt16, as: UInt16.self)
+        count += at + n + 2
     }
 
     @_disfavoredOverload
