@@ -150,7 +150,13 @@ public final class ReplyBuffer {
     /// `+text\r\n`
     @inlinable public func simple(_ text: StaticString) {
         if muted { return }
-        append(0x2B); append(text); appendCRLF()
+        let n = text.utf8CodeUnitCount
+        reserve(n + 3)
+        let p = base + count
+        p.storeBytes(of: 0x2B, as: UInt8.self)
+        (p + 1).copyMemory(from: text.utf8Start, byteCount: n)
+        (p + 1 + n).storeBytes(of: 0x0A0D as UInt16, as: UInt16.self)
+        count += n + 3
     }
 
     @_disfavoredOverload
@@ -159,7 +165,15 @@ public final class ReplyBuffer {
         append(0x2B); append(text); appendCRLF()
     }
 
-    @inlinable public func ok() { simple("OK") }
+    /// `+OK\r\n`, the reply of most writes: two stores.
+    @inlinable public func ok() {
+        if muted { return }
+        reserve(5)
+        let p = base + count
+        p.storeBytes(of: 0x0D4B_4F2B as UInt32, as: UInt32.self)  // "+OK\r", little-endian
+        (p + 4).storeBytes(of: 0x0A as UInt8, as: UInt8.self)
+        count += 5
+    }
 
     /// An error reply. `message` carries its own code (`ERR ...`, `WRONGTYPE ...`).
     @_disfavoredOverload

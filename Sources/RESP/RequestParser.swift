@@ -100,15 +100,18 @@ public struct RequestParser {
     }
 
     @usableFromInline mutating func addSpan(_ offset: Int, _ length: Int) {
-        if argumentCount == spanCapacity {
-            let bigger = UnsafeMutablePointer<Arguments.Span>.allocate(capacity: spanCapacity * 2)
-            bigger.moveInitialize(from: spans, count: argumentCount)
-            spans.deallocate()
-            spans = bigger
-            spanCapacity *= 2
-        }
+        if argumentCount == spanCapacity { growSpans() }
         spans[argumentCount] = Arguments.Span(offset: offset, length: length)
         argumentCount += 1
+    }
+
+    /// Doubles `spans`, keeping the first `argumentCount`.
+    mutating func growSpans() {
+        let bigger = UnsafeMutablePointer<Arguments.Span>.allocate(capacity: spanCapacity * 2)
+        bigger.moveInitialize(from: spans, count: argumentCount)
+        spans.deallocate()
+        spans = bigger
+        spanCapacity *= 2
     }
 
     /// Parses the request starting at `start`, with `available` bytes present.
@@ -145,28 +148,48 @@ public struct RequestParser {
             cursor = cr + 2
             argumentsInScratch = false
         }
-        while argumentCount < announced {
+        // The loop keeps the resume state in locals and stores it when it
+        // stops: each span is written through a pointer that could alias
+        // this struct's fields, so fields would be reloaded after every
+        // argument (a SET's parse: 295 -> 278 instructions).
+        var cursor = self.cursor, bulkLength = self.bulkLength, count = argumentCount
+        let announced = self.announced, maxBulkLength = limits.maxBulkLength
+        while count < announced {
             if bulkLength < 0 {
-                if cursor >= available { return .incomplete(expected: 0) }
+                if cursor >= available {
+                    (self.cursor, self.bulkLength, argumentCount) = (cursor, -1, count)
+                    return .incomplete(expected: 0)
+                }
                 if start.load(fromByteOffset: cursor, as: UInt8.self) == 0x24,
                    let (n, cr) = RequestParser.plainHeader(start, from: cursor + 1, available: available),
-                   n <= limits.maxBulkLength && (n <= 16384 || authenticated) {
+                   n <= maxBulkLength && (n <= 16384 || authenticated) {
                     bulkLength = n
                     cursor = cr + 2
-                } else if let stop = parseBulkHeader(start, available: available) {
-                    return stop
+                } else {
+                    (self.cursor, self.bulkLength, argumentCount) = (cursor, -1, count)
+                    if let stop = parseBulkHeader(start, available: available) { return stop }
+                    (cursor, bulkLength) = (self.cursor, self.bulkLength)
                 }
             }
             // The payload and the two bytes after it (Redis skips them unchecked).
-            if available - cursor < bulkLength + 2 { return .incomplete(expected: cursor + bulkLength + 2) }
-            addSpan(cursor, bulkLength)
+            if available - cursor < bulkLength + 2 {
+                (self.cursor, self.bulkLength, argumentCount) = (cursor, bulkLength, count)
+                return .incomplete(expected: cursor + bulkLength + 2)
+            }
+            if count == spanCapacity {
+                argumentCount = count
+                growSpans()
+            }
+            spans[count] = Arguments.Span(offset: cursor, length: bulkLength)
+            count += 1
             cursor += bulkLength + 2
             bulkLength = -1
         }
-        let length = cursor
-        announced = 0
-        cursor = 0
-        return .request(length: length)
+        argumentCount = count
+        self.bulkLength = -1
+        self.announced = 0
+        self.cursor = 0
+        return .request(length: cursor)
     }
 
     /// Looks at a complete multibulk request at `start` without disturbing

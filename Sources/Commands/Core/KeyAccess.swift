@@ -70,11 +70,11 @@ public struct LockedKey {
     @inlinable
     public mutating func storeString(_ value: UnsafeRawBufferPointer, encoding: StringEncoding,
                                      expiry: ExpiryChange, lru: UInt32) {
-        let word = slot.map { table.pointee.entry(at: $0).lru } ?? lru
-        let created = slot == nil
-        slot = table.pointee.storeString(key: key, hash: hash, slot: slot, value: value,
+        let current = slot  // read once: each read checks the table's layout
+        let word = current.map { table.pointee.entry(at: $0).lru } ?? lru
+        slot = table.pointee.storeString(key: key, hash: hash, slot: current, value: value,
                                          encoding: encoding, expiry: expiry, lru: word)
-        if created { keyCreated() }
+        if current == nil { keyCreated() }
     }
 
     /// Deletes the key if present; returns whether it existed. `lazily`:
