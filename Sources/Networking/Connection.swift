@@ -31,13 +31,13 @@ public final class Connection {
 
     /// Input bytes `[inputStart, inputEnd)` are unparsed.
     @exclusivity(unchecked) var input: UnsafeMutableRawPointer
-    @exclusivity(unchecked) var inputCapacity: Int
+    @exclusivity(unchecked) @usableFromInline var inputCapacity: Int
     /// The connection's own input buffer while `input` is borrowed (see
     /// `borrowInput`); nil otherwise.
-    @exclusivity(unchecked) var ownInput: UnsafeMutableRawPointer? = nil
-    @exclusivity(unchecked) var ownInputCapacity = 0
-    @exclusivity(unchecked) var inputStart = 0
-    @exclusivity(unchecked) var inputEnd = 0
+    @exclusivity(unchecked) @usableFromInline var ownInput: UnsafeMutableRawPointer? = nil
+    @exclusivity(unchecked) @usableFromInline var ownInputCapacity = 0
+    @exclusivity(unchecked) @usableFromInline var inputStart = 0
+    @exclusivity(unchecked) @usableFromInline var inputEnd = 0
 
     /// Requests are not parsed past a request that asked to close (QUIT, protocol error).
     @exclusivity(unchecked) @usableFromInline var _closeAfterReply: Bool = false
@@ -94,15 +94,15 @@ public final class Connection {
     }
 
     /// Unparsed input bytes (CLIENT LIST `qbuf`).
-    public var queryBufferLength: Int { inputEnd - inputStart }
-    public var queryBufferFree: Int { inputCapacity - inputEnd }
+    @inlinable public var queryBufferLength: Int { inputEnd - inputStart }
+    @inlinable public var queryBufferFree: Int { inputCapacity - inputEnd }
     /// Bytes this connection holds in buffers (counted in `used_memory`).
     /// A reply buffer past 1 MB counts the bytes written into it, not its
     /// capacity: it grows by doubling, and the untouched top half is never
     /// resident. Counting capacity made a slow subscriber holding 32 MB
     /// look like 64 MB to eviction, which then emptied the keyspace under
     /// a 64 MB maxmemory (Redis counts the reply bytes it holds).
-    public var bufferBytes: Int {
+    @inlinable public var bufferBytes: Int {
         (ownInput == nil ? inputCapacity : ownInputCapacity) + (output.capacity <= 1 << 20 ? output.capacity : output.count)
     }
 
