@@ -71,14 +71,20 @@ def main():
                 results.setdefault((test, name), []).append(m)
                 print(f"  [{rep + 1}/{args.repeat}] {test} {name}: {m['cpu_us']:.3f} us/req "
                       f"(user {m['user']:.3f}, system {m['sys']:.3f}), {m['switches']:.3f} switches/req", flush=True)
-    print("\n| test | server | CPU us/req | vs Redis | user us/req | system us/req | context switches/req |")
-    print("|---|---|---:|---:|---:|---:|---:|")
+    # "paired": the median over rounds of this server's CPU over Redis's in
+    # the same round. The machine drifts by more than the differences
+    # measured here, and within a round both ran within a minute.
+    print("\n| test | server | CPU us/req | vs Redis | paired vs Redis (min-max) | user us/req | system us/req | context switches/req |")
+    print("|---|---|---:|---:|---:|---:|---:|---:|")
     for test in args.tests.split(","):
-        base = statistics.median(r["cpu_us"] for r in results[(test, "redis")])
+        redis_runs = results[(test, "redis")]
+        base = statistics.median(r["cpu_us"] for r in redis_runs)
         for name, _ in servers:
             runs = results[(test, name)]
             median = lambda key: statistics.median(r[key] for r in runs)  # noqa: E731
+            paired = [r["cpu_us"] / b["cpu_us"] for r, b in zip(runs, redis_runs)]
             print(f"| {test.upper()} P1 | {name} | {median('cpu_us'):.3f} | {median('cpu_us') / base:.2f} | "
+                  f"{statistics.median(paired):.2f} ({min(paired):.2f}-{max(paired):.2f}) | "
                   f"{median('user'):.3f} | {median('sys'):.3f} | {median('switches'):.3f} |")
 
 
