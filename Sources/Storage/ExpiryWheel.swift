@@ -31,8 +31,8 @@ public struct ExpiryWheel {
     /// A slot's entries are kept as 6-byte addresses (`referenceSize`), not
     /// 8-byte pointers: an address from malloc fits in 48 bits on the 64-bit
     /// platforms Swiftlet runs on (x86-64 and arm64 user space), and the
-    /// index is memory per key with a TTL (2 of the 94-96 bytes RSS per key
-    /// of the TTL benchmark). Invariant: `entries` holds
+    /// index is memory per key with a TTL (8-byte pointers cost 2.5-3 more
+    /// bytes of RSS per key in the TTL benchmark, slack included). Invariant: `entries` holds
     /// `bytes(forCapacity: capacity)` bytes, two more than the references,
     /// so that a reference is read with one 8-byte load.
     struct Slot {

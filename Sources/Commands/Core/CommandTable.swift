@@ -160,7 +160,7 @@ struct RecentCommand {
         guard n >= 1 && n <= FoldedName.maxLength else { return table.lookupUnretained(name) }
         let key = FoldedName(asSent: name)
         if key == asSent, let spec { return spec }
-        let found = table.lookupUnretained(name)
+        let found = table.lookupUnretained(key.folded)
         (asSent, spec) = (key, found)
         return found
     }
@@ -179,11 +179,11 @@ struct RecentCommand {
     init(a: UInt64, b: UInt64, length: Int) { (self.a, self.b, self.length) = (a, b, length) }
 
     @inline(__always)
-    init(_ name: UnsafeRawBufferPointer) {
-        self.init(asSent: name)
-        a = FoldedName.lowercased(a)
-        b = FoldedName.lowercased(b)
-    }
+    init(_ name: UnsafeRawBufferPointer) { self = FoldedName(asSent: name).folded }
+
+    /// These words with ASCII letters folded to lowercase.
+    @inline(__always)
+    var folded: FoldedName { FoldedName(a: FoldedName.lowercased(a), b: FoldedName.lowercased(b), length: length) }
 
     /// The same words with the bytes as they are (no case folding): equal
     /// for equal names as sent.
