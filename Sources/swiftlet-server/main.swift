@@ -23,11 +23,23 @@ import Glibc
 // user set is left alone, which is also how to opt out (`GLIBC_TUNABLES=`).
 // Redis's `disable-thp` guards against copy-on-write latency after fork;
 // Swiftlet never forks, so that directive is accepted and has no effect.
-if getenv("GLIBC_TUNABLES") == nil {
+// On a virtual machine that gives its free memory back to its host, new huge
+// pages are slow to fault in and the heap keeps 4 KiB pages (`HeapPages`).
+if getenv("GLIBC_TUNABLES") == nil && HeapPages.wanted {
     setenv("GLIBC_TUNABLES", "glibc.malloc.hugetlb=1", 1)
     execv("/proc/self/exe", CommandLine.unsafeArgv)
     // Could not run itself again (no /proc): carry on with normal pages.
 }
+
+/// How the heap is paged, for the startup log line.
+let heapPages: String = {
+    guard let tunables = getenv("GLIBC_TUNABLES").map({ String(cString: $0) }) else {
+        return HeapPages.wanted ? "4k" : "4k (free memory goes back to the host)"
+    }
+    if tunables.contains("glibc.malloc.hugetlb=1") { return "2m (transparent huge pages)" }
+    if tunables.contains("glibc.malloc.hugetlb=2") { return "2m (hugetlbfs)" }
+    return "4k"
+}()
 
 let arguments = Array(CommandLine.arguments.dropFirst())
 
@@ -110,7 +122,7 @@ do {
     server.log(.warning, "\(error)")
     exit(1)
 }
-server.log(.notice, "Running mode=standalone, port=\(server.port), io-threads=\(max(1, configuration.ioThreads)), io=\(server.usesRing ? "io_uring" : "epoll").")
+server.log(.notice, "Running mode=standalone, port=\(server.port), io-threads=\(max(1, configuration.ioThreads)), io=\(server.usesRing ? "io_uring" : "epoll"), heap-pages=\(heapPages).")
 server.log(.notice, "Server initialized")
 server.log(.notice, "Ready to accept connections tcp")
 
