@@ -34,6 +34,9 @@ SHAPES = {
     "two_keys": (lambda k: [(b"SET", k, b"v"), (b"SADD", b"s" + k, b"m")], 5 + 9 + 9 + 4 + 5 + 4),
     # A keyless command in the queue: +OK +QUEUED +QUEUED *2 +OK +PONG
     "with_ping": (lambda k: [(b"SET", k, b"v"), (b"PING",)], 5 + 9 + 9 + 4 + 5 + 7),
+    # The invalidation write path: drop the key and tell the workers, in one
+    # step. No key exists and nobody subscribes: +OK +QUEUED +QUEUED *2 :0 :0
+    "del_publish": (lambda k: [(b"DEL", k), (b"PUBLISH", b"invalidate", k)], 5 + 9 + 9 + 4 + 4 + 4),
 }
 
 

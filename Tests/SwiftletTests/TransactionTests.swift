@@ -15,6 +15,17 @@ final class TransactionTests: XCTestCase {
     /// loops while readers on other connections MGET both: no reader ever
     /// sees one incremented without the other.
     func testExecIsAtomicAcrossLoops() throws {
+        try assertTransactionsAreNeverSeenHalfApplied([["MULTI"], ["INCR", "left"], ["INCR", "right"], ["EXEC"]])
+    }
+
+    /// The same with a PUBLISH between the increments: PUBLISH locks no
+    /// shard inside EXEC, and must not make EXEC lock fewer than its keys'.
+    func testExecWithPublishIsAtomicAcrossLoops() throws {
+        try assertTransactionsAreNeverSeenHalfApplied(
+            [["MULTI"], ["INCR", "left"], ["PUBLISH", "invalidate", "left"], ["INCR", "right"], ["EXEC"]])
+    }
+
+    private func assertTransactionsAreNeverSeenHalfApplied(_ transaction: [[String]]) throws {
         let s = try startServer(["--io-threads", "4"])
         defer { s.stop() }
         let port = s.port
@@ -29,12 +40,12 @@ final class TransactionTests: XCTestCase {
                     let c = try TestConnection(port: port)
                     var batch: [UInt8] = []
                     for _ in 0..<rounds {
-                        for cmd in [["MULTI"], ["INCR", "left"], ["INCR", "right"], ["EXEC"]] {
+                        for cmd in transaction {
                             batch += TestConnection.encode(cmd.map { Array($0.utf8) })
                         }
                     }
                     try c.send(batch)
-                    for _ in 0..<(rounds * 4) { _ = try c.readFrame() }
+                    for _ in 0..<(rounds * transaction.count) { _ = try c.readFrame() }
                 } catch { failures.withLock { $0 += 1 } }
             }
         }

@@ -102,11 +102,12 @@ public final class CommandSpec: @unchecked Sendable {
     /// CPU); subcommands never qualify.
     @exclusivity(unchecked) public internal(set) var runsInsideTransaction = false
     @exclusivity(unchecked) public internal(set) var isExec = false
-    /// PING, ECHO, TIME and SELECT read and write nothing under a shard lock,
-    /// so a transaction holding them locks only its keyed commands' shards
-    /// (`Client.shardMask`); any other command without key arguments makes
-    /// EXEC hold every shard. Each name here is that claim; subcommands and
-    /// renamed commands never qualify.
+    /// PING, ECHO, TIME, SELECT and PUBLISH read and write nothing under a
+    /// shard lock (PUBLISH takes only the pub/sub registry's lock, as it does
+    /// outside a transaction), so a transaction holding them locks only its
+    /// keyed commands' shards (`Client.shardMask`); any other command without
+    /// key arguments makes EXEC hold every shard. Each name here is that
+    /// claim; subcommands and renamed commands never qualify.
     @exclusivity(unchecked) public internal(set) var touchesNoShard = false
 
     public init(_ name: String, arity: Int, flags: CommandFlags, acl: [String] = [],
@@ -130,7 +131,7 @@ public final class CommandSpec: @unchecked Sendable {
         tips = CommandReferenceMetadata.tips(name)
         runsInsideTransaction = ["exec", "discard", "multi", "watch", "quit", "reset"].contains(name)
         isExec = name == "exec"
-        touchesNoShard = ["ping", "echo", "time", "select"].contains(name)
+        touchesNoShard = ["ping", "echo", "time", "select", "publish"].contains(name)
         for sub in subcommands {
             sub.parent = self
             sub.runsInsideTransaction = false

@@ -71,8 +71,8 @@ extension Client {
     /// The shards `spec` run with `args` reads or writes, as a mask (bit
     /// i: shard i): those of its key arguments, none for the few commands
     /// that touch no shard (`CommandSpec.touchesNoShard`: PING, ECHO, TIME,
-    /// SELECT). Nil when it may touch any shard: any other command without
-    /// key arguments (FLUSHALL, DBSIZE, KEYS, SWAPDB, INFO), arguments its
+    /// SELECT, PUBLISH). Nil when it may touch any shard: any other command
+    /// without key arguments (FLUSHALL, DBSIZE, KEYS, SWAPDB, INFO), arguments its
     /// key specs cannot place, or a keyspace of more than 64 shards.
     /// A key's shard does not depend on the database, so SELECT, MOVE and
     /// COPY ... DB inside the transaction need nothing more.
