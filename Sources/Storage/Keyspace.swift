@@ -189,8 +189,9 @@ public final class Keyspace: @unchecked Sendable {
     /// Runs `body` holding the shards whose bits are set in `mask` (bit i:
     /// shard i; `.max`: every shard, whatever their number), taken in
     /// ascending order, with this thread marked so that their locks taken
-    /// inside `body` are no-ops. Code inside `body` may still lock other
-    /// shards the normal way. A nested call runs `body` under the outer
+    /// inside `body` are no-ops. Code inside `body` must not lock any other
+    /// shard (`Shard.lock` asserts it): taken out of order, that lock can
+    /// deadlock with another thread's group. A nested call runs `body` under the outer
     /// call's locks: the outer caller must hold everything the inner one
     /// needs (EXEC holds every shard for a transaction with FLUSHALL).
     @inlinable
