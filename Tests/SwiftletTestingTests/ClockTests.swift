@@ -163,4 +163,28 @@ import TestSupport
             #expect(await nextMessages(events) == [Message(channel: "__keyevent@0__:expired", message: "later")])
         }
     }
+
+    /// A blocking pop times out once the clock is past its deadline, as in
+    /// Redis (`timeout < now`), not in the deadline's own millisecond: with
+    /// whole-millisecond clocks that would answer up to 1 ms early.
+    @Test func blockingTimeoutFiresOnlyPastItsDeadline() async throws {
+        try await withTestServer(TestServer.Options(config: ["hz": "100"])) { server in
+            let waiter = try TestConnection(port: server.port)
+            let admin = try TestConnection(port: server.port)
+            try waiter.send(command: ["BRPOP", "nokey", "0.1"])
+            var blocked = false
+            for _ in 0..<500 where !blocked {
+                let info = try admin.call("INFO", "clients").string ?? ""
+                blocked = info.contains("blocked_clients:1")
+                if !blocked { try await Task.sleep(for: .milliseconds(10)) }
+            }
+            #expect(blocked)
+            await server.advanceClock(by: .milliseconds(100))
+            // The loop wakes at every cron tick (10 ms at hz 100): in 300 ms
+            // it has looked at the waiter many times.
+            #expect(try waiter.drainFrames(timeoutMs: 300) == [])
+            await server.advanceClock(by: .milliseconds(1))
+            #expect(try waiter.readFrame(timeoutMs: 5000) == .array(nil))
+        }
+    }
 }

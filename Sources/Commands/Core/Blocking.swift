@@ -213,13 +213,18 @@ extension Client {
 
 extension ServerContext {
     /// Times out this loop's waiters whose deadline passed; returns how long
-    /// the loop may sleep before the next deadline (-1: none).
+    /// the loop may sleep before the next one is due (-1: none).
+    ///
+    /// A waiter is due once the clock is past its deadline's millisecond, as
+    /// in Redis (`timeout < now`): deadlines and the clock are whole
+    /// milliseconds, so answering at the deadline's own millisecond could
+    /// come up to 1 ms before the timeout the client asked for.
     public func expireBlocked(_ loop: LoopContext, nowMs: Int64) -> Int {
         if loop.blockedWaiters.isEmpty { return -1 }
-        if nowMs >= loop.nextBlockedDeadline {
+        if nowMs > loop.nextBlockedDeadline {
             var next = Int64.max
             for w in loop.blockedWaiters where w.deadlineMs != 0 {
-                if w.deadlineMs <= nowMs {
+                if w.deadlineMs < nowMs {
                     if w.end() { endWait(w) { w.timeoutReply($0) } }
                 } else {
                     next = min(next, w.deadlineMs)
@@ -227,7 +232,7 @@ extension ServerContext {
             }
             loop.nextBlockedDeadline = next
         }
-        return loop.nextBlockedDeadline == .max ? -1 : Int(min(Int64(Int32.max), max(0, loop.nextBlockedDeadline - nowMs)))
+        return loop.nextBlockedDeadline == .max ? -1 : Int(min(Int64(Int32.max), max(0, loop.nextBlockedDeadline + 1 - nowMs)))
     }
 
     /// CLIENT UNBLOCK: ends client `id`'s wait with the timeout reply, or
