@@ -3,7 +3,8 @@ import Glibc
 #endif
 
 /// Whether the server backs its malloc heap with transparent huge pages
-/// (`swiftlet-server` decides before anything else runs; see main.swift).
+/// (`swiftlet-server` decides before anything else runs; see main.swift):
+/// yes, unless `hostReclaimsFreeMemory()`.
 ///
 /// Huge pages save a TLB miss on most random lookups in a large keyspace, but
 /// each one is zeroed whole when first touched. On a virtual machine whose
@@ -23,9 +24,6 @@ public enum HeapPages {
     static let balloonReportingBit = 5
     /// The virtio device id of a memory balloon.
     static let balloonDeviceId = "0x0005"
-
-    /// Whether huge pages are worth having on this machine.
-    public static var wanted: Bool { !hostReclaimsFreeMemory() }
 
     /// True when a virtio balloon under `devices` (sysfs) negotiated free
     /// page reporting. Each device directory holds `device` (its id, as
@@ -50,14 +48,8 @@ public enum HeapPages {
 
     /// The first line of a small file (sysfs attributes are one line).
     static func firstLine(of path: String) -> String? {
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
-        if fd < 0 { return nil }
-        defer { close(fd) }
-        return withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 512) { buffer in
-            let n = read(fd, buffer.baseAddress!, 512)
-            guard n > 0 else { return nil }
-            let line = buffer[0..<n].prefix { $0 != UInt8(ascii: "\n") }
-            return String(decoding: line, as: UTF8.self)
+        ProcessStats.withSmallFile(path, capacity: 512) { bytes in
+            String(decoding: bytes.prefix { $0 != UInt8(ascii: "\n") }, as: UTF8.self)
         }
     }
 }

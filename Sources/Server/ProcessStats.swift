@@ -2,21 +2,17 @@
 import Glibc
 #endif
 
-/// Facts about this process read from /proc.
+/// Facts about this process read from /proc, and the small-file reader
+/// that /proc and /sys attributes share.
 enum ProcessStats {
     /// Resident set size in bytes: the second field of /proc/self/statm, in
     /// pages. Read with open/read into the stack (INFO asks on every call;
     /// fopen, a line buffer and String splitting cost more than the rest of
     /// the memory section).
     static func residentBytes() -> Int {
-        let fd = open("/proc/self/statm", O_RDONLY | O_CLOEXEC)
-        if fd < 0 { return 0 }
-        defer { close(fd) }
-        return withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 128) { buffer in
-            let n = read(fd, buffer.baseAddress!, 128)
-            guard n > 0 else { return 0 }
+        withSmallFile("/proc/self/statm", capacity: 128) { bytes -> Int in
             var field = 0, value = 0
-            for byte in buffer[0..<n] {
+            for byte in bytes {
                 if byte == UInt8(ascii: " ") {
                     if field == 1 { break }
                     field += 1; value = 0
@@ -25,6 +21,19 @@ enum ProcessStats {
                 }
             }
             return field == 1 ? value * Int(sysconf(Int32(_SC_PAGESIZE))) : 0
+        } ?? 0
+    }
+
+    /// Calls `body` with the first `capacity` bytes of a small file (a /proc
+    /// or /sys attribute), read into the stack; nil when the file cannot be
+    /// opened or is empty.
+    static func withSmallFile<R>(_ path: String, capacity: Int, _ body: (UnsafeMutableBufferPointer<UInt8>.SubSequence) -> R?) -> R? {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        if fd < 0 { return nil }
+        defer { close(fd) }
+        return withUnsafeTemporaryAllocation(of: UInt8.self, capacity: capacity) { buffer in
+            let n = read(fd, buffer.baseAddress!, capacity)
+            return n > 0 ? body(buffer[0..<n]) : nil
         }
     }
 

@@ -25,7 +25,9 @@ import Glibc
 // Swiftlet never forks, so that directive is accepted and has no effect.
 // On a virtual machine that gives its free memory back to its host, new huge
 // pages are slow to fault in and the heap keeps 4 KiB pages (`HeapPages`).
-if getenv("GLIBC_TUNABLES") == nil && HeapPages.wanted {
+let tunablesGiven = getenv("GLIBC_TUNABLES") != nil
+let hostReclaimsFreeMemory = !tunablesGiven && HeapPages.hostReclaimsFreeMemory()
+if !tunablesGiven && !hostReclaimsFreeMemory {
     setenv("GLIBC_TUNABLES", "glibc.malloc.hugetlb=1", 1)
     execv("/proc/self/exe", CommandLine.unsafeArgv)
     // Could not run itself again (no /proc): carry on with normal pages.
@@ -34,7 +36,7 @@ if getenv("GLIBC_TUNABLES") == nil && HeapPages.wanted {
 /// How the heap is paged, for the startup log line.
 let heapPages: String = {
     guard let tunables = getenv("GLIBC_TUNABLES").map({ String(cString: $0) }) else {
-        return HeapPages.wanted ? "4k" : "4k (free memory goes back to the host)"
+        return hostReclaimsFreeMemory ? "4k (free memory goes back to the host)" : "4k"
     }
     if tunables.contains("glibc.malloc.hugetlb=1") { return "2m (transparent huge pages)" }
     if tunables.contains("glibc.malloc.hugetlb=2") { return "2m (hugetlbfs)" }
