@@ -32,6 +32,12 @@ extension Keyspace {
                     if table.pointee.expiringCount == 0 { table.pointee.averageTTL = 0; shard.unlock(); break }
                     if first { table.pointee.beginExpirySweep(); first = false }
                     while expired < batch, let e = table.pointee.nextDueEntry(now: now, visited: &visited) {
+                        // The wheel prefetched the entries ahead; hashing one a few
+                        // places ahead brings in its table slot too, the sweep's
+                        // other miss per key.
+                        if let ahead = table.pointee.dueEntryAhead(4) {
+                            table.pointee.prefetch(hash: KeyHash.hash(ahead.key, seed: seed))
+                        }
                         let hash = KeyHash.hash(e.key, seed: seed)
                         if let slot = table.pointee.find(e.key, hash: hash) { expireSlot(shard, db: db, slot: slot) }
                         expired += 1

@@ -202,6 +202,17 @@ public struct ExpiryWheel {
         return scan(tick: nowTick, from: &currentIndex, now: now, visited: &visited)
     }
 
+    /// The entry `distance` places further down the slot the last `nextDue`
+    /// returned from, if there is one: a key the sweep will likely expire
+    /// soon, whose table slot the caller can bring into cache meanwhile.
+    func entryAhead(_ distance: Int) -> Entry? {
+        guard let tick = sweepingTick ?? currentTick else { return nil }
+        let index = (sweepingTick != nil ? scanIndex : currentIndex) + 1 - distance
+        let slot = slots! + Self.slot(of: tick << Self.tickShift)
+        guard index >= 0, index < slot.pointee.count else { return nil }
+        return slot.pointee[index]
+    }
+
     /// Walks `tick`'s slot down from `index` to the first entry past its
     /// deadline. Going down keeps swap-removal (the last entry fills the
     /// hole) from hiding an unvisited entry.

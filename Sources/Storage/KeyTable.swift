@@ -314,6 +314,10 @@ public struct KeyTable {
         deadlines.nextDue(now: now, visited: &visited)
     }
 
+    /// An entry the active-expiry sweep will reach `distance` keys from now,
+    /// if it can tell (see `ExpiryWheel.entryAhead`).
+    @inline(__always) public func dueEntryAhead(_ distance: Int) -> Entry? { deadlines.entryAhead(distance) }
+
     /// The entry at position `i` of the expiry index.
     @inline(__always) public func expiringEntry(_ i: Int) -> Entry { deadlines.entry(at: i) }
 
