@@ -266,10 +266,7 @@ def fill_lists(server):
     """RPUSHes SERVER_BOUND_LISTS lists of SERVER_BOUND_LENGTH elements, named as
     redis-benchmark's list:__rand_int__ with -r SERVER_BOUND_LISTS."""
     elements = [b"element-%04d" % i for i in range(SERVER_BOUND_LENGTH)]
-    requests = []
-    for k in range(SERVER_BOUND_LISTS):
-        requests.append(resp(b"RPUSH", b"list:%012d" % k, *elements))
-    server.cli("--pipe", stdin=b"".join(requests))
+    server.cli("--pipe", stdin=b"".join(resp(b"RPUSH", b"list:%012d" % k, *elements) for k in range(SERVER_BOUND_LISTS)))
 
 
 def run_iothreads(redis, swiftlet, repeat, quick):

@@ -35,7 +35,7 @@ extension Keyspace {
                         // The wheel prefetched the entries ahead; hashing one a few
                         // places ahead brings in its table slot too, the sweep's
                         // other miss per key.
-                        if let ahead = table.pointee.dueEntryAhead(4) {
+                        if let ahead = table.pointee.dueEntryAhead(ExpiryWheel.dueSlotPrefetchDistance) {
                             table.pointee.prefetch(hash: KeyHash.hash(ahead.key, seed: seed))
                         }
                         let hash = KeyHash.hash(e.key, seed: seed)

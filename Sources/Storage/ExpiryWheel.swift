@@ -60,6 +60,10 @@ public struct ExpiryWheel {
     static let referenceSize = 6
     /// How many entries ahead `scan` prefetches.
     static let duePrefetchDistance = 8
+    /// How many entries ahead the sweep's caller prefetches the table slot
+    /// (`KeyTable.dueEntryAhead`): half way to `duePrefetchDistance`, so the
+    /// entry it hashes for that has had time to arrive.
+    public static let dueSlotPrefetchDistance = duePrefetchDistance / 2
     static let referenceMask: UInt64 = (1 << 48) - 1
 
     /// Bytes of a slot array with room for `capacity` references.
