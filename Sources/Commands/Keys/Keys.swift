@@ -81,7 +81,7 @@ enum RandomKeyCommand {
 /// `SCAN cursor [MATCH pattern] [COUNT count] [TYPE type]`
 ///
 /// The cursor names a shard (top bits) and a position in hash order inside
-/// it (the rest). Each shard's table keeps entries in hash order, so walking
+/// it (the rest), in 32 bits (`HashOrderCursor`). Each shard's table keeps entries in hash order, so walking
 /// hash ranges returns every key present for the whole iteration exactly
 /// once, even while tables grow or shrink (see `KeyTable.slots(inHashRange:)`).
 enum ScanCommand {
@@ -147,10 +147,12 @@ extension Keyspace {
     /// the shard locked. Expired keys met are deleted and not returned.
     public func scan(db: Int, cursor: UInt64, count: Int, now: Int64,
                      filter: (Entry) -> Bool) -> (next: UInt64, keys: PackedStrings) {
-        let shardBits = UInt64(shards.count.trailingZeroBitCount)
-        let positionBits = 64 - shardBits
-        var shardIndex = shardBits == 0 ? 0 : Int(cursor >> positionBits)
-        var from = shardBits == 0 ? cursor : (cursor & ((1 << positionBits) - 1)) << shardBits
+        // The cursor's top bits name the shard, the rest a bucket of hash
+        // space in it (see `HashOrderCursor`).
+        let buckets = HashOrderCursor(positionBits: HashOrderCursor.bits - shards.count.trailingZeroBitCount)
+        let cursorShard = cursor >> UInt64(buckets.positionBits)
+        var shardIndex = cursorShard < UInt64(shards.count) ? Int(cursorShard) : shards.count  // past the end: done
+        var from = buckets.hashPosition(cursor)
         var keys = PackedStrings(expected: min(count, 1024))
         var budget = min(count, 1 << 40) * 10
         while budget > 0 && keys.count < count && shardIndex < shards.count {
@@ -159,21 +161,18 @@ extension Keyspace {
             shard.withLock {
                 let table = shard.tables + db
                 if table.pointee.count == 0 { finishedShard = true; budget -= 1; return }
-                // Visit about `count` slots' worth of hash space per step.
-                let width: UInt64 = table.pointee.slotBits >= 64 ? 1 : UInt64(1) << UInt64(64 - table.pointee.slotBits)
                 var expired: [[UInt8]] = []
                 while budget > 0 && keys.count < count {
-                    let span = UInt64(max(1, min(count - keys.count, 1 << 20))) &* width
-                    var to = from &+ span
-                    // Keep range boundaries aligned to the cursor's resolution.
-                    to &= ~((UInt64(1) << shardBits) &- 1)
-                    let wraps = to <= from
+                    // About `count` slots' worth of hash space, in whole buckets.
+                    let slotBits = table.pointee.slotBits
+                    let (to, wraps) = buckets.stepEnd(from: from, slotBits: slotBits, count: count - keys.count)
                     table.pointee.slots(inHashRange: from, wraps ? 0 : to) { slot, _ in
                         let e = table.pointee.entry(at: slot)
                         if Keyspace.isExpired(e, now: now) { expired.append(Array(e.key)); return }
                         if filter(e) { keys.append(e.key) }
                     }
-                    budget -= max(1, Int(span / width))
+                    let slotShift = UInt64(64 - min(slotBits, 64))
+                    budget -= max(1, Int(min((wraps ? 0 &- from : to &- from) >> slotShift, 1 << 40)))
                     if wraps { finishedShard = true; break }
                     from = to
                 }
@@ -187,7 +186,6 @@ extension Keyspace {
             if finishedShard { shardIndex += 1; from = 0 }
         }
         if shardIndex >= shards.count { return (0, keys) }
-        let next = shardBits == 0 ? from : (UInt64(shardIndex) << positionBits) | (from >> shardBits)
-        return (next, keys)
+        return ((UInt64(shardIndex) << UInt64(buckets.positionBits)) | buckets.cursor(from), keys)
     }
 }

@@ -126,15 +126,15 @@ public final class HashTable: TableContainer, @unchecked Sendable {
 extension KeyTable {
     /// One cursor step over the table in hash order (HSCAN, SSCAN, ZSCAN):
     /// visits the entries whose hash lies in about `count` slots' worth of
-    /// hash space from `cursor`; returns the next cursor, 0 when done.
+    /// hash space from `cursor`; returns the next cursor, 0 when done. The
+    /// cursor counts buckets of hash space (`HashOrderCursor`).
     public func scanStep(cursor: UInt64, count: Int, _ body: (Entry) -> Void) -> UInt64 {
         guard self.count > 0 else { return 0 }
-        let width: UInt64 = slotBits >= 64 ? 1 : UInt64(1) << UInt64(64 - slotBits)
-        let span = UInt64(max(1, min(count, 1 << 20))) &* width
-        let to = cursor &+ span
-        let wraps = to <= cursor
-        slots(inHashRange: cursor, wraps ? 0 : to) { slot, _ in body(entry(at: slot)) }
-        return wraps ? 0 : to
+        let buckets = HashOrderCursor(positionBits: HashOrderCursor.bits)
+        let from = buckets.hashPosition(cursor)
+        let (to, wraps) = buckets.stepEnd(from: from, slotBits: slotBits, count: count)
+        slots(inHashRange: from, wraps ? 0 : to) { slot, _ in body(entry(at: slot)) }
+        return wraps ? 0 : buckets.cursor(to)
     }
 }
 

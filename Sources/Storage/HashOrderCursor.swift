@@ -1,0 +1,47 @@
+/// The SCAN family's cursors: a position in hash order, counted in buckets
+/// of hash space so that every cursor fits in 32 bits.
+///
+/// Tables keep their entries in hash order (home slots are the hash's top
+/// bits), so a cursor can name a point in hash space instead of a slot, and
+/// stays valid while tables grow or shrink. A full 64-bit position would do,
+/// but clients parse cursors in their own ways: node-redis as a JavaScript
+/// number (exact only below 2^53), much C code with `strtoll` (which clamps
+/// at 2^63, so a scan never ends), some as 32-bit integers. Redis's own
+/// cursors never get that large, being bounded by its table size, so ours
+/// must not either.
+///
+/// Invariant: a step starts and ends on bucket boundaries, so the entries of
+/// one bucket are always returned together and a cursor never splits them.
+/// With 2^32 buckets (2^26 per shard for SCAN) a bucket rarely holds two
+/// keys, and never more than a few.
+public struct HashOrderCursor {
+    /// Cursor width in bits.
+    public static let bits = 32
+    /// How many of the cursor's bits count buckets (the rest, above them,
+    /// may name a shard).
+    public let positionBits: Int
+    /// log2 of the hash values in one bucket.
+    var bucketShift: UInt64 { UInt64(64 - positionBits) }
+    var bucketWidth: UInt64 { 1 << bucketShift }
+
+    public init(positionBits: Int) { self.positionBits = positionBits }
+
+    /// The first hash value of the bucket that cursor bits `cursor` name
+    /// (bits above `positionBits` are ignored).
+    public func hashPosition(_ cursor: UInt64) -> UInt64 {
+        (cursor & ((1 << UInt64(positionBits)) - 1)) << bucketShift
+    }
+
+    /// The cursor bits of bucket-aligned hash position `position`.
+    public func cursor(_ position: UInt64) -> UInt64 { position >> bucketShift }
+
+    /// Where a step from `from` (a bucket boundary) over about `count` slots
+    /// of a table of 2^`slotBits` slots ends: a later bucket boundary, or
+    /// `wraps` when the step reaches the end of hash space.
+    public func stepEnd(from: UInt64, slotBits: Int, count: Int) -> (to: UInt64, wraps: Bool) {
+        let slotWidth: UInt64 = slotBits >= 64 ? 1 : UInt64(1) << UInt64(64 - slotBits)
+        let span = max(UInt64(max(1, min(count, 1 << 20))) &* slotWidth, bucketWidth)
+        let to = (from &+ span) & ~(bucketWidth - 1)
+        return (to, to <= from)
+    }
+}
