@@ -32,7 +32,7 @@ let package = Package(
         .testTarget(name: "SwiftletTestingTests", dependencies: ["SwiftletTesting", "TestSupport"], path: "Tests/SwiftletTestingTests"),
         .testTarget(
             name: "ConformanceTests", dependencies: ["Swiftlet", "Commands", "TestSupport", "RESP"], path: "Conformance",
-            exclude: ["cases", "record.py", "README.md", "known-differences.txt"], sources: ["Runner"]),
+            exclude: ["cases", "clients", "record.py", "README.md", "known-differences.txt"], sources: ["Runner"]),
     ],
     swiftLanguageModes: [.v5]
 )
