@@ -54,11 +54,11 @@ final class ClientLibraryTests: XCTestCase {
             if getenv("CI") != nil { XCTFail("redis-server is missing under CI", file: file, line: line); return }
             throw XCTSkip("redis-server is not installed: no reference to compare with")
         }
-        let expected = Subprocess.run(command + [String(redis.port)], timeoutSeconds: 120)
+        let expected = Subprocess.run(command + [String(redis.port)], timeoutSeconds: 60)
         redis.stop()
         let swiftlet = SwiftletServer(configuration: Configuration())
         try swiftlet.start(port: 0, bind: ["127.0.0.1"])
-        let got = Subprocess.run(command + [String(swiftlet.port)], timeoutSeconds: 120)
+        let got = Subprocess.run(command + [String(swiftlet.port)], timeoutSeconds: 60)
         swiftlet.stop()
 
         guard expected.status == 0, !expected.timedOut else {

@@ -49,6 +49,7 @@ static void show(redisContext *c, const char *step, redisReply *r) {
 
 int main(int argc, char **argv) {
     int port = atoi(argv[1]);
+    setvbuf(stdout, NULL, _IOLBF, 0);  /* a run that hangs still shows how far it got */
     redisContext *c = connect_to(port);
 
     /* Read path: miss, fill with a TTL, hit; stampede lock; invalidation. */
