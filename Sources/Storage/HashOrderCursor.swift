@@ -40,8 +40,14 @@ public struct HashOrderCursor {
     /// `wraps` when the step reaches the end of hash space.
     public func stepEnd(from: UInt64, slotBits: Int, count: Int) -> (to: UInt64, wraps: Bool) {
         let slotWidth: UInt64 = slotBits >= 64 ? 1 : UInt64(1) << UInt64(64 - slotBits)
-        let span = max(UInt64(max(1, min(count, 1 << 20))) &* slotWidth, bucketWidth)
-        let to = (from &+ span) & ~(bucketWidth - 1)
-        return (to, to <= from)
+        // In a small table `count` slots can span more than all of hash
+        // space: then the step runs to the end (so COUNT 1000 over a few
+        // keys returns them all, and cursor 0, as Redis does).
+        let (span, tooWide) = UInt64(max(1, min(count, 1 << 20))).multipliedReportingOverflow(by: slotWidth)
+        if tooWide { return (0, true) }
+        let (end, pastTheEnd) = from.addingReportingOverflow(max(span, bucketWidth))
+        if pastTheEnd { return (0, true) }
+        // `from` is a bucket boundary, so this is at least one bucket on.
+        return (end & ~(bucketWidth - 1), false)
     }
 }
