@@ -40,9 +40,9 @@ func main() {
 	ttl, err := c.TTL("cache:item:42").Result()
 	out("ttl in range", ttl > 0 && ttl <= 300*time.Second, err)
 	// Stampede lock.
-	b, err := c.SetNX("lock:item:42", "1", 5*time.Second).Result()
+	b, err := c.SetNX("lock:item:42", "1", 60*time.Second).Result()
 	out("lock first", b, err)
-	b, err = c.SetNX("lock:item:42", "1", 5*time.Second).Result()
+	b, err = c.SetNX("lock:item:42", "1", 60*time.Second).Result()
 	out("lock second", b, err)
 	// Write path: invalidate.
 	n, err := c.Unlink("cache:item:42").Result()

@@ -59,8 +59,8 @@ int main(int argc, char **argv) {
     redisReply *ttl = redisCommand(c, "TTL cache:item:42");
     printf("ttl in range: %d\n", ttl && ttl->type == REDIS_REPLY_INTEGER && ttl->integer > 0 && ttl->integer <= 300);
     freeReplyObject(ttl);
-    show(c, "lock first", redisCommand(c, "SET lock:item:42 1 NX EX 5"));
-    show(c, "lock second", redisCommand(c, "SET lock:item:42 1 NX EX 5"));
+    show(c, "lock first", redisCommand(c, "SET lock:item:42 1 NX EX 60"));
+    show(c, "lock second", redisCommand(c, "SET lock:item:42 1 NX EX 60"));
     show(c, "unlink", redisCommand(c, "UNLINK cache:item:42"));
     show(c, "del missing", redisCommand(c, "DEL cache:item:42"));
     show(c, "exists", redisCommand(c, "EXISTS cache:item:42 lock:item:42"));

@@ -22,8 +22,8 @@ async function main() {
   const ttl = await client.ttl('cache:item:42');
   out('ttl in range', ttl > 0 && ttl <= 300);
   // Stampede lock.
-  out('lock first', await client.set('lock:item:42', '1', { NX: true, EX: 5 }));
-  out('lock second', await client.set('lock:item:42', '1', { NX: true, EX: 5 }));
+  out('lock first', await client.set('lock:item:42', '1', { NX: true, EX: 60 }));
+  out('lock second', await client.set('lock:item:42', '1', { NX: true, EX: 60 }));
   // Write path: invalidate.
   out('unlink', await client.unlink('cache:item:42'));
   out('del missing', await client.del('cache:item:42'));
@@ -101,12 +101,15 @@ async function main() {
   // Invalidation by pub/sub: a subscriber deletes what the message names.
   const subscriber = client.duplicate();
   await subscriber.connect();
-  const received = new Promise((resolve) => subscriber.subscribe('invalidate', (message) => resolve(message)));
-  await new Promise((r) => setTimeout(r, 50));
+  // subscribe() resolves once the server has confirmed the subscription.
+  let deliver;
+  const received = new Promise((resolve) => { deliver = resolve; });
+  await subscriber.subscribe('invalidate', (message) => deliver(message));
   out('publish receivers', await client.publish('invalidate', 'cache:item:7'));
   out('message', await received);
-  const patterned = new Promise((resolve) => subscriber.pSubscribe('inv:*', (message, channel) => resolve([channel, message])));
-  await new Promise((r) => setTimeout(r, 50));
+  let deliverPattern;
+  const patterned = new Promise((resolve) => { deliverPattern = resolve; });
+  await subscriber.pSubscribe('inv:*', (message, channel) => deliverPattern([channel, message]));
   out('publish pattern receivers', await client.publish('inv:users', 'user:1'));
   out('pmessage', await patterned);
 

@@ -161,14 +161,7 @@ final class EvictorUnitTests: XCTestCase {
     }
 
     private func store(_ keyspace: Keyspace, _ name: String, word: UInt32, db: Int = 0) {
-        let key = Array(name.utf8)
-        key.withUnsafeBytes { kb in
-            let h = keyspace.hash(kb)
-            let shard = keyspace.shard(for: h)
-            shard.lock()
-            shard.tables[db].storeString(key: kb, hash: h, slot: nil, value: kb, encoding: .raw, expiry: .clear, lru: word)
-            shard.unlock()
-        }
+        storeKey(keyspace, name, word: word, db: db)
     }
 
     /// Rewrites a stored key's access word in place, as a read does.
@@ -200,5 +193,17 @@ private extension LFU {
         guard decayTime > 0 else { return UInt32(counter) }
         let elapsed = nowMs / 60_000 - then / 60_000
         return UInt32(max(0, counter - elapsed / Int64(decayTime)))
+    }
+}
+
+/// Stores `name` (as its own value) straight into `keyspace`, with access word `word`.
+func storeKey(_ keyspace: Keyspace, _ name: String, word: UInt32 = 0, db: Int = 0) {
+    let key = Array(name.utf8)
+    key.withUnsafeBytes { kb in
+        let h = keyspace.hash(kb)
+        let shard = keyspace.shard(for: h)
+        shard.lock()
+        shard.tables[db].storeString(key: kb, hash: h, slot: nil, value: kb, encoding: .raw, expiry: .clear, lru: word)
+        shard.unlock()
     }
 }

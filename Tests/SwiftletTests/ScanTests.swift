@@ -1,6 +1,7 @@
 import XCTest
 import Swiftlet
 import Commands
+import Storage
 import TestSupport
 
 /// SCAN's guarantee over TCP: a full iteration returns every key that was
@@ -93,6 +94,47 @@ final class ScanTests: XCTestCase {
             }
             XCTAssertEqual(elements["swiftlet"], elements["redis"], "\(command) returned other elements than Redis")
             XCTAssertGreaterThanOrEqual(elements["redis"]?.count ?? 0, 3000, "\(command): the iteration was vacuous")
+        }
+    }
+
+    /// `Keyspace.scan` itself, for shapes the server's defaults do not take:
+    /// one shard (the cursor is all bucket bits) as well as 64; COUNT 1, 3 and
+    /// 1000 (a step wider than all of hash space); keys added between calls
+    /// (tables grow under the cursor); a filter that rejects every key, where
+    /// each call stops on its work budget and must still move on.
+    func testScanStepsOverOneShardOrManyWhileTablesGrow() {
+        for shards in [1, 64] {
+            let clock = ServerClock(mode: .manual, startingAt: 1_800_000_000_000)
+            let keyspace = Keyspace(databases: 1, shardCount: shards, clock: clock, seed: 7)
+            for i in 0..<2000 { storeKey(keyspace, "stable:\(i)") }
+            var added = 0
+            for count in [1, 3, 1000] {
+                var cursor: UInt64 = 0
+                var seen: [String: Int] = [:]
+                var calls = 0
+                repeat {
+                    let (next, keys) = keyspace.scan(db: 0, cursor: cursor, count: count, now: clock.milliseconds) { _ in true }
+                    XCTAssertLessThan(next, 1 << 32, "\(shards) shards, COUNT \(count)")
+                    keys.forEach { seen[String(decoding: $0, as: UTF8.self), default: 0] += 1 }
+                    for _ in 0..<3 { storeKey(keyspace, "added:\(added)"); added += 1 }
+                    cursor = next
+                    calls += 1
+                } while cursor != 0 && calls < 100_000
+                XCTAssertEqual(cursor, 0, "\(shards) shards, COUNT \(count): the iteration did not end")
+                let missed = (0..<2000).filter { seen["stable:\($0)"] != 1 }
+                XCTAssertEqual(missed, [], "\(shards) shards, COUNT \(count): stable keys not returned exactly once")
+                if count == 1000 { XCTAssertLessThan(calls, 200, "COUNT 1000 took \(calls) calls") }
+            }
+            var cursor: UInt64 = 0
+            var calls = 0
+            repeat {
+                let (next, keys) = keyspace.scan(db: 0, cursor: cursor, count: 10, now: clock.milliseconds) { _ in false }
+                XCTAssertEqual(keys.count, 0)
+                XCTAssertTrue(next == 0 || next > cursor, "a call that matched nothing did not move on from \(cursor)")
+                cursor = next
+                calls += 1
+            } while cursor != 0 && calls < 1_000_000
+            XCTAssertEqual(cursor, 0, "\(shards) shards: a scan that matches nothing did not end")
         }
     }
 }

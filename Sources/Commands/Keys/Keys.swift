@@ -171,8 +171,11 @@ extension Keyspace {
                         if Keyspace.isExpired(e, now: now) { expired.append(Array(e.key)); return }
                         if filter(e) { keys.append(e.key) }
                     }
+                    // The slots the step spanned (a step from 0 that wraps spanned them all).
                     let slotShift = UInt64(64 - min(slotBits, 64))
-                    budget -= max(1, Int(min((wraps ? 0 &- from : to &- from) >> slotShift, 1 << 40)))
+                    let spanned = wraps ? (from == 0 ? UInt64(1) << UInt64(min(slotBits, 40)) : (0 &- from) >> slotShift)
+                                        : (to &- from) >> slotShift
+                    budget -= max(1, Int(min(spanned, 1 << 40)))
                     if wraps { finishedShard = true; break }
                     from = to
                 }
