@@ -50,4 +50,15 @@ public struct HashOrderCursor {
         // `from` is a bucket boundary, so this is at least one bucket on.
         return (end & ~(bucketWidth - 1), false)
     }
+
+    /// How many slots of a table of 2^`slotBits` slots the step from `from`
+    /// to `to` (from `stepEnd`) spanned, at least 1: the work a step costs
+    /// against a call's budget, whatever it found.
+    public func slotsSpanned(from: UInt64, to: UInt64, wraps: Bool, slotBits: Int) -> Int {
+        let bits = UInt64(min(slotBits, 40))
+        let width = wraps ? 0 &- from : to &- from
+        // A wrapping step from 0 spanned the whole table (the width wrapped to 0).
+        let slots = wraps && from == 0 ? UInt64(1) << bits : width >> (64 - bits)
+        return max(1, Int(min(slots, 1 << 40)))
+    }
 }

@@ -171,11 +171,7 @@ extension Keyspace {
                         if Keyspace.isExpired(e, now: now) { expired.append(Array(e.key)); return }
                         if filter(e) { keys.append(e.key) }
                     }
-                    // The slots the step spanned (a step from 0 that wraps spanned them all).
-                    let slotShift = UInt64(64 - min(slotBits, 64))
-                    let spanned = wraps ? (from == 0 ? UInt64(1) << UInt64(min(slotBits, 40)) : (0 &- from) >> slotShift)
-                                        : (to &- from) >> slotShift
-                    budget -= max(1, Int(min(spanned, 1 << 40)))
+                    budget -= buckets.slotsSpanned(from: from, to: to, wraps: wraps, slotBits: slotBits)
                     if wraps { finishedShard = true; break }
                     from = to
                 }

@@ -125,16 +125,25 @@ public final class HashTable: TableContainer, @unchecked Sendable {
 
 extension KeyTable {
     /// One cursor step over the table in hash order (HSCAN, SSCAN, ZSCAN):
-    /// visits the entries whose hash lies in about `count` slots' worth of
-    /// hash space from `cursor`; returns the next cursor, 0 when done. The
-    /// cursor counts buckets of hash space (`HashOrderCursor`).
+    /// visits entries from `cursor` on until `count` of them (as Redis
+    /// collects COUNT elements before MATCH filters them), the end of the
+    /// table, or ten times `count` slots' worth of hash space; returns the
+    /// next cursor, 0 when done. The cursor counts buckets of hash space
+    /// (`HashOrderCursor`).
     public func scanStep(cursor: UInt64, count: Int, _ body: (Entry) -> Void) -> UInt64 {
         guard self.count > 0 else { return 0 }
         let buckets = HashOrderCursor(positionBits: HashOrderCursor.bits)
-        let from = buckets.hashPosition(cursor)
-        let (to, wraps) = buckets.stepEnd(from: from, slotBits: slotBits, count: count)
-        slots(inHashRange: from, wraps ? 0 : to) { slot, _ in body(entry(at: slot)) }
-        return wraps ? 0 : buckets.cursor(to)
+        var from = buckets.hashPosition(cursor)
+        var visited = 0
+        var budget = min(count, 1 << 40) * 10
+        while true {
+            let (to, wraps) = buckets.stepEnd(from: from, slotBits: slotBits, count: count - visited)
+            slots(inHashRange: from, wraps ? 0 : to) { slot, _ in body(entry(at: slot)); visited += 1 }
+            if wraps { return 0 }
+            budget -= buckets.slotsSpanned(from: from, to: to, wraps: false, slotBits: slotBits)
+            from = to
+            if visited >= count || budget <= 0 { return buckets.cursor(from) }
+        }
     }
 }
 
