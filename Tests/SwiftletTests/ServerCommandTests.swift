@@ -47,6 +47,43 @@ final class ServerCommandTests: XCTestCase {
         XCTAssertTrue(text.contains("redis_version:7.0.15\r\n"))
     }
 
+    /// MEMORY STATS (read as a dict by redis-py's `memory_stats()` and by
+    /// dashboards) has Redis's fields, in Redis's order, with Redis's reply
+    /// types in RESP2 and RESP3, a map per database with keys; ROLE (asked by
+    /// sentinel-aware clients) is a master's, byte for byte.
+    func testMemoryStatsShapeAndRoleMatchRedis() throws {
+        try pair.setUpBoth([["SET", "a", "1"], ["SET", "b", "2", "EX", "100"], ["SELECT", "3"], ["SET", "c", "3"]])
+        /// Each field's name and reply type, nested maps flattened as `db.N/field`.
+        func shape(_ value: RESPValue, prefix: String = "") -> [String] {
+            var out: [String] = []
+            var pairs: [(RESPValue, RESPValue)] = []
+            if case .map(let m) = value { pairs = m }
+            if case .array(let a?) = value { pairs = stride(from: 0, to: a.count - 1, by: 2).map { (a[$0], a[$0 + 1]) } }
+            for (k, v) in pairs {
+                let name = prefix + (k.string ?? "?")
+                switch v {
+                case .map, .array: out += shape(v, prefix: name + "/")
+                case .integer: out.append(name + ":integer")
+                case .double: out.append(name + ":double")
+                case .bulk: out.append(name + ":bulk")
+                default: out.append(name + ":other")
+                }
+            }
+            return out
+        }
+        for version in ["2", "3"] {
+            var shapes: [String: [String]] = [:]
+            for (label, port) in pair.servers {
+                let c = try TestConnection(port: port)
+                _ = try c.call("HELLO", version)
+                shapes[label] = shape(try c.call("MEMORY", "STATS"))
+            }
+            XCTAssertEqual(shapes["swiftlet"], shapes["redis"], "MEMORY STATS with RESP\(version)")
+            XCTAssertGreaterThan(shapes["redis"]?.count ?? 0, 25, "MEMORY STATS was vacuous")
+        }
+        try pair.replayOnBoth([["ROLE"], ["HELLO", "3"], ["ROLE"]], unchecked: [1])
+    }
+
     /// Sections come in INFO's own order whatever order they are asked in,
     /// once each, unknown names skipped (Swiftlet used to follow the request).
     func testInfoSectionsComeInRedisOrderWhateverTheRequest() throws {

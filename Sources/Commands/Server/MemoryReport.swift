@@ -11,7 +11,7 @@ enum MemoryReport {
         var keys = 0
         for db in 0..<s.keyspace.databases { keys += s.keyspace.keyCount(db: db) }
         let rss = s.residentBytes()
-        var fields: [(String, Int)] = [
+        let fields: [(String, Int)] = [
             ("peak.allocated", peak), ("total.allocated", used), ("startup.allocated", s.baseOverhead),
             ("replication.backlog", 0), ("clients.slaves", 0),
             ("clients.normal", s.clientBufferBytes.load(ordering: .relaxed)), ("cluster.links", 0), ("aof.buffer", 0),
@@ -22,23 +22,36 @@ enum MemoryReport {
             let n = s.keyspace.keyCount(db: db)
             if n > 0 { perDb.append((db, n, s.keyspace.expiringCount(db: db))) }
         }
-        fields.append(("overhead.total", used - dataset))
-        c.reply.map(fields.count + perDb.count + 8)
+        // Redis's fields in Redis's order; the allocator and fragmentation
+        // figures are the ones INFO memory gives (glibc malloc: no separate
+        // active/allocated accounting, so allocated = active = used_memory).
+        c.reply.map(fields.count + perDb.count + 17)
         for (k, v) in fields { c.reply.bulk(k); c.reply.integer(v) }
         for (db, n, e) in perDb {
             c.reply.bulk("db.\(db)")
-            c.reply.map(2)
+            c.reply.map(3)
             c.reply.bulk("overhead.hashtable.main"); c.reply.integer(n * 8)
             c.reply.bulk("overhead.hashtable.expires"); c.reply.integer(e * 8)
+            c.reply.bulk("overhead.hashtable.slot-to-keys"); c.reply.integer(0)
         }
+        let usedOrOne = Double(max(used, 1))
+        c.reply.bulk("overhead.total"); c.reply.integer(used - dataset)
         c.reply.bulk("keys.count"); c.reply.integer(keys)
         c.reply.bulk("keys.bytes-per-key"); c.reply.integer(keys == 0 ? 0 : dataset / keys)
         c.reply.bulk("dataset.bytes"); c.reply.integer(dataset)
-        c.reply.bulk("dataset.percentage"); c.reply.double(Double(dataset) * 100 / Double(max(used, 1)))
+        c.reply.bulk("dataset.percentage"); c.reply.double(Double(dataset) * 100 / usedOrOne)
         c.reply.bulk("peak.percentage"); c.reply.double(Double(used) * 100 / Double(max(peak, 1)))
+        c.reply.bulk("allocator.allocated"); c.reply.integer(used)
+        c.reply.bulk("allocator.active"); c.reply.integer(used)
         c.reply.bulk("allocator.resident"); c.reply.integer(rss)
-        c.reply.bulk("rss-overhead.ratio"); c.reply.double(Double(rss) / Double(max(used, 1)))
-        c.reply.bulk("fragmentation"); c.reply.double(Double(rss) / Double(max(used, 1)))
+        c.reply.bulk("allocator-fragmentation.ratio"); c.reply.double(1)
+        c.reply.bulk("allocator-fragmentation.bytes"); c.reply.integer(0)
+        c.reply.bulk("allocator-rss.ratio"); c.reply.double(Double(rss) / usedOrOne)
+        c.reply.bulk("allocator-rss.bytes"); c.reply.integer(rss - used)
+        c.reply.bulk("rss-overhead.ratio"); c.reply.double(1)
+        c.reply.bulk("rss-overhead.bytes"); c.reply.integer(0)
+        c.reply.bulk("fragmentation"); c.reply.double(Double(rss) / usedOrOne)
+        c.reply.bulk("fragmentation.bytes"); c.reply.integer(rss - used)
     }
 
     static func doctor(_ s: ServerContext) -> String {

@@ -24,6 +24,21 @@ enum LastSaveCommand {
         handler: { c, _ in c.reply.integer(Int(c.server.lastSave)) })
 }
 
+/// `ROLE` — Swiftlet has no replication, so it is always a master with no
+/// replicas at offset 0: `[master, 0, []]`. Clients and tools that choose a
+/// node by role (sentinel-aware pools, failover checks) ask this first.
+enum RoleCommand {
+    static let spec = CommandSpec(
+        "role", arity: 1, flags: [.noscript, .loading, .stale, .fast], acl: ["@admin", "@fast", "@dangerous"],
+        group: "server", since: "2.8.12", summary: "Return the role of the instance in the context of replication",
+        complexity: "O(1)", handler: { c, _ in
+            c.reply.array(3)
+            c.reply.bulk("master")
+            c.reply.integer(0)
+            c.reply.array(0)
+        })
+}
+
 /// `SHUTDOWN [NOSAVE | SAVE] [NOW] [FORCE] [ABORT]`
 ///
 /// Swiftlet keeps nothing on disk, so SAVE and NOSAVE both just stop the
