@@ -66,7 +66,7 @@ public enum CommandCatalog {
             // Transactions
             MultiCommand.multi, MultiCommand.exec, MultiCommand.discard, WatchCommand.watch, WatchCommand.unwatch,
             // Server
-            InfoCommand.spec, ConfigCommand.spec, CommandCommand.spec, TimeCommand.spec, LastSaveCommand.spec, RoleCommand.spec,
+            InfoCommand.spec, ConfigCommand.spec, CommandCommand.spec, TimeCommand.spec, LastSaveCommand.spec, RoleCommand.spec, WaitCommand.spec,
             ShutdownCommand.spec, DebugCommand.spec, SlowlogCommand.spec, LatencyCommand.spec,
             // Cluster (standalone: each answers that cluster support is disabled)
             ClusterCommand.spec, ClusterCommand.readonly, ClusterCommand.readwrite, ClusterCommand.asking,

@@ -210,6 +210,7 @@ enum CommandReferenceMetadata {
         case "info": return ["nondeterministic_output", "request_policy:all_shards", "response_policy:special"]
         case "keys": return ["request_policy:all_shards", "nondeterministic_output_order"]
         case "lastsave": return ["nondeterministic_output"]
+        case "wait": return ["request_policy:all_shards", "response_policy:agg_min"]
         case "latency|doctor": return ["nondeterministic_output", "request_policy:all_nodes", "response_policy:special"]
         case "latency|graph": return ["nondeterministic_output", "request_policy:all_nodes", "response_policy:special"]
         case "latency|histogram": return ["nondeterministic_output", "request_policy:all_nodes", "response_policy:special"]
