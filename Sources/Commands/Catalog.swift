@@ -67,6 +67,7 @@ public enum CommandCatalog {
             MultiCommand.multi, MultiCommand.exec, MultiCommand.discard, WatchCommand.watch, WatchCommand.unwatch,
             // Server
             InfoCommand.spec, ConfigCommand.spec, CommandCommand.spec, TimeCommand.spec, LastSaveCommand.spec, RoleCommand.spec, WaitCommand.spec,
+            BitCommands.getbit, BitCommands.setbit, BitCommands.bitcount,
             ShutdownCommand.spec, DebugCommand.spec, SlowlogCommand.spec, LatencyCommand.spec,
             // Cluster (standalone: each answers that cluster support is disabled)
             ClusterCommand.spec, ClusterCommand.readonly, ClusterCommand.readwrite, ClusterCommand.asking,

@@ -30,6 +30,7 @@ enum CommandReferenceMetadata {
         case "getdel": return [KeySpec(["RW", "access", "delete"], .index(1), .range(lastKey: 0, step: 1, limit: 0))]
         case "getex": return [KeySpec(["RW", "access", "update"], .index(1), .range(lastKey: 0, step: 1, limit: 0), notes: "RW and UPDATE because it changes the TTL")]
         case "getrange": return [KeySpec(["RO", "access"], .index(1), .range(lastKey: 0, step: 1, limit: 0))]
+        case "getbit", "bitcount": return [KeySpec(["RO", "access"], .index(1), .range(lastKey: 0, step: 1, limit: 0))]
         case "getset": return [KeySpec(["RW", "access", "update"], .index(1), .range(lastKey: 0, step: 1, limit: 0))]
         case "hdel": return [KeySpec(["RW", "delete"], .index(1), .range(lastKey: 0, step: 1, limit: 0))]
         case "hexists": return [KeySpec(["RO"], .index(1), .range(lastKey: 0, step: 1, limit: 0))]
@@ -98,6 +99,7 @@ enum CommandReferenceMetadata {
         case "setex": return [KeySpec(["OW", "update"], .index(1), .range(lastKey: 0, step: 1, limit: 0))]
         case "setnx": return [KeySpec(["OW", "insert"], .index(1), .range(lastKey: 0, step: 1, limit: 0))]
         case "setrange": return [KeySpec(["RW", "update"], .index(1), .range(lastKey: 0, step: 1, limit: 0))]
+        case "setbit": return [KeySpec(["RW", "access", "update"], .index(1), .range(lastKey: 0, step: 1, limit: 0))]
         case "sinter": return [KeySpec(["RO", "access"], .index(1), .range(lastKey: -1, step: 1, limit: 0))]
         case "sintercard": return [KeySpec(["RO", "access"], .index(1), .keynum(index: 0, firstKey: 1, step: 1))]
         case "sinterstore": return [KeySpec(["RW", "update"], .index(1), .range(lastKey: 0, step: 1, limit: 0)),
