@@ -77,6 +77,20 @@ public struct LockedKey {
         if current == nil { keyCreated() }
     }
 
+    /// Makes the key's string value at least `length` bytes long, the new
+    /// bytes zero; a missing key first becomes an empty raw string
+    /// (SETRANGE, SETBIT). The caller has checked that an existing value is
+    /// a string. Returns the entry and the value's length before.
+    public mutating func growString(to length: Int, lru: UInt32) -> (entry: Entry, oldLength: Int) {
+        if slot == nil { storeString(UnsafeRawBufferPointer(start: nil, count: 0), encoding: .raw, expiry: .clear, lru: lru) }
+        let current = slot!
+        let oldLength = table.pointee.entry(at: current).valueLength
+        guard oldLength < length else { return (table.pointee.entry(at: current), oldLength) }
+        let e = table.pointee.resizeValue(at: current, to: length)
+        (e.valueStart + oldLength).initializeMemory(as: UInt8.self, repeating: 0, count: length - oldLength)
+        return (e, oldLength)
+    }
+
     /// Deletes the key if present; returns whether it existed. `lazily`:
     /// a big container is freed on the background thread (UNLINK).
     @inlinable @discardableResult

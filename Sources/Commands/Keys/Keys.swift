@@ -81,9 +81,10 @@ enum RandomKeyCommand {
 /// `SCAN cursor [MATCH pattern] [COUNT count] [TYPE type]`
 ///
 /// The cursor names a shard (top bits) and a position in hash order inside
-/// it (the rest), in 32 bits (`HashOrderCursor`). Each shard's table keeps entries in hash order, so walking
-/// hash ranges returns every key present for the whole iteration exactly
-/// once, even while tables grow or shrink (see `KeyTable.slots(inHashRange:)`).
+/// it (the rest), in 32 bits (`HashOrderCursor`). Each shard's table keeps
+/// entries in hash order, so walking hash ranges returns every key present
+/// for the whole iteration exactly once, even while tables grow or shrink
+/// (see `KeyTable.slots(inHashRange:)`).
 enum ScanCommand {
     static let spec = CommandSpec(
         "scan", arity: -2, flags: [.readonly], acl: ["@keyspace", "@read", "@slow"],

@@ -59,25 +59,11 @@ enum BitCommands {
         guard let bit = offset(c, args[2]) else { return }
         guard let on = Decimal.parse(args[3]), on & ~1 == 0 else { c.fail("ERR bit is not an integer or out of range"); return }
         c.withKey(args[1]) { k in
+            if let old = k.entry, old.type != .string { c.fail(Errors.wrongType); return }
+            let created = k.slot == nil
             let needed = (bit >> 3) + 1
-            var grew = false
-            let e: Entry
-            if let old = k.entry {
-                if old.type != .string { c.fail(Errors.wrongType); return }
-                let length = old.valueLength
-                if length < needed {
-                    e = k.table.pointee.resizeValue(at: k.slot!, to: needed)
-                    (e.valueStart + length).initializeMemory(as: UInt8.self, repeating: 0, count: needed - length)
-                    grew = true
-                } else {
-                    e = old
-                }
-            } else {
-                k.storeString(UnsafeRawBufferPointer(start: nil, count: 0), encoding: .raw, expiry: .clear, lru: c.lruClock)
-                e = k.table.pointee.resizeValue(at: k.slot!, to: needed)
-                e.valueStart.initializeMemory(as: UInt8.self, repeating: 0, count: needed)
-                grew = true
-            }
+            let (e, oldLength) = k.growString(to: needed, lru: c.lruClock)
+            let grew = created || oldLength < needed
             // Redis unshares the value first, which leaves it raw even when nothing changes.
             e.stringEncoding = .raw
             let byte = (e.valueStart + (bit >> 3)).assumingMemoryBound(to: UInt8.self)

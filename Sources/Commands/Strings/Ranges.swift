@@ -64,14 +64,7 @@ enum SetRangeCommand {
             }
             if offset > limit - value.count { c.fail(Errors.tooBig); return }
             let newLength = max(oldLength, offset + value.count)
-            let e: Entry
-            if let slot = k.slot {
-                e = k.table.pointee.resizeValue(at: slot, to: newLength)
-            } else {
-                k.storeString(UnsafeRawBufferPointer(start: nil, count: 0), encoding: .raw, expiry: .clear, lru: c.lruClock)
-                e = k.table.pointee.resizeValue(at: k.slot!, to: newLength)
-            }
-            if offset > oldLength { (e.valueStart + oldLength).initializeMemory(as: UInt8.self, repeating: 0, count: offset - oldLength) }
+            let e = k.growString(to: newLength, lru: c.lruClock).entry
             (e.valueStart + offset).copyMemory(from: value.baseAddress!, byteCount: value.count)
             e.stringEncoding = .raw
             c.dirty()
