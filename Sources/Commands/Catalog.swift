@@ -67,7 +67,8 @@ public enum CommandCatalog {
             MultiCommand.multi, MultiCommand.exec, MultiCommand.discard, WatchCommand.watch, WatchCommand.unwatch,
             // Server
             InfoCommand.spec, ConfigCommand.spec, CommandCommand.spec, TimeCommand.spec, LastSaveCommand.spec, RoleCommand.spec, WaitCommand.spec,
-            BitCommands.getbit, BitCommands.setbit, BitCommands.bitcount,
+            BitCommands.getbit, BitCommands.setbit, BitCommands.bitcount, BitCommands.bitpos,
+            BitOpCommand.spec, BitFieldCommand.spec, BitFieldCommand.readOnly,
             ShutdownCommand.spec, DebugCommand.spec, SlowlogCommand.spec, LatencyCommand.spec,
             // Cluster (standalone: each answers that cluster support is disabled)
             ClusterCommand.spec, ClusterCommand.readonly, ClusterCommand.readwrite, ClusterCommand.asking,

@@ -7,6 +7,12 @@ enum CommandReferenceMetadata {
     static func keySpecs(_ fullName: String) -> [KeySpec] {
         switch fullName {
         case "append": return [KeySpec(["RW", "insert"], .index(1), .range(lastKey: 0, step: 1, limit: 0))]
+        case "bitcount": return [KeySpec(["RO", "access"], .index(1), .range(lastKey: 0, step: 1, limit: 0))]
+        case "bitfield": return [KeySpec(["RW", "access", "update", "variable_flags"], .index(1), .range(lastKey: 0, step: 1, limit: 0), notes: "This command allows both access and modification of the key")]
+        case "bitfield_ro": return [KeySpec(["RO", "access"], .index(1), .range(lastKey: 0, step: 1, limit: 0))]
+        case "bitop": return [KeySpec(["OW", "update"], .index(2), .range(lastKey: 0, step: 1, limit: 0)),
+                KeySpec(["RO", "access"], .index(3), .range(lastKey: -1, step: 1, limit: 0))]
+        case "bitpos": return [KeySpec(["RO", "access"], .index(1), .range(lastKey: 0, step: 1, limit: 0))]
         case "blmove": return [KeySpec(["RW", "access", "delete"], .index(1), .range(lastKey: 0, step: 1, limit: 0)),
                 KeySpec(["RW", "insert"], .index(2), .range(lastKey: 0, step: 1, limit: 0))]
         case "blmpop": return [KeySpec(["RW", "access", "delete"], .index(2), .keynum(index: 0, firstKey: 1, step: 1))]
@@ -27,10 +33,10 @@ enum CommandReferenceMetadata {
         case "expireat": return [KeySpec(["RW", "update"], .index(1), .range(lastKey: 0, step: 1, limit: 0))]
         case "expiretime": return [KeySpec(["RO", "access"], .index(1), .range(lastKey: 0, step: 1, limit: 0))]
         case "get": return [KeySpec(["RO", "access"], .index(1), .range(lastKey: 0, step: 1, limit: 0))]
+        case "getbit": return [KeySpec(["RO", "access"], .index(1), .range(lastKey: 0, step: 1, limit: 0))]
         case "getdel": return [KeySpec(["RW", "access", "delete"], .index(1), .range(lastKey: 0, step: 1, limit: 0))]
         case "getex": return [KeySpec(["RW", "access", "update"], .index(1), .range(lastKey: 0, step: 1, limit: 0), notes: "RW and UPDATE because it changes the TTL")]
         case "getrange": return [KeySpec(["RO", "access"], .index(1), .range(lastKey: 0, step: 1, limit: 0))]
-        case "getbit", "bitcount": return [KeySpec(["RO", "access"], .index(1), .range(lastKey: 0, step: 1, limit: 0))]
         case "getset": return [KeySpec(["RW", "access", "update"], .index(1), .range(lastKey: 0, step: 1, limit: 0))]
         case "hdel": return [KeySpec(["RW", "delete"], .index(1), .range(lastKey: 0, step: 1, limit: 0))]
         case "hexists": return [KeySpec(["RO"], .index(1), .range(lastKey: 0, step: 1, limit: 0))]
@@ -96,10 +102,10 @@ enum CommandReferenceMetadata {
         case "sdiffstore": return [KeySpec(["OW", "update"], .index(1), .range(lastKey: 0, step: 1, limit: 0)),
                 KeySpec(["RO", "access"], .index(2), .range(lastKey: -1, step: 1, limit: 0))]
         case "set": return [KeySpec(["RW", "access", "update", "variable_flags"], .index(1), .range(lastKey: 0, step: 1, limit: 0), notes: "RW and ACCESS due to the optional `GET` argument")]
+        case "setbit": return [KeySpec(["RW", "access", "update"], .index(1), .range(lastKey: 0, step: 1, limit: 0))]
         case "setex": return [KeySpec(["OW", "update"], .index(1), .range(lastKey: 0, step: 1, limit: 0))]
         case "setnx": return [KeySpec(["OW", "insert"], .index(1), .range(lastKey: 0, step: 1, limit: 0))]
         case "setrange": return [KeySpec(["RW", "update"], .index(1), .range(lastKey: 0, step: 1, limit: 0))]
-        case "setbit": return [KeySpec(["RW", "access", "update"], .index(1), .range(lastKey: 0, step: 1, limit: 0))]
         case "sinter": return [KeySpec(["RO", "access"], .index(1), .range(lastKey: -1, step: 1, limit: 0))]
         case "sintercard": return [KeySpec(["RO", "access"], .index(1), .keynum(index: 0, firstKey: 1, step: 1))]
         case "sinterstore": return [KeySpec(["RW", "update"], .index(1), .range(lastKey: 0, step: 1, limit: 0)),
@@ -191,9 +197,16 @@ enum CommandReferenceMetadata {
         switch fullName {
         case "client|info": return ["nondeterministic_output"]
         case "client|list": return ["nondeterministic_output"]
-        case "cluster|nodes", "cluster|slots", "cluster|replicas", "cluster|getkeysinslot", "cluster|info",
-             "cluster|count-failure-reports", "cluster|links", "cluster|slaves", "cluster|bumpepoch", "cluster|shards":
-            return ["nondeterministic_output"]
+        case "cluster|bumpepoch": return ["nondeterministic_output"]
+        case "cluster|count-failure-reports": return ["nondeterministic_output"]
+        case "cluster|getkeysinslot": return ["nondeterministic_output"]
+        case "cluster|info": return ["nondeterministic_output"]
+        case "cluster|links": return ["nondeterministic_output"]
+        case "cluster|nodes": return ["nondeterministic_output"]
+        case "cluster|replicas": return ["nondeterministic_output"]
+        case "cluster|shards": return ["nondeterministic_output"]
+        case "cluster|slaves": return ["nondeterministic_output"]
+        case "cluster|slots": return ["nondeterministic_output"]
         case "command": return ["nondeterministic_output_order"]
         case "command|docs": return ["nondeterministic_output_order"]
         case "command|info": return ["nondeterministic_output_order"]
@@ -212,7 +225,6 @@ enum CommandReferenceMetadata {
         case "info": return ["nondeterministic_output", "request_policy:all_shards", "response_policy:special"]
         case "keys": return ["request_policy:all_shards", "nondeterministic_output_order"]
         case "lastsave": return ["nondeterministic_output"]
-        case "wait": return ["request_policy:all_shards", "response_policy:agg_min"]
         case "latency|doctor": return ["nondeterministic_output", "request_policy:all_nodes", "response_policy:special"]
         case "latency|graph": return ["nondeterministic_output", "request_policy:all_nodes", "response_policy:special"]
         case "latency|histogram": return ["nondeterministic_output", "request_policy:all_nodes", "response_policy:special"]
@@ -248,6 +260,7 @@ enum CommandReferenceMetadata {
         case "touch": return ["request_policy:multi_shard", "response_policy:agg_sum"]
         case "ttl": return ["nondeterministic_output"]
         case "unlink": return ["request_policy:multi_shard", "response_policy:agg_sum"]
+        case "wait": return ["request_policy:all_shards", "response_policy:agg_min"]
         case "xadd": return ["nondeterministic_output"]
         case "xautoclaim": return ["nondeterministic_output"]
         case "xclaim": return ["nondeterministic_output"]

@@ -215,11 +215,27 @@ enum CommandCommand {
         }
     }
 
-    /// A key's flags; a spec with `variable_flags` (SET) depends on the
-    /// arguments: with GET the old value is read, without it overwritten.
+    /// A key's flags; a spec with `variable_flags` depends on the
+    /// arguments. SET: with GET the old value is read, without it
+    /// overwritten. BITFIELD: with only GETs the key is only read.
     static func keyFlags(_ spec: CommandSpec, _ k: KeySpec, _ args: Arguments) -> [String] {
-        guard k.flags.contains("variable_flags"), spec.fullName == "set" else { return k.flags }
-        let hasGet = (3..<max(3, args.count)).contains { args[$0].equalsIgnoringCase("get") }
-        return hasGet ? ["RW", "access", "update"] : ["OW", "update"]
+        guard k.flags.contains("variable_flags") else { return k.flags }
+        switch spec.fullName {
+        case "set":
+            let hasGet = (3..<max(3, args.count)).contains { args[$0].equalsIgnoringCase("get") }
+            return hasGet ? ["RW", "access", "update"] : ["OW", "update"]
+        case "bitfield":
+            // Walks the operations as Redis does; anything it cannot read counts as a write.
+            var i = 2
+            while i < args.count {
+                let remaining = args.count - i - 1
+                if args[i].equalsIgnoringCase("get") && remaining >= 2 { i += 3 }
+                else if args[i].equalsIgnoringCase("overflow") && remaining >= 1 { i += 2 }
+                else { return ["RW", "access", "update"] }
+            }
+            return ["RO", "access"]
+        default:
+            return k.flags
+        }
     }
 }
