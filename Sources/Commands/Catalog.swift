@@ -69,6 +69,7 @@ public enum CommandCatalog {
             InfoCommand.spec, ConfigCommand.spec, CommandCommand.spec, TimeCommand.spec, LastSaveCommand.spec, RoleCommand.spec, WaitCommand.spec,
             BitCommands.getbit, BitCommands.setbit, BitCommands.bitcount, BitCommands.bitpos,
             BitOpCommand.spec, BitFieldCommand.spec, BitFieldCommand.readOnly,
+            HyperLogLogCommands.pfadd, HyperLogLogCommands.pfcount, HyperLogLogCommands.pfmerge,
             ShutdownCommand.spec, DebugCommand.spec, SlowlogCommand.spec, LatencyCommand.spec,
             // Cluster (standalone: each answers that cluster support is disabled)
             ClusterCommand.spec, ClusterCommand.readonly, ClusterCommand.readwrite, ClusterCommand.asking,

@@ -72,6 +72,7 @@ public enum MaxmemoryPolicy: String, Sendable, CaseIterable, CustomStringConvert
     let zsetMaxListpackValue = Atomic<Int>(64)
     let streamNodeMaxEntries = Atomic<Int>(100)
     let streamNodeMaxBytes = Atomic<Int>(4096)
+    let hllSparseMaxBytes = Atomic<Int>(3000)
 
     static let logLevels = ["debug", "verbose", "notice", "warning"]
 
@@ -124,6 +125,7 @@ public enum MaxmemoryPolicy: String, Sendable, CaseIterable, CustomStringConvert
         case "zset-max-listpack-value": zsetMaxListpackValue.store(integer(), ordering: .relaxed)
         case "stream-node-max-entries": streamNodeMaxEntries.store(integer(), ordering: .relaxed)
         case "stream-node-max-bytes": streamNodeMaxBytes.store(integer(), ordering: .relaxed)
+        case "hll-sparse-max-bytes": hllSparseMaxBytes.store(integer(), ordering: .relaxed)
         default: break
         }
     }
@@ -154,6 +156,8 @@ extension Configuration {
         SortedSetView.Limits(maxPackedEntries: hot.zsetMaxListpackEntries.load(ordering: .relaxed),
                              maxPackedValue: hot.zsetMaxListpackValue.load(ordering: .relaxed))
     }
+    /// `hll-sparse-max-bytes`: how long a sparse HyperLogLog may grow before it turns dense.
+    public var hllSparseMaxBytes: Int { hot.hllSparseMaxBytes.load(ordering: .relaxed) }
     /// `stream-node-max-entries` / `-bytes`: when a stream starts a new node.
     public var streamNodeLimits: (entries: Int, bytes: Int) {
         (hot.streamNodeMaxEntries.load(ordering: .relaxed), hot.streamNodeMaxBytes.load(ordering: .relaxed))

@@ -85,6 +85,10 @@ enum CommandReferenceMetadata {
         case "pexpire": return [KeySpec(["RW", "update"], .index(1), .range(lastKey: 0, step: 1, limit: 0))]
         case "pexpireat": return [KeySpec(["RW", "update"], .index(1), .range(lastKey: 0, step: 1, limit: 0))]
         case "pexpiretime": return [KeySpec(["RO", "access"], .index(1), .range(lastKey: 0, step: 1, limit: 0))]
+        case "pfadd": return [KeySpec(["RW", "insert"], .index(1), .range(lastKey: 0, step: 1, limit: 0))]
+        case "pfcount": return [KeySpec(["RW", "access"], .index(1), .range(lastKey: -1, step: 1, limit: 0), notes: "RW because it may change the internal representation of the key, and propagate to replicas")]
+        case "pfmerge": return [KeySpec(["RW", "access", "insert"], .index(1), .range(lastKey: 0, step: 1, limit: 0)),
+                KeySpec(["RO", "access"], .index(2), .range(lastKey: -1, step: 1, limit: 0))]
         case "psetex": return [KeySpec(["OW", "update"], .index(1), .range(lastKey: 0, step: 1, limit: 0))]
         case "pttl": return [KeySpec(["RO", "access"], .index(1), .range(lastKey: 0, step: 1, limit: 0))]
         case "rename": return [KeySpec(["RW", "access", "delete"], .index(1), .range(lastKey: 0, step: 1, limit: 0)),
