@@ -66,7 +66,7 @@ public enum CommandCatalog {
             // Transactions
             MultiCommand.multi, MultiCommand.exec, MultiCommand.discard, WatchCommand.watch, WatchCommand.unwatch,
             // Server
-            InfoCommand.spec, ConfigCommand.spec, CommandCommand.spec, TimeCommand.spec, LastSaveCommand.spec, RoleCommand.spec, WaitCommand.spec,
+            InfoCommand.spec, ConfigCommand.spec, CommandCommand.spec, TimeCommand.spec, LastSaveCommand.spec, RoleCommand.spec, WaitCommand.spec, MonitorCommand.spec,
             BitCommands.getbit, BitCommands.setbit, BitCommands.bitcount, BitCommands.bitpos,
             BitOpCommand.spec, BitFieldCommand.spec, BitFieldCommand.readOnly,
             HyperLogLogCommands.pfadd, HyperLogLogCommands.pfcount, HyperLogLogCommands.pfmerge,

@@ -208,6 +208,7 @@ enum ClientCommand {
         out.append(" flags=")
         let flagsStart = out.count
         let tracking = TrackingOptions(rawValue: c.trackingOptions.load(ordering: .relaxed))
+        if c.monitorMode.load(ordering: .relaxed) { out.append(UInt8(ascii: "O")) }
         if c.subscriptionCount > 0 { out.append(UInt8(ascii: "P")) }
         if multi >= 0 { out.append(UInt8(ascii: "x")) }
         if c.isBlocked.load(ordering: .relaxed) { out.append(UInt8(ascii: "b")) }

@@ -125,6 +125,9 @@ public final class Client: @unchecked Sendable {
         @inline(__always) set { _noEvict = newValue }
     }
 
+    /// MONITOR mode; read by CLIENT LIST on any loop.
+    public let monitorMode = Atomic<Bool>(false)
+
     /// Set where a blocking command must time out at once instead of
     /// blocking (EXEC, in-process calls, the serving proxy), Redis's CLIENT_DENY_BLOCKING.
     @exclusivity(unchecked) public var denyBlocking = false

@@ -95,6 +95,12 @@ public final class Dispatcher: @unchecked Sendable {
             reject(spec, client, "ERR Can't execute '\(spec.fullName)': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context")
             return
         }
+        // A monitor is a replica to Redis, kept away from the keyspace.
+        if !server.monitors.isEmpty && client.monitorMode.load(ordering: .relaxed)
+            && !spec.flags.intersection([.readonly, .write, .mayReplicate]).isEmpty {
+            reject(spec, client, "ERR Replica can't interact with the keyspace")
+            return
+        }
         if client.inTransaction && !top.runsInsideTransaction {
             client.queue(spec, args)
             return
@@ -131,6 +137,9 @@ public final class Dispatcher: @unchecked Sendable {
             if client.commandFailed { counters.failed.add(1) }
         }
         loop.commandsProcessed.add(1)
+        if !server.monitors.isEmpty && spec.flags.intersection([.admin, .skipMonitor]).isEmpty {
+            MonitorCommand.feed(client, spec, args)
+        }
         let threshold = server.config.slowlogLogSlowerThan
         if threshold >= 0 && Double(cycles) >= Double(threshold) * loop.cyclesPerMicrosecond && !spec.flags.contains(.skipSlowlog) {
             let elapsed = CycleClock.microseconds(cycles)

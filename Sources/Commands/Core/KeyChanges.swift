@@ -89,6 +89,14 @@ extension ServerContext {
         clientClosedHooks.append(cleanup)
         clientClosedHooks.append { c in c.abandonBlocking() }
         clientResetHooks.append(cleanup)
+        // RESET or a disconnect ends MONITOR mode.
+        let leaveMonitor: (Client) -> Void = { [unowned self] c in
+            guard c.monitorMode.load(ordering: .relaxed) else { return }
+            c.monitorMode.store(false, ordering: .relaxed)
+            monitors.remove(clientId: c.id)
+        }
+        clientClosedHooks.append(leaveMonitor)
+        clientResetHooks.append(leaveMonitor)
         flushed = { [unowned self] _ in tracking.invalidateAll(server: self) }
         let applyLimit: (String) -> Void = { [unowned self] value in
             tracking.maxKeys.store(Int(value) ?? 1_000_000, ordering: .relaxed)

@@ -88,6 +88,8 @@ public final class ServerContext: @unchecked Sendable {
     }
     /// Channel and pattern subscriptions.
     public let pubsub = PubSubRegistry()
+    /// Clients in MONITOR mode (`Server/Monitor.swift`).
+    public let monitors = MonitorRegistry()
     /// Client-side caching: prefixes, invalidation delivery, counts.
     public let tracking = TrackingRegistry()
     /// Sends a pre-formatted push frame to a subscriber (installed by the

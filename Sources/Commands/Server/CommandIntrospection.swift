@@ -140,14 +140,15 @@ enum CommandCommand {
 
     static func docs(_ c: Client, _ spec: CommandSpec) {
         let r = c.reply
-        var fields = 4
+        var fields = 3
+        if !spec.complexity.isEmpty { fields += 1 }  // MONITOR has none
         if !spec.arguments.isEmpty { fields += 1 }
         if !spec.subcommands.isEmpty { fields += 1 }
         r.map(fields)
         r.bulk("summary"); r.bulk(spec.summary)
         r.bulk("since"); r.bulk(spec.since)
         r.bulk("group"); r.bulk(spec.group)
-        r.bulk("complexity"); r.bulk(spec.complexity)
+        if !spec.complexity.isEmpty { r.bulk("complexity"); r.bulk(spec.complexity) }
         if !spec.arguments.isEmpty { r.bulk("arguments"); arguments(c, spec.arguments) }
         if !spec.subcommands.isEmpty {
             r.bulk("subcommands")
