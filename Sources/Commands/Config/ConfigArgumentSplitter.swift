@@ -29,21 +29,8 @@ enum ConfigArgumentSplitter {
     /// other non-printable byte written as \xHH. redis-server quotes option
     /// values this way, and the result is what its error messages show.
     static func quote(_ text: String) -> String {
-        var out: [UInt8] = [UInt8(ascii: "\"")]
-        let hex = Array("0123456789abcdef".utf8)
-        for c in text.utf8 {
-            switch c {
-            case UInt8(ascii: "\\"), UInt8(ascii: "\""): out += [UInt8(ascii: "\\"), c]
-            case 0x0A: out += Array("\\n".utf8)
-            case 0x0D: out += Array("\\r".utf8)
-            case 0x09: out += Array("\\t".utf8)
-            case 0x07: out += Array("\\a".utf8)
-            case 0x08: out += Array("\\b".utf8)
-            case 0x20...0x7E: out.append(c)
-            default: out += [UInt8(ascii: "\\"), UInt8(ascii: "x"), hex[Int(c >> 4)], hex[Int(c & 0xF)]]
-            }
-        }
-        out.append(UInt8(ascii: "\""))
+        var out: [UInt8] = []
+        Repr.append(text.utf8, to: &out)
         return String(decoding: out, as: UTF8.self)
     }
 

@@ -54,7 +54,7 @@ enum MonitorCommand {
         let hidden = SlowLog.secretArguments(spec, args)
         for i in 0..<args.count {
             if i > 0 { line.append(UInt8(ascii: " ")) }
-            if hidden.contains(i) { redacted.withUnsafeBytes { quote($0, into: &line) } } else { quote(args[i], into: &line) }
+            if hidden.contains(i) { Repr.append(redacted, to: &line) } else { Repr.append(args[i], to: &line) }
         }
         line.append(contentsOf: "\r\n".utf8)
         let frame = PushFrame(line)
@@ -63,26 +63,6 @@ enum MonitorCommand {
     }
 
     static let redacted: [UInt8] = Array("(redacted)".utf8)
-
-    /// Redis's `sdscatrepr`: double quotes; `\\`, `\"`, `\n`, `\r`, `\t`,
-    /// `\a`, `\b`; other bytes outside printable ASCII as `\xhh`.
-    static func quote(_ bytes: UnsafeRawBufferPointer, into line: inout [UInt8]) {
-        let hex = Array("0123456789abcdef".utf8)
-        line.append(UInt8(ascii: "\""))
-        for b in bytes {
-            switch b {
-            case UInt8(ascii: "\\"), UInt8(ascii: "\""): line += [UInt8(ascii: "\\"), b]
-            case 0x0A: line += Array("\\n".utf8)
-            case 0x0D: line += Array("\\r".utf8)
-            case 0x09: line += Array("\\t".utf8)
-            case 0x07: line += Array("\\a".utf8)
-            case 0x08: line += Array("\\b".utf8)
-            case 0x20...0x7E: line.append(b)
-            default: line += [UInt8(ascii: "\\"), UInt8(ascii: "x"), hex[Int(b >> 4)], hex[Int(b & 15)]]
-            }
-        }
-        line.append(UInt8(ascii: "\""))
-    }
 }
 
 /// The clients in MONITOR mode, on every loop. `isEmpty` is read after
