@@ -70,6 +70,7 @@ public enum CommandCatalog {
             BitCommands.getbit, BitCommands.setbit, BitCommands.bitcount, BitCommands.bitpos,
             BitOpCommand.spec, BitFieldCommand.spec, BitFieldCommand.readOnly,
             HyperLogLogCommands.pfadd, HyperLogLogCommands.pfcount, HyperLogLogCommands.pfmerge,
+            SortCommand.sort, SortCommand.sortReadOnly,
             ShutdownCommand.spec, DebugCommand.spec, SlowlogCommand.spec, LatencyCommand.spec,
             // Cluster (standalone: each answers that cluster support is disabled)
             ClusterCommand.spec, ClusterCommand.readonly, ClusterCommand.readwrite, ClusterCommand.asking,

@@ -239,6 +239,19 @@ public enum DoubleFormat {
         }
     }
 
+    /// SORT's weight, read as Redis reads it: strtod up to the first NUL
+    /// byte (leading blanks allowed, "" reads as 0), refused when strtod
+    /// stops before that, reports a range error, or reads NaN.
+    public static func parseSortWeight(_ bytes: UnsafeRawBufferPointer) -> Double? {
+        if let v = parseSmallInteger(bytes) { return v }
+        return withTerminatedCopy(bytes) { start -> Double? in
+            var end: UnsafeMutablePointer<CChar>? = nil
+            errno = 0
+            let v = strtod(start, &end)
+            return end!.pointee == 0 && errno != ERANGE && !v.isNaN ? v : nil
+        }
+    }
+
     /// What strtod makes of all of `bytes` (leading blanks allowed, "" reads
     /// as 0), or nil if it stops early (an embedded NUL included) or reads
     /// NaN: how Redis's `zslParseRange` reads a score bound.

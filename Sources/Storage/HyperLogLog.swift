@@ -238,6 +238,9 @@ public enum HyperLogLog {
         }
         if span == 0 || p >= hll.count { return -1 }
         let op = hll[p]
+        // An XZERO cut short by the end of the value: corrupt (Redis reads
+        // its string terminator there and writes past the value's end).
+        if isXZero(op) && p + 1 >= hll.count { return -1 }
         let last = first + span - 1
         // The trivial cases: a VAL already high enough, or one register on its own.
         if isValue(op) {

@@ -119,6 +119,11 @@ enum CommandReferenceMetadata {
         case "smismember": return [KeySpec(["RO", "access"], .index(1), .range(lastKey: 0, step: 1, limit: 0))]
         case "smove": return [KeySpec(["RW", "access", "delete"], .index(1), .range(lastKey: 0, step: 1, limit: 0)),
                 KeySpec(["RW", "insert"], .index(2), .range(lastKey: 0, step: 1, limit: 0))]
+        case "sort": return [KeySpec(["RO", "access"], .index(1), .range(lastKey: 0, step: 1, limit: 0)),
+                KeySpec(["RO", "access"], .unknown, .unknown, notes: "For the optional BY/GET keyword. It is marked 'unknown' because the key names derive from the content of the key we sort"),
+                KeySpec(["OW", "update"], .unknown, .unknown, notes: "For the optional STORE keyword. It is marked 'unknown' because the keyword can appear anywhere in the argument array")]
+        case "sort_ro": return [KeySpec(["RO", "access"], .index(1), .range(lastKey: 0, step: 1, limit: 0)),
+                KeySpec(["RO", "access"], .unknown, .unknown, notes: "For the optional BY/GET keyword. It is marked 'unknown' because the key names derive from the content of the key we sort")]
         case "spop": return [KeySpec(["RW", "access", "delete"], .index(1), .range(lastKey: 0, step: 1, limit: 0))]
         case "spublish": return [KeySpec(["not_key"], .index(1), .range(lastKey: 0, step: 1, limit: 0))]
         case "srandmember": return [KeySpec(["RO", "access"], .index(1), .range(lastKey: 0, step: 1, limit: 0))]

@@ -197,6 +197,21 @@ enum CommandCommand {
         if realSpecs.isEmpty { c.fail("ERR The command has no key arguments"); return }
         if !spec.accepts(inner.count) { c.fail("ERR Invalid number of arguments specified for command"); return }
         var found: [(position: Int, flags: [String])] = []
+        if spec.fullName == "sort" || spec.fullName == "sort_ro" {
+            // Redis finds SORT's keys with code, not key specs: the key, and
+            // the last STORE's destination (LIMIT, GET and BY arguments skipped).
+            found.append((1, ["RO", "access"]))
+            var store: Int? = nil
+            var i = 2
+            while i < inner.count {
+                if inner[i].equalsIgnoringCase("limit") { i += 2 }
+                else if inner[i].equalsIgnoringCase("get") || inner[i].equalsIgnoringCase("by") { i += 1 }
+                else if spec.fullName == "sort" && inner[i].equalsIgnoringCase("store") && i + 1 < inner.count { store = i + 1 }
+                i += 1
+            }
+            if let store { found.append((store, ["OW", "update"])) }
+            return reply(c, found, inner, withFlags: withFlags)
+        }
         for k in realSpecs {
             guard let positions = k.positions(in: inner) else {
                 if spec.flags.contains(CommandFlags.noMandatoryKeys) { c.reply.array(0) } else { c.fail("ERR Invalid arguments specified for command") }
@@ -204,6 +219,10 @@ enum CommandCommand {
             }
             for p in positions { found.append((p, keyFlags(spec, k, inner))) }
         }
+        reply(c, found, inner, withFlags: withFlags)
+    }
+
+    static func reply(_ c: Client, _ found: [(position: Int, flags: [String])], _ inner: Arguments, withFlags: Bool) {
         c.reply.array(found.count)
         for (p, flags) in found {
             if withFlags {
