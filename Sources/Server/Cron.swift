@@ -110,11 +110,16 @@ final class Cron: @unchecked Sendable {
         }
     }
 
-    /// `timeout`: close clients idle longer than that many seconds (pub/sub clients excepted).
+    /// `timeout`: close clients idle longer than that many seconds. As in
+    /// Redis, subscribers, monitors and clients that wait by design (blocked,
+    /// or held by CLIENT PAUSE) are left alone.
     func closeIdleClients(loop: Int, nowMs: Int64) {
         let limit = server.config.timeout
         guard limit > 0 else { return }
-        for c in server.clients.snapshot() where c.loop.index == loop && c.subscriptionCount == 0 {
+        let paused = server.pausedUntilMs.load(ordering: .relaxed) > nowMs
+        for c in server.clients.snapshot() where c.loop.index == loop && c.subscriptionCount == 0
+            && !c.monitorMode.load(ordering: .relaxed) && !c.isBlocked.load(ordering: .relaxed)
+            && !(paused && c.waitingForPause.load(ordering: .relaxed)) {
             if nowMs - c.lastInteractionMs.load(ordering: .relaxed) > Int64(limit) * 1000 {
                 server.log(.verbose, "Closing idle client")
                 c.kill()

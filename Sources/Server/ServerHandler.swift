@@ -59,7 +59,10 @@ final class ServerHandler: ConnectionHandler, @unchecked Sendable {
     func execute(_ client: Client, _ arguments: Arguments, _ connection: Connection) -> ExecutionResult {
         if client.killed.load(ordering: .relaxed) { return .close }
         let loop = client.loop
-        if server.pausedUntilMs.load(ordering: .relaxed) > loop.nowMs && mustWaitForPause(arguments) {
+        // Monitors are replicas to Redis, which CLIENT PAUSE never holds.
+        if server.pausedUntilMs.load(ordering: .relaxed) > loop.nowMs && mustWaitForPause(arguments)
+            && !client.monitorMode.load(ordering: .relaxed) {
+            client.waitingForPause.store(true, ordering: .relaxed)
             return .wait
         }
         client.lastInteractionMs.store(loop.nowMs, ordering: .relaxed)

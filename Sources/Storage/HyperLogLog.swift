@@ -172,8 +172,10 @@ public enum HyperLogLog {
     static func zeros(_ run: Int) -> [UInt8] { run > sparseZeroMaxRun ? xzero(run) : [zero(run)] }
 
     /// Calls `body(firstRegister, run, value)` for each opcode of a sparse
-    /// value; the registers it covered in all. A VAL run that would pass the
-    /// last register stops the walk (`body` is not called for it).
+    /// value; the registers it covered in all, or -1 when a VAL run would
+    /// pass the last register (`body` is not called for it). Redis 7.0.15
+    /// as Debian ships it, with the fix for CVE-2025-32023, refuses such a
+    /// value where the original 7.0.15 stopped reading at it.
     @discardableResult
     static func walkSparse(_ value: UnsafeRawBufferPointer, _ body: (Int, Int, UInt8) -> Void) -> Int {
         var p = headerSize, index = 0
@@ -191,7 +193,7 @@ public enum HyperLogLog {
                 p += 2
             } else {
                 let run = valueRun(op)
-                if index + run > registerCount { break }
+                if index + run > registerCount { return -1 }
                 body(index, run, valueOf(op))
                 index += run
                 p += 1
@@ -406,7 +408,12 @@ public enum HyperLogLog {
         }
         z += m * sigma(Double(histogram[0]) / m)
         let alphaInfinity = 0.721347520444481703680  // 0.5 / ln 2
-        return UInt64((alphaInfinity * m * m / z).rounded(.toNearestOrAwayFromZero))
+        let estimate = (alphaInfinity * m * m / z).rounded(.toNearestOrAwayFromZero)
+        // Only crafted registers (all near 63) leave this range. There C's
+        // llroundl gives LLONG_MIN, which Redis then shows as a count of
+        // -9223372036854775808: do the same rather than trap.
+        guard estimate >= -0x1p63 && estimate < 0x1p63 else { return UInt64(bitPattern: Int64.min) }
+        return UInt64(bitPattern: Int64(estimate))
     }
 
     static func sigma(_ x: Double) -> Double {

@@ -86,4 +86,42 @@ final class BitmapAndHyperLogLogTests: XCTestCase {
         // bytes turned values dense along the way.
         XCTAssertGreaterThan(union, 500, "the HyperLogLogs ended small: the run proved little")
     }
+    /// Values no client would write, answered as Redis answers them: an
+    /// estimate past Int64 (Redis's llroundl gives LLONG_MIN), a sparse value
+    /// with an opcode past the last register, NUL bytes under SORT ALPHA,
+    /// and a BITFIELD read far past the end of any value. Each one crashed
+    /// or answered differently before.
+    func testCraftedValuesAnswerAsRedis() throws {
+        let pair = try DifferentialPair.start()
+        defer { pair.stop() }
+        let allRegistersMax = Array("HYLL".utf8) + [UInt8](repeating: 0, count: 11) + [0x80] + [UInt8](repeating: 0xFF, count: 12288)
+        let trailingOpcode = Array("HYLL".utf8) + [1, 0, 0, 0] + [UInt8](repeating: 0, count: 8) + [0x7F, 0xFF, 0xF4]
+        let commands: [[[UInt8]]] = [
+            [Array("SET".utf8), Array("h".utf8), allRegistersMax],
+            [Array("PFCOUNT".utf8), Array("h".utf8)],
+            [Array("PFCOUNT".utf8), Array("h".utf8), Array("none".utf8)],
+            [Array("SET".utf8), Array("t".utf8), trailingOpcode],
+            [Array("PFCOUNT".utf8), Array("t".utf8)],
+            [Array("PFCOUNT".utf8), Array("t".utf8), Array("none".utf8)],
+            [Array("PFMERGE".utf8), Array("m".utf8), Array("t".utf8)],
+            [Array("RPUSH".utf8), Array("l".utf8), [0x61, 0, 0x62], [0x61, 0, 0x61], [0x61], [0x42], [0x62]],
+            [Array("SORT".utf8), Array("l".utf8), Array("ALPHA".utf8)],
+            [Array("SORT".utf8), Array("l".utf8), Array("ALPHA".utf8), Array("STORE".utf8), Array("d".utf8)],
+            [Array("LRANGE".utf8), Array("d".utf8), Array("0".utf8), Array("-1".utf8)],
+            [Array("CONFIG".utf8), Array("SET".utf8), Array("proto-max-bulk-len".utf8), Array("9223372036854775807".utf8)],
+            [Array("BITFIELD_RO".utf8), Array("b".utf8), Array("GET".utf8), Array("u8".utf8), Array("9223372036854775800".utf8)],
+            [Array("BITFIELD".utf8), Array("b".utf8), Array("GET".utf8), Array("i64".utf8), Array("9223372036854775743".utf8)],
+        ]
+        var replies: [[[UInt8]]] = []
+        for (_, port) in pair.servers {
+            let connection = try TestConnection(port: port)
+            defer { connection.close() }
+            try connection.send(commands.flatMap { TestConnection.encode($0) })
+            replies.append(try commands.map { _ in try connection.readFrameBytes(timeoutMs: 10_000) })
+        }
+        for (i, (r, s)) in zip(replies[0], replies[1]).enumerated() {
+            XCTAssertEqual(RESPValue.escape(s), RESPValue.escape(r), "command \(i): \(String(decoding: commands[i][0], as: UTF8.self))")
+        }
+        XCTAssertEqual(String(decoding: replies[0][1], as: UTF8.self), ":-9223372036854775808\r\n")
+    }
 }

@@ -18,7 +18,11 @@ final class MonitorTests: XCTestCase {
             ["HELLO", "2", "AUTH", "default", "x"], ["CONFIG", "GET", "databases"], ["CLIENT", "SETNAME", "n1"],
             ["CLIENT", "LIST"], ["SELECT", "3"], ["PING"], ["NOSUCH", "x"], ["GET"],
             ["MULTI"], ["INCR", "x"], ["GET", "x"], ["EXEC"], ["MULTI"], ["MONITOR"], ["EXEC"],
-            ["SELECT", "0"], ["BLPOP", "l", "0.01"], ["PFADD", "h", "a"], ["ECHO", "end of session"],
+            ["SELECT", "0"], ["BLPOP", "l", "0.01"], ["PFADD", "h", "a"],
+            // Redacted as Redis's parsers reach the credentials: not after a
+            // bad version, a refused name or too many arguments.
+            ["AUTH", "a", "b", "c"], ["HELLO", "4", "AUTH", "u", "pw"], ["HELLO", "2", "SETNAME", "a b", "AUTH", "default", "pw"],
+            ["HELLO", "2", "SETNAME", "auth", "AUTH", "default", "secret"], ["ECHO", "end of session"],
         ]
         let ownCommands: [[String]] = [["GET", "k"], ["PING"], ["SET", "a", "b"], ["PUBLISH", "ch", "x"], ["DBSIZE"],
                                        ["MONITOR"], ["ECHO", "own"]]
@@ -46,6 +50,40 @@ final class MonitorTests: XCTestCase {
         }
         XCTAssertEqual(transcripts[1], transcripts[0])
         XCTAssertGreaterThan(transcripts[0].filter { $0.hasPrefix("line") }.count, 15)
+    }
+
+    /// `timeout` closes neither an idle monitor nor a blocked client, and
+    /// CLIENT PAUSE does not hold a monitor's commands: the same checks
+    /// pass against Redis.
+    func testMonitorsAreNeitherTimedOutNorPaused() throws {
+        let pair = try DifferentialPair.start(["--timeout", "1"])
+        defer { pair.stop() }
+        for (label, port) in pair.servers {
+            let monitor = try TestConnection(port: port)
+            let blocked = try TestConnection(port: port)
+            let idle = try TestConnection(port: port)
+            defer { monitor.close(); blocked.close(); idle.close() }
+            XCTAssertEqual(try monitor.call("MONITOR"), .simple("OK"), label)
+            try blocked.send(command: ["BLPOP", "nolist", "0"])
+            _ = try idle.call("PING")
+            usleep(3_200_000)  // the timeout (1 s) and two cron passes
+            XCTAssertTrue(try idle.waitForClose(timeoutMs: 2000), "\(label): the idle client was not closed")
+            _ = try monitor.drainFrames(timeoutMs: 100)  // the BLPOP and PING lines
+            XCTAssertEqual(try monitor.call("PING"), .simple("PONG"), label)
+            let control = try TestConnection(port: port)
+            defer { control.close() }
+            XCTAssertEqual(try control.call("RPUSH", "nolist", "x"), .integer(1), label)
+            XCTAssertEqual(try blocked.readFrame(), .array([.bulk(Array("nolist".utf8)), .bulk(Array("x".utf8))]), label)
+            // Served, it counts as active again: not closed at the next cron pass.
+            usleep(300_000)
+            XCTAssertFalse(try blocked.waitForClose(timeoutMs: 200), "\(label): closed as soon as it was served")
+            XCTAssertEqual(try control.call("CLIENT", "PAUSE", "1500", "ALL"), .simple("OK"), label)
+            let start = DispatchTime.now().uptimeNanoseconds
+            _ = try monitor.drainFrames(timeoutMs: 50)
+            XCTAssertEqual(try monitor.call("PING"), .simple("PONG"), label)
+            XCTAssertLessThan(DispatchTime.now().uptimeNanoseconds - start, 1_000_000_000, "\(label): the monitor was paused")
+            XCTAssertEqual(try control.call("CLIENT", "UNPAUSE"), .simple("OK"), label)
+        }
     }
 
     /// Every loop's commands reach a monitor on any loop.

@@ -199,6 +199,9 @@ extension Client {
         guard let w = blockedWaiter else { return }
         blockedWaiter = nil
         isBlocked.store(false, ordering: .relaxed)
+        // Answered now: Redis counts the reply as interaction, so `timeout`
+        // does not close a client the moment its long wait ends.
+        lastInteractionMs.store(loop.nowMs, ordering: .relaxed)
         server.blockedClients.add(-1, ordering: .relaxed)
         loop.blockedWaiters.removeAll { $0 === w }
     }

@@ -127,6 +127,8 @@ public final class Client: @unchecked Sendable {
 
     /// MONITOR mode; read by CLIENT LIST on any loop.
     public let monitorMode = Atomic<Bool>(false)
+    /// Held by CLIENT PAUSE when last seen (stale once the pause is over).
+    public let waitingForPause = Atomic<Bool>(false)
 
     /// Set where a blocking command must time out at once instead of
     /// blocking (EXEC, in-process calls, the serving proxy), Redis's CLIENT_DENY_BLOCKING.

@@ -214,13 +214,26 @@ extension SlowLog {
     static func secretArguments(_ spec: CommandSpec, _ args: Arguments) -> Set<Int> {
         switch spec.fullName {
         case "auth":
-            return Set(1..<args.count)
+            // Redis redacts once it has checked the number of arguments.
+            return args.count <= 3 ? Set(1..<args.count) : []
         case "hello":
+            // Redis redacts AUTH's pair as its option parser reaches it: not
+            // after a bad protocol version, an unknown option or a SETNAME
+            // it refuses.
+            if args.count >= 2 {
+                guard let version = Decimal.parse(args[1]), version == 2 || version == 3 else { return [] }
+            }
             var hidden = Set<Int>()
             var i = 2
             while i < args.count {
-                if args[i].equalsIgnoringCase("auth") && i + 2 < args.count { hidden.insert(i + 1); hidden.insert(i + 2); i += 3 }
-                else { i += 1 }
+                let more = args.count - 1 - i
+                if args[i].equalsIgnoringCase("auth") && more >= 2 {
+                    hidden.insert(i + 1); hidden.insert(i + 2); i += 3
+                } else if args[i].equalsIgnoringCase("setname") && more >= 1 && ClientCommand.validName(args[i + 1]) {
+                    i += 2
+                } else {
+                    break
+                }
             }
             return hidden
         case "acl|setuser":

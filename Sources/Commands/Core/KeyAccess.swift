@@ -1,5 +1,8 @@
 import RESP
 import Storage
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// One key of the client's database, with its shard locked for as long as
 /// the value lives (see `Client.withKey`).
@@ -79,9 +82,13 @@ public struct LockedKey {
 
     /// Makes the key's string value at least `length` bytes long, the new
     /// bytes zero; a missing key first becomes an empty raw string
-    /// (SETRANGE, SETBIT). The caller has checked that an existing value is
-    /// a string. Returns the entry and the value's length before.
-    public mutating func growString(to length: Int, lru: UInt32) -> (entry: Entry, oldLength: Int) {
+    /// (SETRANGE, SETBIT, BITFIELD). The caller has checked that an existing
+    /// value is a string. Returns the entry and the value's length before,
+    /// or nil (changing nothing) for a length beyond the machine's memory,
+    /// which only a proto-max-bulk-len raised that far lets through: Redis
+    /// then dies allocating it.
+    public mutating func growString(to length: Int, lru: UInt32) -> (entry: Entry, oldLength: Int)? {
+        if length > LockedKey.largestAllocation { return nil }
         if slot == nil { storeString(UnsafeRawBufferPointer(start: nil, count: 0), encoding: .raw, expiry: .clear, lru: lru) }
         let current = slot!
         let oldLength = table.pointee.entry(at: current).valueLength
@@ -90,6 +97,9 @@ public struct LockedKey {
         (e.valueStart + oldLength).initializeMemory(as: UInt8.self, repeating: 0, count: length - oldLength)
         return (e, oldLength)
     }
+
+    /// The machine's physical memory: no value can be larger.
+    static let largestAllocation = sysconf(Int32(_SC_PHYS_PAGES)) * sysconf(Int32(_SC_PAGESIZE))
 
     /// Deletes the key if present; returns whether it existed. `lazily`:
     /// a big container is freed on the background thread (UNLINK).

@@ -93,7 +93,7 @@ enum HyperLogLogCommands {
                     guard let e = found else { continue }
                     guard HyperLogLog.merge(e.value, into: &registers) else { c.fail(corrupt); return }
                 }
-                c.reply.integer(Int(HyperLogLog.count(registers: registers)))
+                c.reply.integer(Int(truncatingIfNeeded: HyperLogLog.count(registers: registers)))
             }
             return
         }
@@ -106,7 +106,7 @@ enum HyperLogLogCommands {
             HyperLogLog.storeCachedCount(count, in: e.valueStart)
             c.keyModified(k)
             c.dirty()
-            c.reply.integer(Int(count))
+            c.reply.integer(Int(truncatingIfNeeded: count))
         }
     }
 

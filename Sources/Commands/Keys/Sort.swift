@@ -96,7 +96,19 @@ enum SortCommand {
 
     static func run(_ c: Client, _ args: Arguments, readOnly: Bool) {
         guard var o = parse(c, args, readOnly: readOnly) else { return }
-        c.server.keyspace.withAllShardsLocked {
+        // Patterns may name keys in any shard, and STORE writes a second
+        // key: then hold every shard, so the sort is atomic as in Redis.
+        // A plain sort of one key locks only its own.
+        let patterns = (o.by != nil && !o.dontSort) || o.gets.contains { $0 != [UInt8(ascii: "#")] }
+        if patterns || o.store != nil {
+            c.server.keyspace.withAllShardsLocked { sortAndReply(c, args, &o) }
+        } else {
+            sortAndReply(c, args, &o)
+        }
+    }
+
+    static func sortAndReply(_ c: Client, _ args: Arguments, _ o: inout Options) {
+        do {
             // Read the value to sort.
             var kind = ValueType.list
             var items: [Item] = []
@@ -145,9 +157,9 @@ enum SortCommand {
                     }
                 }
                 if conversionError { c.fail("ERR One or more scores can't be converted into double"); return }
-                let byPattern = o.by != nil, alpha = o.alpha, descending = o.descending
+                let byPattern = o.by != nil, alpha = o.alpha, descending = o.descending, stored = o.store != nil
                 items.sort { a, b in
-                    let cmp = compare(a, b, alpha: alpha, byPattern: byPattern)
+                    let cmp = compare(a, b, alpha: alpha, byPattern: byPattern, stored: stored)
                     return descending ? cmp > 0 : cmp < 0
                 }
             }
@@ -169,18 +181,25 @@ enum SortCommand {
     /// Redis's `sortCompare`: numbers (ties broken by the elements' bytes),
     /// or bytes with ALPHA (by the weights, a missing weight first, when
     /// sorting BY a pattern).
-    static func compare(_ a: Item, _ b: Item, alpha: Bool, byPattern: Bool) -> Int {
+    static func compare(_ a: Item, _ b: Item, alpha: Bool, byPattern: Bool, stored: Bool) -> Int {
         if !alpha {
             if a.score != b.score { return a.score < b.score ? -1 : 1 }
             return bytesCompare(a.element, b.element)
         }
-        if !byPattern { return bytesCompare(a.element, b.element) }
+        if !byPattern { return stored ? bytesCompare(a.element, b.element) : cStringCompare(a.element, b.element) }
         switch (a.weight, b.weight) {
         case (nil, nil): return 0
         case (nil, _): return -1
         case (_, nil): return 1
-        case let (x?, y?): return bytesCompare(x, y)
+        case let (x?, y?): return stored ? bytesCompare(x, y) : cStringCompare(x, y)
         }
+    }
+
+    /// Redis compares with `strcoll` when it replies and with a binary
+    /// comparison when it STOREs; in the C locale `strcoll` is `strcmp`,
+    /// which stops at the first NUL byte.
+    static func cStringCompare(_ a: [UInt8], _ b: [UInt8]) -> Int {
+        bytesCompare(Array(a.prefix { $0 != 0 }), Array(b.prefix { $0 != 0 }))
     }
 
     static func bytesCompare(_ a: [UInt8], _ b: [UInt8]) -> Int {
@@ -207,6 +226,11 @@ enum SortCommand {
             i += 1
         }
         let key = Array(pattern[..<star]) + element + Array(pattern[(star + 1)..<keyEnd])
+        // Client-side caching tracks SORT_RO's own key only, as Redis does
+        // (its key finder knows nothing of what the patterns name).
+        let tracking = c.loop.trackingReader
+        c.loop.trackingReader = 0
+        defer { c.loop.trackingReader = tracking }
         return key.withUnsafeBytes { keyBytes in
             c.withKey(keyBytes, read: true) { k -> [UInt8]? in
                 guard let slot = k.slot else { return nil }
@@ -238,6 +262,7 @@ enum SortCommand {
                     let limits = c.server.config.listLimits
                     for v in values { v.withUnsafeBytes { list.push($0, atFront: false, limits: limits) } }
                     c.keyModified(k)
+                    c.signalKeyReady(key)  // clients blocked in BLPOP & co. on it
                     c.keyspaceEvent(.list, "sortstore", key)
                     c.dirty(values.count)
                 } else if existed {

@@ -80,7 +80,9 @@ enum BitFieldCommand {
             if let old = k.entry, old.type != .string { c.fail(Errors.wrongType); return }
             let created = k.slot == nil
             let needed = farthestWrite >> 3 + 1
-            let (e, oldLength) = k.growString(to: needed, lru: c.lruClock)
+            guard let (e, oldLength) = k.growString(to: needed, lru: c.lruClock) else {
+                c.fail("ERR bit offset is not an integer or out of range"); return
+            }
             // Any write counts as a change once the value was created or grew.
             let grew = created || oldLength < needed
             e.stringEncoding = .raw  // Redis unshares the value first
@@ -135,7 +137,11 @@ enum BitFieldCommand {
             guard let offset = BitCommands.offset(c, args[j + 2], width: width) else { return nil }
             var operand: Int64 = 0
             if kind != .get {
-                farthest = max(farthest ?? 0, offset + width - 1)
+                // Only past a proto-max-bulk-len raised near 2^60 can this
+                // overflow; Redis would then die allocating the value.
+                let (last, overflow) = offset.addingReportingOverflow(width - 1)
+                if overflow { c.fail("ERR bit offset is not an integer or out of range"); return nil }
+                farthest = max(farthest ?? 0, last)
                 guard let value = c.integerArgument(args[j + 3]) else { return nil }
                 operand = Int64(value)
             }
@@ -161,6 +167,9 @@ enum BitFieldCommand {
     }
 
     static func bits(_ value: UnsafeRawBufferPointer, _ offset: Int, _ width: Int) -> UInt64 {
+        // Wholly past the end (which also keeps `offset + width` from
+        // overflowing for offsets near Int.max).
+        if offset >> 3 >= value.count { return 0 }
         var result: UInt64 = 0
         for i in offset..<offset + width {
             let byte = i >> 3

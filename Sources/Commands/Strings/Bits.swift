@@ -68,7 +68,9 @@ enum BitCommands {
             if let old = k.entry, old.type != .string { c.fail(Errors.wrongType); return }
             let created = k.slot == nil
             let needed = (bit >> 3) + 1
-            let (e, oldLength) = k.growString(to: needed, lru: c.lruClock)
+            guard let (e, oldLength) = k.growString(to: needed, lru: c.lruClock) else {
+                c.fail("ERR bit offset is not an integer or out of range"); return
+            }
             let grew = created || oldLength < needed
             // Redis unshares the value first, which leaves it raw even when nothing changes.
             e.stringEncoding = .raw

@@ -64,7 +64,7 @@ enum SetRangeCommand {
             }
             if offset > limit - value.count { c.fail(Errors.tooBig); return }
             let newLength = max(oldLength, offset + value.count)
-            let e = k.growString(to: newLength, lru: c.lruClock).entry
+            guard let e = k.growString(to: newLength, lru: c.lruClock)?.entry else { c.fail(Errors.tooBig); return }
             (e.valueStart + offset).copyMemory(from: value.baseAddress!, byteCount: value.count)
             e.stringEncoding = .raw
             c.dirty()
