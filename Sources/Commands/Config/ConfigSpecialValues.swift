@@ -83,7 +83,7 @@ enum ConfigSpecialValues {
         guard let mask = KeyspaceEventClasses.mask(text) else {
             throw ConfigValueError("Invalid event class character. Use 'Ag$lshzxeKEtmdn'.")
         }
-        return KeyspaceEventClasses.classes(mask)
+        return KeyspaceEventClasses.storedClasses(mask)
     }
 
     // MARK: oom-score-adj-values
@@ -248,6 +248,15 @@ enum KeyspaceEventClasses {
             }
         }
         return mask
+    }
+
+    /// How the value is kept: CONFIG GET's spelling (`classes`), except that
+    /// 'n' stays beside "A". Redis keeps the bits, so KEAn still sends `new`
+    /// events although CONFIG GET shows "AKE".
+    static func storedClasses(_ mask: Int) -> String {
+        let new = 1 << 14
+        guard mask & all == all && mask & new != 0 else { return classes(mask) }
+        return "An" + classes(mask).dropFirst()
     }
 
     /// The canonical spelling CONFIG GET shows: "A" when every type class is

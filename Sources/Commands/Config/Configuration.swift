@@ -172,6 +172,9 @@ public final class Configuration: @unchecked Sendable {
     /// `dir` is the live working directory, as Redis reports it.
     private func displayValue(_ index: Int, _ values: [String]) -> String {
         if case .directory = ConfigDirective.all[index].kind { return ConfigSpecialValues.currentDirectory() }
+        if case .notifyKeyspaceEvents = ConfigDirective.all[index].kind {
+            return KeyspaceEventClasses.classes(KeyspaceEventClasses.mask(values[index]) ?? 0)
+        }
         return values[index]
     }
 
