@@ -71,6 +71,7 @@ public enum CommandCatalog {
             BitOpCommand.spec, BitFieldCommand.spec, BitFieldCommand.readOnly,
             HyperLogLogCommands.pfadd, HyperLogLogCommands.pfcount, HyperLogLogCommands.pfmerge,
             SortCommand.sort, SortCommand.sortReadOnly,
+            GeoCommands.geoadd, GeoCommands.geopos, GeoCommands.geodist, GeoCommands.geohash,
             ShutdownCommand.spec, DebugCommand.spec, SlowlogCommand.spec, LatencyCommand.spec,
             // Cluster (standalone: each answers that cluster support is disabled)
             ClusterCommand.spec, ClusterCommand.readonly, ClusterCommand.readwrite, ClusterCommand.asking,

@@ -349,9 +349,13 @@ public final class ReplyBuffer {
             appendCRLF()
             return
         }
-        DoubleFormat.withText(value) { text in
-            if protocolVersion == 3 { append(0x2C); append(text); appendCRLF() } else { bulk(text) }
-        }
+        DoubleFormat.withText(value) { doubleText($0) }
+    }
+
+    /// A double already formatted: `,text` in RESP3, a bulk string in RESP2.
+    public func doubleText(_ text: UnsafeRawBufferPointer) {
+        if muted { return }
+        if protocolVersion == 3 { append(0x2C); append(text); appendCRLF() } else { bulk(text) }
     }
 
     /// A verbatim string (`=len\r\ntxt:...`) in RESP3, a bulk string in RESP2.
