@@ -363,17 +363,9 @@ public enum HyperLogLog {
                 forEachDenseRegister(value.baseAddress! + headerSize) { _, v in h[Int(v)] += 1 }
                 return true
             }
-            // Unlike merging and densifying, counting reads every opcode.
-            var p = headerSize, covered = 0
-            while p < value.count {
-                let op = value[p]
-                let run: Int
-                if isZero(op) { run = zeroRun(op); h[0] += run; p += 1 }
-                else if isXZero(op) { run = xzeroRun(op, p + 1 < value.count ? value[p + 1] : 0); h[0] += run; p += 2 }
-                else { run = valueRun(op); h[Int(valueOf(op))] += run; p += 1 }
-                covered += run
-            }
-            return covered == registerCount
+            // A run past the last register (-1) or too few (Redis: any
+            // total but 16384) leaves the value corrupt.
+            return walkSparse(value) { _, run, v in h[Int(v)] += run } == registerCount
         }
         return valid ? estimate(histogram) : nil
     }
