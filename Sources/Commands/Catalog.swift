@@ -72,6 +72,8 @@ public enum CommandCatalog {
             HyperLogLogCommands.pfadd, HyperLogLogCommands.pfcount, HyperLogLogCommands.pfmerge,
             SortCommand.sort, SortCommand.sortReadOnly,
             GeoCommands.geoadd, GeoCommands.geopos, GeoCommands.geodist, GeoCommands.geohash,
+            GeoSearchCommand.georadius, GeoSearchCommand.georadiusReadOnly, GeoSearchCommand.georadiusByMember,
+            GeoSearchCommand.georadiusByMemberReadOnly, GeoSearchCommand.geosearch, GeoSearchCommand.geosearchstore,
             ShutdownCommand.spec, DebugCommand.spec, SlowlogCommand.spec, LatencyCommand.spec,
             // Cluster (standalone: each answers that cluster support is disabled)
             ClusterCommand.spec, ClusterCommand.readonly, ClusterCommand.readwrite, ClusterCommand.asking,

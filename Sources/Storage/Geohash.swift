@@ -10,7 +10,7 @@ import Glibc
 public enum Geohash {
     public static let longitudeRange = (-180.0, 180.0)
     public static let latitudeRange = (-85.05112878, 85.05112878)
-    static let steps = 26
+    public static let steps = 26
     /// The earth's quadratic mean radius (WGS-84) Redis uses for distances.
     static let earthRadiusMeters = 6372797.560856
 
@@ -20,14 +20,15 @@ public enum Geohash {
             && latitude >= latitudeRange.0 && latitude <= latitudeRange.1
     }
 
-    /// The 52-bit cell of a point within the given ranges (26 steps).
-    public static func encode(longitude: Double, latitude: Double,
+    /// The cell of a point within the given ranges, `step` bits of each
+    /// coordinate (26 steps: a stored point's 52-bit score).
+    public static func encode(longitude: Double, latitude: Double, step: Int = steps,
                               longitudeRange: (Double, Double) = longitudeRange,
                               latitudeRange: (Double, Double) = latitudeRange) -> UInt64 {
         var latitudeOffset = (latitude - latitudeRange.0) / (latitudeRange.1 - latitudeRange.0)
         var longitudeOffset = (longitude - longitudeRange.0) / (longitudeRange.1 - longitudeRange.0)
-        latitudeOffset *= Double(UInt64(1) << UInt64(steps))
-        longitudeOffset *= Double(UInt64(1) << UInt64(steps))
+        latitudeOffset *= Double(UInt64(1) << UInt64(step))
+        longitudeOffset *= Double(UInt64(1) << UInt64(step))
         // C converts the offsets to uint32 by truncation.
         return interleave(UInt32(truncatingIfNeeded: UInt64(latitudeOffset)), UInt32(truncatingIfNeeded: UInt64(longitudeOffset)))
     }
@@ -49,15 +50,20 @@ public enum Geohash {
 
     /// The centre of a stored cell, clamped to the valid ranges.
     public static func decode(_ bits: UInt64) -> (longitude: Double, latitude: Double) {
+        let area = bounds(of: bits, step: steps)
+        return (min(max((area.longitude.min + area.longitude.max) / 2, longitudeRange.0), longitudeRange.1),
+                min(max((area.latitude.min + area.latitude.max) / 2, latitudeRange.0), latitudeRange.1))
+    }
+
+    /// The edges of a cell of `step` bits per coordinate.
+    static func bounds(of bits: UInt64, step: Int) -> (longitude: (min: Double, max: Double), latitude: (min: Double, max: Double)) {
         let (latitudeCell, longitudeCell) = deinterleave(bits)
-        let scale = Double(UInt64(1) << UInt64(steps))
-        func centre(_ cell: UInt32, _ range: (Double, Double)) -> Double {
+        let scale = Double(UInt64(1) << UInt64(step))
+        func edges(_ cell: UInt32, _ range: (Double, Double)) -> (min: Double, max: Double) {
             let width = range.1 - range.0
-            let low = range.0 + (Double(cell) * 1.0 / scale) * width
-            let high = range.0 + ((Double(cell) + 1) * 1.0 / scale) * width
-            return min(max((low + high) / 2, range.0), range.1)
+            return (range.0 + (Double(cell) * 1.0 / scale) * width, range.0 + ((Double(cell) + 1) * 1.0 / scale) * width)
         }
-        return (centre(longitudeCell, longitudeRange), centre(latitudeCell, latitudeRange))
+        return (edges(longitudeCell, longitudeRange), edges(latitudeCell, latitudeRange))
     }
 
     /// Great-circle distance in meters (haversine), as Redis computes it.

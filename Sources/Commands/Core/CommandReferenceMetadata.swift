@@ -36,6 +36,17 @@ enum CommandReferenceMetadata {
         case "geodist": return [KeySpec(["RO", "access"], .index(1), .range(lastKey: 0, step: 1, limit: 0))]
         case "geohash": return [KeySpec(["RO", "access"], .index(1), .range(lastKey: 0, step: 1, limit: 0))]
         case "geopos": return [KeySpec(["RO", "access"], .index(1), .range(lastKey: 0, step: 1, limit: 0))]
+        case "georadius": return [KeySpec(["RO", "access"], .index(1), .range(lastKey: 0, step: 1, limit: 0)),
+                KeySpec(["OW", "update"], .keyword("STORE", startFrom: 6), .range(lastKey: 0, step: 1, limit: 0)),
+                KeySpec(["OW", "update"], .keyword("STOREDIST", startFrom: 6), .range(lastKey: 0, step: 1, limit: 0))]
+        case "georadius_ro": return [KeySpec(["RO", "access"], .index(1), .range(lastKey: 0, step: 1, limit: 0))]
+        case "georadiusbymember": return [KeySpec(["RO", "access"], .index(1), .range(lastKey: 0, step: 1, limit: 0)),
+                KeySpec(["OW", "update"], .keyword("STORE", startFrom: 5), .range(lastKey: 0, step: 1, limit: 0)),
+                KeySpec(["OW", "update"], .keyword("STOREDIST", startFrom: 5), .range(lastKey: 0, step: 1, limit: 0))]
+        case "georadiusbymember_ro": return [KeySpec(["RO", "access"], .index(1), .range(lastKey: 0, step: 1, limit: 0))]
+        case "geosearch": return [KeySpec(["RO", "access"], .index(1), .range(lastKey: 0, step: 1, limit: 0))]
+        case "geosearchstore": return [KeySpec(["OW", "update"], .index(1), .range(lastKey: 0, step: 1, limit: 0)),
+                KeySpec(["RO", "access"], .index(2), .range(lastKey: 0, step: 1, limit: 0))]
         case "get": return [KeySpec(["RO", "access"], .index(1), .range(lastKey: 0, step: 1, limit: 0))]
         case "getbit": return [KeySpec(["RO", "access"], .index(1), .range(lastKey: 0, step: 1, limit: 0))]
         case "getdel": return [KeySpec(["RW", "access", "delete"], .index(1), .range(lastKey: 0, step: 1, limit: 0))]

@@ -8,7 +8,7 @@ import Glibc
 /// `GEODIST`, `GEOHASH`. A geospatial index is a sorted set whose scores
 /// are Redis's 52-bit geohashes (`Storage/Geohash.swift`), so ZRANGE and
 /// friends work on it, and it can be moved between Swiftlet and Redis.
-/// (GEOSEARCH, GEOSEARCHSTORE and GEORADIUS* are not provided yet.)
+/// The search commands are in `GeoSearch.swift`.
 enum GeoCommands {
     static func readOnlySpec(_ name: String, arity: Int, summary: String, complexity: String,
                              arguments: [ArgumentSpec], handler: @escaping CommandHandler) -> CommandSpec {
@@ -53,7 +53,7 @@ enum GeoCommands {
                 c.fail(Errors.notFloat); return
             }
             guard Geohash.isValid(longitude: longitude, latitude: latitude) else {
-                c.fail("ERR invalid longitude,latitude pair \(printf("%f", longitude)),\(printf("%f", latitude))")
+                c.fail(invalidPair(longitude, latitude))
                 return
             }
             zadd.append(Array(String(Geohash.encode(longitude: longitude, latitude: latitude)).utf8))
@@ -63,6 +63,13 @@ enum GeoCommands {
         var owned = OwnedArguments(zadd)
         owned.withArguments { SortedSetAddCommand.zadd.invoke(c, $0) }
     }
+
+    /// The refusal of a point outside GEOADD's range, naming it as Redis does.
+    static func invalidPair(_ longitude: Double, _ latitude: Double) -> String {
+        "ERR invalid longitude,latitude pair \(printf("%f", longitude)),\(printf("%f", latitude))"
+    }
+
+    static let unsupportedUnit = "ERR unsupported unit provided. please use M, KM, FT, MI"
 
     /// C's printf of one double (`%f` in the refused-pair message, `%.4f`
     /// for a distance beyond Int64).
@@ -123,7 +130,7 @@ enum GeoCommands {
                         ArgumentSpec("ft", .pureToken, token: "FT"), ArgumentSpec("mi", .pureToken, token: "MI")])]) { c, args in
             var meters = 1.0
             if args.count == 5 {
-                guard let unit = unit(args[4]) else { c.fail("ERR unsupported unit provided. please use M, KM, FT, MI"); return }
+                guard let unit = unit(args[4]) else { c.fail(unsupportedUnit); return }
                 meters = unit
             } else if args.count > 5 {
                 c.fail(Errors.syntax); return

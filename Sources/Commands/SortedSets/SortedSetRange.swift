@@ -187,8 +187,10 @@ enum SortedSetRangeCommand {
         return n
     }
 
-    /// ZRANGESTORE's destination: replaced by the selection (deleted when empty).
-    static func storeRange(_ c: Client, _ k: inout LockedKey, _ selected: [([UInt8], Double)]) {
+    /// ZRANGESTORE's destination (and GEOSEARCHSTORE's): replaced by the
+    /// selection (deleted when empty), whose members must be distinct.
+    /// Replies with their number.
+    static func storeRange(_ c: Client, _ k: inout LockedKey, _ selected: [([UInt8], Double)], event: String = "zrangestore") {
         let limits = c.server.config.sortedSetLimits
         let destination = k.key
         do {
@@ -198,7 +200,7 @@ enum SortedSetRangeCommand {
                 k.keyCreated()
                 let z = SortedSetView(table: k.table, slot: k.slot!)
                 for (member, score) in selected { member.withUnsafeBytes { _ = z.set($0, score: score, old: nil, limits: limits) } }
-                c.keyspaceEvent(.zset, "zrangestore", destination)
+                c.keyspaceEvent(.zset, event, destination)
                 c.signalKeyReady(destination)
             } else if existed {
                 c.keyspaceEvent(.generic, "del", destination)
