@@ -36,14 +36,14 @@ enum ReferenceSorts {
         for i in 0..<out { b[i] = tmp[i] }
     }
 
-    /// Redis's `pqsort(a, n, compare, 0, last)`: after it, `a[0...last]`
-    /// holds the smallest elements in order; the rest is partitioned but
-    /// not sorted.
-    static func partialQuickSort<T>(_ a: inout [T], through last: Int, _ compare: (T, T) -> Int) {
+    /// Redis's `pqsort(a, n, compare, first, last)`: after it, `a[first...last]`
+    /// holds the elements that belong there, in order; the rest is
+    /// partitioned but not sorted. (`last < first` is allowed, as in Redis.)
+    static func partialQuickSort<T>(_ a: inout [T], from first: Int = 0, through last: Int, _ compare: (T, T) -> Int) {
         guard a.count > 1 else { return }
         let n = a.count
         a.withUnsafeMutableBufferPointer { items in
-            partialQuickSort(items, 0, n, 0, last, compare)
+            partialQuickSort(items, 0, n, first, last, compare)
         }
     }
 

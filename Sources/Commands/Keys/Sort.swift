@@ -16,9 +16,10 @@ import Glibc
 /// itself; nil when missing). STORE writes the result to a list instead,
 /// replacing the destination (deleting it when the result is empty).
 ///
-/// As in Redis, numeric ties fall back to comparing the elements, so the
-/// result is deterministic except for ALPHA sorts BY a pattern whose
-/// weights tie (Redis leaves those to its quicksort). Patterns may name any
+/// As in Redis, numeric ties fall back to comparing the elements. Elements
+/// that still tie (ALPHA BY a pattern whose weights are equal) come out as
+/// Redis's sorts leave them: a list's in Redis's order; a set's or sorted
+/// set's start from each server's own hash order. Patterns may name any
 /// key, so the command runs holding every shard.
 enum SortCommand {
     static func make(_ name: String, readOnly: Bool) -> CommandSpec {
@@ -181,10 +182,19 @@ enum SortCommand {
             }
             if conversionError { c.fail("ERR One or more scores can't be converted into double"); return }
             let byPattern = o.by != nil, alpha = o.alpha, descending = o.descending, stored = o.store != nil
+            // Redis's two sorts, so that elements whose weights tie (ALPHA
+            // BY a pattern) keep Redis's order: its partial quicksort for a
+            // LIMIT with BY, else glibc's qsort, a stable merge sort.
+            let partial = o.by != nil && (start != 0 || end != n - 1)
             bytes.withUnsafeBytes { buffer in
-                items.sort { a, b in
+                let order: (Item, Item) -> Int = { a, b in
                     let cmp = compare(a, b, in: buffer, alpha: alpha, byPattern: byPattern, stored: stored)
-                    return descending ? cmp > 0 : cmp < 0
+                    return descending ? -cmp : cmp
+                }
+                if partial {
+                    ReferenceSorts.partialQuickSort(&items, from: start, through: end, order)
+                } else {
+                    ReferenceSorts.mergeSort(&items, order)
                 }
             }
         }
