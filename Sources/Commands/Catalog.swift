@@ -71,6 +71,7 @@ public enum CommandCatalog {
             BitOpCommand.spec, BitFieldCommand.spec, BitFieldCommand.readOnly,
             HyperLogLogCommands.pfadd, HyperLogLogCommands.pfcount, HyperLogLogCommands.pfmerge,
             SortCommand.sort, SortCommand.sortReadOnly,
+            DumpRestoreCommand.dump, DumpRestoreCommand.restore,
             GeoCommands.geoadd, GeoCommands.geopos, GeoCommands.geodist, GeoCommands.geohash,
             GeoSearchCommand.georadius, GeoSearchCommand.georadiusReadOnly, GeoSearchCommand.georadiusByMember,
             GeoSearchCommand.georadiusByMemberReadOnly, GeoSearchCommand.geosearch, GeoSearchCommand.geosearchstore,

@@ -28,6 +28,7 @@ enum CommandReferenceMetadata {
         case "decr": return [KeySpec(["RW", "access", "update"], .index(1), .range(lastKey: 0, step: 1, limit: 0))]
         case "decrby": return [KeySpec(["RW", "access", "update"], .index(1), .range(lastKey: 0, step: 1, limit: 0))]
         case "del": return [KeySpec(["RM", "delete"], .index(1), .range(lastKey: -1, step: 1, limit: 0))]
+        case "dump": return [KeySpec(["RO", "access"], .index(1), .range(lastKey: 0, step: 1, limit: 0))]
         case "exists": return [KeySpec(["RO"], .index(1), .range(lastKey: -1, step: 1, limit: 0))]
         case "expire": return [KeySpec(["RW", "update"], .index(1), .range(lastKey: 0, step: 1, limit: 0))]
         case "expireat": return [KeySpec(["RW", "update"], .index(1), .range(lastKey: 0, step: 1, limit: 0))]
@@ -110,6 +111,7 @@ enum CommandReferenceMetadata {
                 KeySpec(["OW", "update"], .index(2), .range(lastKey: 0, step: 1, limit: 0))]
         case "renamenx": return [KeySpec(["RW", "access", "delete"], .index(1), .range(lastKey: 0, step: 1, limit: 0)),
                 KeySpec(["OW", "insert"], .index(2), .range(lastKey: 0, step: 1, limit: 0))]
+        case "restore": return [KeySpec(["OW", "update"], .index(1), .range(lastKey: 0, step: 1, limit: 0))]
         case "rpop": return [KeySpec(["RW", "access", "delete"], .index(1), .range(lastKey: 0, step: 1, limit: 0))]
         case "rpoplpush": return [KeySpec(["RW", "access", "delete"], .index(1), .range(lastKey: 0, step: 1, limit: 0)),
                 KeySpec(["RW", "insert"], .index(2), .range(lastKey: 0, step: 1, limit: 0))]
@@ -238,6 +240,7 @@ enum CommandReferenceMetadata {
         case "config|set": return ["request_policy:all_nodes", "response_policy:all_succeeded"]
         case "dbsize": return ["request_policy:all_shards", "response_policy:agg_sum"]
         case "del": return ["request_policy:multi_shard", "response_policy:agg_sum"]
+        case "dump": return ["nondeterministic_output"]
         case "exists": return ["request_policy:multi_shard", "response_policy:agg_sum"]
         case "flushall": return ["request_policy:all_shards", "response_policy:all_succeeded"]
         case "flushdb": return ["request_policy:all_shards", "response_policy:all_succeeded"]

@@ -27,7 +27,7 @@ public struct SetView {
     public init(table: UnsafeMutablePointer<KeyTable>, slot: Int) { self.table = table; self.slot = slot }
 
     @inlinable var entry: Entry { table.pointee.entry(at: slot) }
-    var isIntset: Bool { entry.encodingBits == ContainerLayout.packed }
+    public var isIntset: Bool { entry.encodingBits == ContainerLayout.packed }
     var isPackedStrings: Bool { entry.encodingBits == ContainerLayout.packedStrings }
     /// The table form, unretained (see `ValueStore.withObject`); the value must be in table form.
     @inlinable func withObject<R>(_ body: (SetTable) throws -> R) rethrows -> R {
