@@ -6,8 +6,7 @@ import Storage
 ///
 /// A payload is a value in Redis's RDB encoding followed by the RDB version
 /// and a CRC-64 (`Storage/RDB`), so values move between Redis and Swiftlet
-/// in either direction. Streams are not serialized yet: DUMP of a stream
-/// and RESTORE of a stream payload are refused.
+/// in either direction.
 enum DumpRestoreCommand {
     static let dump = CommandSpec(
         "dump", arity: 2, flags: [.readonly], acl: ["@keyspace", "@read", "@slow"], keys: (1, 1, 1),
@@ -18,10 +17,7 @@ enum DumpRestoreCommand {
             let compress = c.server.config.string("rdbcompression") != "no"
             c.withKey(args[1], read: true) { k in
                 guard let slot = k.slot else { c.reply.null(); return }
-                guard var payload = RDBValues.encode(table: k.table, slot: slot, listFill: fill, compress: compress) else {
-                    c.fail("ERR DUMP of a stream is not supported by this server")
-                    return
-                }
+                var payload = RDBValues.encode(table: k.table, slot: slot, listFill: fill, compress: compress)
                 RDB.sealPayload(&payload)
                 c.reply.bulk(payload)
             }
@@ -144,6 +140,8 @@ enum DumpRestoreCommand {
             for (field, v) in pairs {
                 field.withUnsafeBytes { f in v.withUnsafeBytes { _ = h.set(f, $0, limits: limits) } }
             }
+        case .stream(let stream):
+            k.slot = k.table.pointee.insert(KeyTable.containerEntry(key: k.key, type: .stream, lru: c.lruClock, stream), hash: k.hash)
         }
         k.keyCreated()
     }

@@ -1,3 +1,7 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// A stream entry ID: milliseconds and a sequence number, ordered as a pair.
 public struct StreamID: Comparable, Hashable, Sendable {
     public var ms: UInt64
@@ -43,6 +47,16 @@ struct StreamNode {
     var bytes: [UInt8] = []
     var inserted = 0
     var live = 0
+    /// The size Redis's listpack for this node would have, without its two
+    /// counters (live and deleted entries, whose encoded size changes with
+    /// them): Redis starts a new node when this size plus the new entry's
+    /// strings reaches `stream-node-max-bytes`, so tracking it keeps the
+    /// node boundaries (and what `MAXLEN ~` trims) Redis's.
+    var listpackBytes = 0
+
+    var redisListpackBytes: Int {
+        listpackBytes + Listpack.integerEntrySize(Int64(live)) + Listpack.integerEntrySize(Int64(inserted - live))
+    }
 }
 
 /// A stream (OBJECT ENCODING "stream"): its nodes in ID order plus the
@@ -109,11 +123,38 @@ public final class StreamValue: Container, @unchecked Sendable {
     /// Appends an entry of `fieldCount` strings (`field(i)`: fields and
     /// values alternating); the caller checked `id > lastID`.
     public func append(_ id: StreamID, fieldCount: Int, field: (Int) -> UnsafeRawBufferPointer, maxEntries: Int, maxBytes: Int) {
-        if let last = nodes.last, (maxEntries == 0 || last.inserted < maxEntries) && (maxBytes == 0 || last.bytes.count < maxBytes) {
+        // Redis's rule: a new node once the tail's listpack plus this
+        // entry's strings would reach the byte limit, or the tail holds
+        // `maxEntries` entries (live or deleted).
+        let nodeMaxBytes = maxBytes == 0 || maxBytes > 1 << 30 ? 1 << 30 : maxBytes
+        // One pass over the strings: their raw bytes (the split rule) and
+        // their listpack entry sizes (names and values apart).
+        var stringBytes = 0, nameBytes = 0, valueBytes = 0
+        for k in 0..<fieldCount {
+            let f = field(k)
+            stringBytes += f.count
+            if k & 1 == 0 { nameBytes += Listpack.entrySize(f) } else { valueBytes += Listpack.entrySize(f) }
+        }
+        let pairs = fieldCount / 2
+        if let last = nodes.last, (maxEntries == 0 || last.inserted < maxEntries) && last.redisListpackBytes + stringBytes < nodeMaxBytes {
         } else {
-            nodes.append(StreamNode(firstID: id))
+            var node = StreamNode(firstID: id)
+            // An empty listpack (7 bytes), the master entry's field count,
+            // its fields (the first entry's), and its terminating 0.
+            node.listpackBytes = 7 + Listpack.integerEntrySize(Int64(pairs)) + Listpack.integerEntrySize(0) + nameBytes
+            nodes.append(node)
         }
         let i = nodes.count - 1
+        // The entry in Redis's listpack: flags, the ID's deltas from the
+        // node's first ID, the names unless they are the node's first
+        // entry's (Redis's master fields), the values, its element count.
+        let same = nodes[i].inserted == 0 || firstEntryHasFields(node: i, fieldCount: fieldCount, field: field)
+        let master = nodes[i].firstID
+        var entrySize = 2  // flags 0 or 2: one byte and its backlen
+            + Listpack.integerEntrySize(Int64(bitPattern: id.ms &- master.ms))
+            + Listpack.integerEntrySize(Int64(bitPattern: id.seq &- master.seq)) + valueBytes
+        if !same { entrySize += Listpack.integerEntrySize(Int64(pairs)) + nameBytes }
+        nodes[i].listpackBytes += entrySize + Listpack.integerEntrySize(Int64(pairs + 3 + (same ? 0 : pairs + 1)))
         let before = nodes[i].bytes.capacity
         nodes[i].bytes.append(0)
         StreamValue.appendVarint(id.ms - nodes[i].firstID.ms, to: &nodes[i].bytes)
@@ -126,7 +167,7 @@ public final class StreamValue: Container, @unchecked Sendable {
         }
         nodes[i].inserted += 1
         // A full node takes no more entries: drop its growth room.
-        if (maxEntries > 0 && nodes[i].inserted >= maxEntries) || (maxBytes > 0 && nodes[i].bytes.count >= maxBytes) {
+        if (maxEntries > 0 && nodes[i].inserted >= maxEntries) || nodes[i].redisListpackBytes >= nodeMaxBytes {
             // (Array(bytes) would share the same storage: copy for real.)
             let full = nodes[i].bytes
             nodes[i].bytes = [UInt8](unsafeUninitializedCapacity: full.count) { buffer, count in
@@ -139,6 +180,29 @@ public final class StreamValue: Container, @unchecked Sendable {
         _length += 1
         lastID = id
         entriesAdded += 1
+    }
+
+    /// Whether node `n`'s first entry has these field names (Redis's
+    /// master fields), read straight from its bytes.
+    func firstEntryHasFields(node n: Int, fieldCount: Int, field: (Int) -> UnsafeRawBufferPointer) -> Bool {
+        nodes[n].bytes.withUnsafeBytes { p in
+            var i = 1  // past the flag byte
+            _ = StreamValue.readVarintWide(p, &i)
+            _ = StreamValue.readVarintWide(p, &i)
+            if StreamValue.readVarint(p, &i) != fieldCount { return false }
+            var k = 0
+            while k < fieldCount {
+                let length = StreamValue.readVarint(p, &i)
+                let name = field(k)
+                if length != name.count { return false }
+                if length > 0 && memcmp(p.baseAddress! + i, name.baseAddress!, length) != 0 { return false }
+                i += length
+                let valueLength = StreamValue.readVarint(p, &i)
+                i += valueLength
+                k += 2
+            }
+            return true
+        }
     }
 
     static func appendVarint(_ n: UInt64, to bytes: inout [UInt8]) {
@@ -161,7 +225,7 @@ public final class StreamValue: Container, @unchecked Sendable {
         return (StreamID(ms: ms, seq: seq), deleted, fieldsStart, n, i)
     }
 
-    static func readVarintWide(_ p: UnsafeRawBufferPointer, _ i: inout Int) -> UInt64 {
+    @inline(__always) static func readVarintWide(_ p: UnsafeRawBufferPointer, _ i: inout Int) -> UInt64 {
         var value: UInt64 = 0, shift: UInt64 = 0
         while true {
             let b = UInt64(p[i]); i += 1

@@ -74,19 +74,28 @@ public enum Listpack {
     /// (Redis's size steps stop one short of each power of 2^7: 16383
     /// takes three bytes, the first of them 0.)
     static func appendBacklen(_ l: Int, to out: inout [UInt8]) {
-        let groups = l <= 127 ? 1 : l < 16383 ? 2 : l < 2_097_151 ? 3 : l < 268_435_455 ? 4 : 5
+        let groups = backlenSize(l)
         for i in (0..<groups).reversed() {
             let g = UInt8((l >> (7 * i)) & 127)
             out.append(i == groups - 1 ? g : g | 128)
         }
     }
 
-    /// The size in bytes of `elements` as a listpack (for quicklist fills).
+    /// The bytes `append` adds for `e` (without writing them).
     static func entrySize(_ e: UnsafeRawBufferPointer) -> Int {
-        var scratch: [UInt8] = []
-        append(e, to: &scratch)
-        return scratch.count
+        if let v = StringEncoding.canonicalInteger(e) { return integerEntrySize(Int64(v)) }
+        let header = e.count < 64 ? 1 : e.count < 4096 ? 2 : 5
+        return header + e.count + backlenSize(header + e.count)
     }
+
+    /// The bytes an integer entry takes.
+    static func integerEntrySize(_ v: Int64) -> Int {
+        let body = v >= 0 && v <= 127 ? 1 : v >= -4096 && v <= 4095 ? 2 : v >= -32768 && v <= 32767 ? 3
+            : v >= -8_388_608 && v <= 8_388_607 ? 4 : v >= -2_147_483_648 && v <= 2_147_483_647 ? 5 : 9
+        return body + 1
+    }
+
+    static func backlenSize(_ l: Int) -> Int { l <= 127 ? 1 : l < 16383 ? 2 : l < 2_097_151 ? 3 : l < 268_435_455 ? 4 : 5 }
 
     /// The elements of a listpack blob, or nil when it is malformed: the
     /// header's total must be the blob's size, every entry (and its

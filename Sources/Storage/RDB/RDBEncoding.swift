@@ -83,6 +83,19 @@ public struct RDBWriter {
         }
     }
 
+    /// A length from an unsigned 64-bit counter (stream IDs and counters;
+    /// -1 read as unsigned takes the 64-bit form, as in Redis).
+    public mutating func length(unsigned v: UInt64) {
+        if v <= UInt64(Int.max) { length(Int(v)); return }
+        bytes.append(0x81)
+        for shift in stride(from: 56, through: 0, by: -8) { bytes.append(UInt8((v >> UInt64(shift)) & 0xFF)) }
+    }
+
+    /// 8 bytes little-endian (millisecond times).
+    public mutating func littleEndian(_ v: UInt64) {
+        for i in 0..<8 { bytes.append(UInt8((v >> UInt64(8 * i)) & 0xFF)) }
+    }
+
     /// A string as Redis's `rdbSaveRawString` writes it: up to 11 bytes
     /// that read as an integer fitting 32 bits become an encoded integer;
     /// above 20 bytes LZF is tried; otherwise length and bytes.
@@ -193,9 +206,20 @@ public struct RDBReader {
         }
     }
 
-    public mutating func binaryDouble() -> Double? {
+    /// A length read as an unsigned 64-bit value (no bound).
+    public mutating func unsigned() -> UInt64? {
+        guard let (v, encoded) = lengthOrEncoding(), !encoded else { return nil }
+        return v
+    }
+
+    /// 8 bytes little-endian.
+    public mutating func littleEndian() -> UInt64? {
         guard let raw = take(8) else { return nil }
-        return Double(bitPattern: UInt64(bitPattern: littleEndianSigned(raw, at: 0, width: 8)))
+        return UInt64(bitPattern: littleEndianSigned(raw, at: 0, width: 8))
+    }
+
+    public mutating func binaryDouble() -> Double? {
+        littleEndian().map { Double(bitPattern: $0) }
     }
 
     /// A double as RDB versions before 8 wrote it: a length byte and its

@@ -9,6 +9,7 @@ public enum DecodedValue {
     case set([[UInt8]])
     case sortedSet([(member: [UInt8], score: Double)])
     case hash([(field: [UInt8], value: [UInt8])])
+    case stream(StreamValue)
 }
 
 /// Values to and from Redis's RDB encoding, as DUMP and RESTORE carry them.
@@ -19,15 +20,16 @@ public enum DecodedValue {
 /// Redis); intsets and small hashes and sorted sets as their packed blobs,
 /// which match Redis's; table-encoded sets, hashes and sorted sets element
 /// by element (the order of a set's or hash's elements is each server's
-/// own). Streams are not written yet.
+/// own); streams as `RDBStreams.swift` describes.
 ///
 /// Reading accepts what Redis 7.0 writes and the older types Redis 6 and
-/// earlier wrote (ziplists, plain lists, text scores), and refuses streams,
-/// module values, zipmaps, empty collections and duplicate members.
+/// earlier wrote (ziplists, plain lists, text scores, version 1 streams),
+/// and refuses module values, zipmaps, empty collections and duplicate
+/// members.
 public enum RDBValues {
-    /// The RDB type byte and body of the value at `slot` (no footer), or
-    /// nil for a stream. `listFill` is `list-max-listpack-size`.
-    public static func encode(table: UnsafeMutablePointer<KeyTable>, slot: Int, listFill: Int, compress: Bool) -> [UInt8]? {
+    /// The RDB type byte and body of the value at `slot` (no footer).
+    /// `listFill` is `list-max-listpack-size`.
+    public static func encode(table: UnsafeMutablePointer<KeyTable>, slot: Int, listFill: Int, compress: Bool) -> [UInt8] {
         var w = RDBWriter(compress: compress)
         let entry = table.pointee.entry(at: slot)
         switch entry.type {
@@ -103,7 +105,8 @@ public enum RDBValues {
                 h.forEach { f, v in w.string(f); w.string(v) }
             }
         case .stream:
-            return nil
+            w.type(.streamListpacks2)
+            StreamView(table: table, slot: slot).stream.writeRDB(&w)
         }
         return w.bytes
     }
@@ -172,7 +175,9 @@ public enum RDBValues {
             guard let items = packedPairs(&r, ziplist: type == .hashZiplist) else { return nil }
             let pairs = stride(from: 0, to: items.count, by: 2).map { (field: items[$0], value: items[$0 + 1]) }
             value = distinct(pairs.map(\.field)) ? .hash(pairs) : nil
-        case .module, .module2, .hashZipmap, .streamListpacks, .streamListpacks2:
+        case .streamListpacks, .streamListpacks2:
+            value = StreamValue.readRDB(&r, version2: type == .streamListpacks2).map { .stream($0) }
+        case .module, .module2, .hashZipmap:
             return nil
         }
         // A collection must not be empty. (Bytes left over are ignored, as
@@ -184,6 +189,7 @@ public enum RDBValues {
         case .set(let s): return s.isEmpty ? nil : value
         case .sortedSet(let z): return z.isEmpty ? nil : value
         case .hash(let h): return h.isEmpty ? nil : value
+        case .stream: return value  // an empty stream is a value
         }
     }
 
