@@ -31,7 +31,7 @@ let package = Package(
         .target(name: "FuzzHarness", dependencies: ["RESP", "Commands", "Swiftlet"], path: "Sources/FuzzHarness"),
         .executableTarget(name: "swiftlet-server", dependencies: ["Swiftlet", "CSystem"], path: "Sources/swiftlet-server"),
         .testTarget(name: "SwiftletTests", dependencies: ["Swiftlet", "RESP", "Storage", "Commands", "Sync", "TestSupport", "FuzzHarness"], path: "Tests/SwiftletTests"),
-        .testTarget(name: "LuaTests", dependencies: ["Lua"], path: "Tests/LuaTests", resources: [.copy("corpus")]),
+        .testTarget(name: "LuaTests", dependencies: ["Lua"], path: "Tests/LuaTests", exclude: ["corpus"]),
         .testTarget(name: "SwiftletTestingTests", dependencies: ["SwiftletTesting", "TestSupport"], path: "Tests/SwiftletTestingTests"),
         .testTarget(
             name: "ConformanceTests", dependencies: ["Swiftlet", "Commands", "TestSupport", "RESP"], path: "Conformance",

@@ -7,7 +7,7 @@ extension LuaState {
     ///   `[string "..."]` (as `loadstring` does).
     /// - Throws: `LuaSyntaxError` carrying Lua's message.
     public func load(_ source: [UInt8], chunkName: [UInt8]) throws -> LuaFunction {
-        let chunkID = ChunkID.make(chunkName)
+        let chunkID = ChunkID.make(chunkName, idSize: chunkNameLimit)
         let ast = try Parser.parseChunk(source, chunkName: chunkID)
         let proto = Compiler(chunkID: chunkID).compileFunction(ast)
         return LuaFunction(proto: proto, upvalues: [], environment: globals)

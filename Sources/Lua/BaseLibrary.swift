@@ -40,6 +40,7 @@ extension LuaState {
         register(g, "setmetatable") { args in
             let table = try args.checkTable(1)
             let mt = args.value(2)
+            if args.count < 2 { throw args.argumentError(2, "nil or table expected") }
             switch mt {
             case .nil, .table: break
             default: throw args.argumentError(2, "nil or table expected")
@@ -77,11 +78,14 @@ extension LuaState {
             try args.state.push(value)
             return 2
         }
-        nextFunction = next
         g.rawSetString(LuaString("next"), .function(next))
+        // pairs returns its own copy of next (as lua5.1 does: pairs(t) ~= next).
+        let pairsNext = LuaFunction(name: "next", environment: g, next.builtin!)
+        nextFunction = pairsNext
+        globalNextFunction = next
         register(g, "pairs") { args in
             let table = try args.checkTable(1)
-            try args.state.push(.function(next))
+            try args.state.push(.function(pairsNext))
             try args.state.push(.table(table))
             try args.state.push(.nil)
             return 3
@@ -186,7 +190,7 @@ extension LuaState {
                     continue
                 default:
                     try args.state.push(.nil)
-                    try args.state.push(.string("reader function must return a string"))
+                    try args.state.push(.string(args.error("reader function must return a string").description))
                     return 2
                 }
                 break
@@ -222,7 +226,7 @@ extension LuaState {
             let state = args.state
             switch option {
             case "count": return try args.return(.number(state.estimatedMemoryKilobytes()))
-            case "step": return try args.return(.boolean(true))
+            case "step": return try args.return(.boolean(false))
             case "setpause":
                 let previous = state.gcPause
                 state.gcPause = argument
@@ -252,7 +256,8 @@ extension LuaState {
                     throw args.error("'tostring' must return a string to 'print'")
                 }
                 if i > 1 { line.append(9) }
-                line.append(contentsOf: s.bytes)
+                // C's fputs: each value is written up to its first zero byte.
+                line.append(contentsOf: s.bytes.prefix { $0 != 0 })
             }
             line.append(10)
             state.printSink(line)

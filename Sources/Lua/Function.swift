@@ -106,9 +106,9 @@ public struct LuaError: Error, CustomStringConvertible {
 
 /// How Lua 5.1 shows a chunk name in messages (`luaO_chunkid`).
 enum ChunkID {
-    static let idSize = 60
-
-    static func make(_ name: [UInt8]) -> String {
+    /// Lua's LUA_IDSIZE: 60 in upstream Lua 5.1 (and Redis); Debian's
+    /// lua5.1 is built with 80.
+    static func make(_ name: [UInt8], idSize: Int = 60) -> String {
         if name.first == 61 {  // '=': as given, truncated
             let rest = name.dropFirst().prefix(idSize - 1)
             return String(decoding: rest, as: UTF8.self)
@@ -125,7 +125,7 @@ enum ChunkID {
         }
         let cName = name.prefix { $0 != 0 }  // C sees the text up to a zero byte
         let firstLine = cName.prefix { $0 != 10 && $0 != 13 }
-        let text = Array(firstLine.prefix(idSize - 16))
+        let text = Array(firstLine.prefix(idSize - 17))
         let truncated = text.count < cName.count
         return "[string \"" + String(decoding: text, as: UTF8.self) + (truncated ? "...\"]" : "\"]")
     }

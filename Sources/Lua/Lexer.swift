@@ -322,7 +322,6 @@ struct Lexer {
                             digits += 1
                         }
                         if value > 255 {
-                            buffer.append(contentsOf: Array(source[(position - digits - 1)..<position]))
                             throw error("escape sequence too large", near: .string)
                         }
                         buffer.append(UInt8(value))

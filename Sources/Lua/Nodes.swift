@@ -800,7 +800,7 @@ final class GenericForNode: StatNode {
 
         // Fast paths: pairs/next over a table and ipairs, without calls.
         if case .function(let fn) = function, case .table(let table) = invariant {
-            if fn === state.nextFunction {
+            if fn === state.nextFunction || fn === state.globalNextFunction {
                 while true {
                     try state.step()
                     guard let entry = table.next(after: control) else {

@@ -360,6 +360,10 @@ struct Parser {
     private mutating func expressionStatement() throws -> Stat {
         let startLine = line
         let first = try primaryExpression()
+        switch first {
+        case .call, .method: return .call(first)  // even if '=' follows: Lua parses it as a call
+        default: break
+        }
         if token == .char(61) || token == .char(44) {
             var targets = [first]
             guard isAssignable(first) else { throw lexer.syntaxError("syntax error") }
@@ -374,7 +378,10 @@ struct Parser {
         }
         switch first {
         case .call, .method: return .call(first)
-        default: throw lexer.syntaxError("syntax error")
+        default:
+            // Lua treats anything else as the start of an assignment.
+            guard isAssignable(first) else { throw lexer.syntaxError("syntax error") }
+            throw expectedError(.char(61))
         }
     }
 

@@ -63,14 +63,23 @@ public final class LuaState {
     /// Maximum nesting of calls (Lua and builtin); beyond it a call raises
     /// "stack overflow". See `defaultMaxCallDepth` for how it was chosen.
     public var maxCallDepth: Int
-    /// Measured native stack use is about 0.5 KiB per Lua call level in
-    /// release builds (more in debug builds); the native stack guard below
-    /// protects against anything deeper regardless.
-    public static let defaultMaxCallDepth = 7000
+    /// Measured native stack use per Lua call level (a function calling
+    /// itself from inside an expression): about 1.0 KiB in release builds
+    /// and about 7 KiB in debug builds. 4000 levels is therefore about 4 MiB
+    /// in release, half of an 8 MiB thread stack. Whatever the build or the
+    /// thread, the native stack guard (`nativeStackReserve`) raises "stack
+    /// overflow" before the real stack runs out, so a deeper limit or a
+    /// smaller stack gives an error, never a crash. (Lua 5.1 itself allows
+    /// about 16000 levels, since its Lua-to-Lua calls use no C stack.)
+    public static let defaultMaxCallDepth = 4000
     /// Bytes of native stack to keep free: calls raise "stack overflow" when
     /// less than this remains on the running thread's stack.
     public var nativeStackReserve: Int = 256 * 1024
     var nativeStackLimit: UInt = 0
+
+    /// Lua's LUA_IDSIZE: how much of a chunk name messages show. 60 as in
+    /// upstream Lua 5.1 and Redis (Debian's lua5.1 uses 80).
+    public var chunkNameLimit = 60
 
     /// Maximum length of any string a script builds (concatenation,
     /// `string.rep`, `string.format`, `table.concat`, `gsub`...). Longer
@@ -105,6 +114,7 @@ public final class LuaState {
     /// The builtins the generic `for` runs inline (pairs' `next`, ipairs'
     /// iterator) when it sees them.
     var nextFunction: LuaFunction?
+    var globalNextFunction: LuaFunction?
     var ipairsIterator: LuaFunction?
     var gcPause = 200
     var gcStepMultiplier = 200

@@ -17,7 +17,10 @@ extension LuaState {
                 switch t.get(number: Double(index)) {
                 case .string(let s): output.append(contentsOf: s.bytes)
                 case .number(let n): output.append(contentsOf: LuaNumberFormatter.format(n))
-                default: throw args.error("invalid value (at index \(index)) in table for 'concat'")
+                case let other:
+                    // Debian's lua5.1 wording (upstream 5.1.5, which Redis
+                    // bundles, says "invalid value (at index N) in table").
+                    throw args.error("invalid value (\(other.typeName)) at index \(index) in table for 'concat'")
                 }
                 if output.count > limit { throw LuaError(message: "not enough memory") }
             }
