@@ -25,6 +25,8 @@ extension LuaState {
         let savedDepth = depth, savedTop = top, savedBoxTop = boxTop, savedReentry = reentryDepth
         if depth == 0 { computeNativeStackLimit() }
         do {
+            // The host's call counts as one nested C call, as lua_pcall does.
+            try enterReentry()
             let base = top
             try push(function)
             for argument in arguments { try push(argument) }
@@ -33,6 +35,7 @@ extension LuaState {
             results.reserveCapacity(count)
             for i in 0..<count { results.append(stack[base + i]) }
             top = savedTop
+            reentryDepth = savedReentry
             return results
         } catch {
             depth = savedDepth

@@ -127,7 +127,36 @@ struct Compiler {
 
     // MARK: - Expressions
 
+    /// Lua 5.1 folds arithmetic on numeric literals at compile time (not
+    /// division or modulo by zero, nor results that are NaN); the folded
+    /// value becomes one constant. Folding matters only for which zero
+    /// (+0 or -0) a function's constant pool ends up holding.
+    static func numeral(_ e: Expr) -> Double? {
+        switch e {
+        case .constant(.number(let n)): return n
+        case .paren(let inner): return numeral(inner)
+        case .unary(.neg, let operand, _):
+            guard let v = numeral(operand) else { return nil }
+            return -v
+        case .binary(let op, let left, let right, _):
+            guard let a = numeral(left), let b = numeral(right) else { return nil }
+            let r: Double
+            switch op {
+            case .add: r = a + b
+            case .sub: r = a - b
+            case .mul: r = a * b
+            case .div: if b == 0 { return nil }; r = a / b
+            case .mod: if b == 0 { return nil }; r = ModOperator.apply(a, b)
+            case .pow: r = PowOperator.apply(a, b)
+            default: return nil
+            }
+            return r.isNaN ? nil : r
+        default: return nil
+        }
+    }
+
     private func expression(_ e: Expr) -> ExprNode {
+        if case .constant = e {} else if let folded = Compiler.numeral(e) { return numberConstant(folded) }
         switch e {
         case .constant(let value):
             if case .number(let n) = value { return numberConstant(n) }
@@ -172,12 +201,17 @@ struct Compiler {
     }
 
     private func arithmetic<Op: ArithmeticOperator>(_ op: Op.Type, _ left: Expr, _ right: Expr, line: Int) -> ExprNode {
-        if case .constant(.number(let n)) = right {
-            let leftNode = expression(left)
-            guard case .number(let pooled) = numberConstant(n).value else { fatalError("number constant") }
-            return ArithmeticConstantNode<Op>(leftNode, pooled, line: line)
+        // Lua keeps a literal left operand pending until after the right
+        // operand is compiled: compile in that order so constants are
+        // pooled in Lua's order.
+        let leftIsNumeral = Compiler.numeral(left) != nil
+        var leftNode: ExprNode? = leftIsNumeral ? nil : expression(left)
+        let rightNode = expression(right)
+        if leftNode == nil { leftNode = expression(left) }
+        if let constant = rightNode as? ConstantNode, case .number(let n) = constant.value {
+            return ArithmeticConstantNode<Op>(leftNode!, n, line: line)
         }
-        return ArithmeticNode<Op>(expression(left), expression(right), line: line)
+        return ArithmeticNode<Op>(leftNode!, rightNode, line: line)
     }
 
     private func binary(_ op: BinaryOperator, _ left: Expr, _ right: Expr, line: Int) -> ExprNode {

@@ -29,18 +29,25 @@ extension LuaState {
         unary("sqrt") { Glibc.sqrt($0) }
         unary("tan") { Glibc.tan($0) }
         unary("tanh") { Glibc.tanh($0) }
+        // For the two-argument functions, lua5.1 (built by GCC) checks the
+        // second argument first: C evaluates those call arguments right to
+        // left. Doing the same gives the same "bad argument #n".
         register(math, "atan2") { args in
-            try args.return(.number(Glibc.atan2(try args.checkNumber(1), try args.checkNumber(2))))
+            let y = try args.checkNumber(2)
+            return try args.return(.number(Glibc.atan2(try args.checkNumber(1), y)))
         }
         let fmod = register(math, "fmod") { args in
-            try args.return(.number(Glibc.fmod(try args.checkNumber(1), try args.checkNumber(2))))
+            let y = try args.checkNumber(2)
+            return try args.return(.number(Glibc.fmod(try args.checkNumber(1), y)))
         }
         math.rawSetString(LuaString("mod"), .function(fmod))
         register(math, "pow") { args in
-            try args.return(.number(Glibc.pow(try args.checkNumber(1), try args.checkNumber(2))))
+            let y = try args.checkNumber(2)
+            return try args.return(.number(Glibc.pow(try args.checkNumber(1), y)))
         }
         register(math, "ldexp") { args in
-            try args.return(.number(Glibc.ldexp(try args.checkNumber(1), Int32(try args.checkInt32(2)))))
+            let e = try args.checkInt32(2)
+            return try args.return(.number(Glibc.ldexp(try args.checkNumber(1), Int32(e))))
         }
         register(math, "frexp") { args in
             var exponent: Int32 = 0

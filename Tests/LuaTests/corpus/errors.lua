@@ -118,3 +118,8 @@ local function loop(n) if n == 0 then return "done" end return loop(n - 1) end
 print(loop(100000))
 local function count(n, acc) if n == 0 then return acc end return count(n - 1, acc + 1) end
 print(count(200000, 0))
+--## metamethod recursion hits the C-call limit
+local mt = {} mt.__index = function(t, k) return setmetatable({}, mt)[k] end
+print(pcall(function() return setmetatable({}, mt).x end))
+local function g(n) return tostring(setmetatable({}, {__tostring = function() return g(n + 1) end})) end
+print(pcall(g, 1))

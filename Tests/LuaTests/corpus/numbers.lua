@@ -44,3 +44,6 @@ math.randomseed(7) local a = {math.random(100), math.random(100), math.random(1,
 math.randomseed(7) local b = {math.random(100), math.random(100), math.random(1, 1000)} print(table.concat(b, " "))
 print(pcall(math.random, 0)) print(pcall(math.random, 2, 1)) print(pcall(math.random, 1, 2, 3))
 print(math.floor(2^31 + 0.5), math.floor(-2^31 - 0.5), math.max(0, -0), math.min(0, -0))
+--## two-argument math functions check the second argument first
+print(pcall(math.fmod, "x", "y")) print(pcall(math.pow, "x", "y")) print(pcall(math.atan2, "x", "y")) print(pcall(math.ldexp, "x", "y"))
+print(pcall(math.fmod, "x", 1)) print(pcall(math.pow, {}, 2))
