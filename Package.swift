@@ -26,9 +26,12 @@ let package = Package(
         .target(name: "Swiftlet", dependencies: ["CSystem", "RESP", "Storage", "Commands", "Networking", "Sync"], path: "Sources/Server"),
         .target(name: "SwiftletTesting", dependencies: ["Swiftlet", "Commands", "RESP", "Storage", "Sync", "Networking"], path: "Sources/Testing"),
         .target(name: "TestSupport", path: "Sources/TestSupport"),
+        // Lua 5.1 interpreter for scripting (EVAL): standalone, toolchain only.
+        .target(name: "Lua", path: "Sources/Lua", exclude: ["README.md"]),
         .target(name: "FuzzHarness", dependencies: ["RESP", "Commands", "Swiftlet"], path: "Sources/FuzzHarness"),
         .executableTarget(name: "swiftlet-server", dependencies: ["Swiftlet", "CSystem"], path: "Sources/swiftlet-server"),
         .testTarget(name: "SwiftletTests", dependencies: ["Swiftlet", "RESP", "Storage", "Commands", "Sync", "TestSupport", "FuzzHarness"], path: "Tests/SwiftletTests"),
+        .testTarget(name: "LuaTests", dependencies: ["Lua"], path: "Tests/LuaTests", exclude: ["corpus"]),
         .testTarget(name: "SwiftletTestingTests", dependencies: ["SwiftletTesting", "TestSupport"], path: "Tests/SwiftletTestingTests"),
         .testTarget(
             name: "ConformanceTests", dependencies: ["Swiftlet", "Commands", "TestSupport", "RESP"], path: "Conformance",
