@@ -70,6 +70,7 @@ public enum CommandCatalog {
             BitCommands.getbit, BitCommands.setbit, BitCommands.bitcount, BitCommands.bitpos,
             BitOpCommand.spec, BitFieldCommand.spec, BitFieldCommand.readOnly,
             HyperLogLogCommands.pfadd, HyperLogLogCommands.pfcount, HyperLogLogCommands.pfmerge,
+            HyperLogLogDebugCommands.pfdebug, HyperLogLogDebugCommands.pfselftest,
             SortCommand.sort, SortCommand.sortReadOnly,
             DumpRestoreCommand.dump, DumpRestoreCommand.restore,
             GeoCommands.geoadd, GeoCommands.geopos, GeoCommands.geodist, GeoCommands.geohash,

@@ -432,3 +432,80 @@ public enum HyperLogLog {
         return z / 3
     }
 }
+
+// MARK: - Debugging (PFDEBUG, PFSELFTEST)
+
+extension HyperLogLog {
+    /// Register `i` of a dense HyperLogLog value (header included).
+    public static func register(_ value: UnsafeRawBufferPointer, _ i: Int) -> UInt8 {
+        register(value.baseAddress! + headerSize, i)
+    }
+
+    /// PFDEBUG DECODE's text: each sparse opcode as `z:<run>` (ZERO),
+    /// `Z:<run>` (XZERO) or `v:<value>,<run>` (VAL), space separated.
+    public static func sparseOpcodesText(_ value: UnsafeRawBufferPointer) -> [UInt8] {
+        var parts: [String] = []
+        var p = headerSize
+        while p < value.count {
+            let op = value[p]
+            if isZero(op) {
+                parts.append("z:\(zeroRun(op))"); p += 1
+            } else if isXZero(op) {
+                parts.append("Z:\(xzeroRun(op, p + 1 < value.count ? value[p + 1] : 0))"); p += 2
+            } else {
+                parts.append("v:\(valueOf(op)),\(valueRun(op))"); p += 1
+            }
+        }
+        return Array(parts.joined(separator: " ").utf8)
+    }
+
+    /// PFSELFTEST's checks, the failure's text or nil: every dense register
+    /// reads back what was written (registers straddle bytes); a sparse
+    /// and a dense HyperLogLog fed the same elements agree, the sparse one
+    /// staying sparse while small; and estimates stay within the error
+    /// HyperLogLog promises (5 standard errors, 1.04 / sqrt(16384)).
+    public static func selfTest(seed: UInt64) -> String? {
+        var state = seed | 1
+        func next() -> UInt64 {
+            state ^= state << 13; state ^= state >> 7; state ^= state << 17
+            return state
+        }
+        var registers = [UInt8](repeating: 0, count: denseSize - headerSize)
+        var expected = [UInt8](repeating: 0, count: registerCount)
+        for pass in 0..<2 {
+            for i in 0..<registerCount {
+                let v = UInt8(next() % UInt64(registerMax + 1))
+                expected[i] = pass == 0 ? v : registerMax - v
+                registers.withUnsafeMutableBytes { setRegister($0.baseAddress!, i, expected[i]) }
+            }
+            for i in 0..<registerCount {
+                let got = registers.withUnsafeBytes { register($0.baseAddress!, i) }
+                if got != expected[i] { return "Register \(i) should be \(expected[i]) but is \(got)" }
+            }
+        }
+        var sparseForm = empty()
+        var denseForm = empty().withUnsafeBytes { densified($0)! }
+        let relativeError = 1.04 / Double(registerCount).squareRoot()
+        var added = 0
+        for checkpoint in [10, 100, 1_000, 10_000, 100_000] {
+            while added < checkpoint {
+                var element = next()
+                withUnsafeBytes(of: &element) { bytes in
+                    _ = add(&sparseForm, bytes, maxBytes: 3000)
+                    _ = denseForm.withUnsafeMutableBytes { addDense($0.baseAddress!, bytes) }
+                }
+                added += 1
+            }
+            if checkpoint <= 100 && sparseForm.withUnsafeBytes({ isDense($0) }) { return "sparse encoding not used" }
+            let sparseCount = sparseForm.withUnsafeBytes { count($0) }
+            let denseCount = denseForm.withUnsafeBytes { count($0) }
+            if sparseCount != denseCount { return "dense/sparse disagree" }
+            guard let card = denseCount else { return "dense/sparse disagree" }
+            let absoluteError = card > UInt64(checkpoint) ? card - UInt64(checkpoint) : UInt64(checkpoint) - card
+            if Double(absoluteError) > Double(checkpoint) * relativeError * 5 + 1 {
+                return "Too big error. card:\(card) abserr:\(absoluteError)"
+            }
+        }
+        return nil
+    }
+}

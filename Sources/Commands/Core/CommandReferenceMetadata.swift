@@ -103,6 +103,7 @@ enum CommandReferenceMetadata {
         case "pexpiretime": return [KeySpec(["RO", "access"], .index(1), .range(lastKey: 0, step: 1, limit: 0))]
         case "pfadd": return [KeySpec(["RW", "insert"], .index(1), .range(lastKey: 0, step: 1, limit: 0))]
         case "pfcount": return [KeySpec(["RW", "access"], .index(1), .range(lastKey: -1, step: 1, limit: 0), notes: "RW because it may change the internal representation of the key, and propagate to replicas")]
+        case "pfdebug": return [KeySpec(["RW", "access"], .index(2), .range(lastKey: 0, step: 1, limit: 0))]
         case "pfmerge": return [KeySpec(["RW", "access", "insert"], .index(1), .range(lastKey: 0, step: 1, limit: 0)),
                 KeySpec(["RO", "access"], .index(2), .range(lastKey: -1, step: 1, limit: 0))]
         case "psetex": return [KeySpec(["OW", "update"], .index(1), .range(lastKey: 0, step: 1, limit: 0))]
