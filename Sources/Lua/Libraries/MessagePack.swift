@@ -1,0 +1,3 @@
+extension LuaState {
+    public func openMessagePack() {}
+}
