@@ -445,3 +445,53 @@ return cjson.encode(cjson.decode('{"1":1,"2":2}'))
 return #cjson.encode(string.rep('\1', 1000))
 ----
 return cjson.encode({a=1, b=2, aa=3, bb=4, abc=5, [1.5]=6, [3]=7, ['x y']=8})
+----
+return cjson.encode({[cjson.null]=1})
+----
+local h = cmsgpack.pack({[cjson.null]=1}) return (h:gsub('.', function(c) return string.format('%02x', c:byte()) end))
+----
+local t = {[cjson.null]=5} return t[cjson.decode('null')]
+----
+return tostring(cjson.null == nil) .. tostring(not cjson.null) .. type(cjson.null)
+----
+return tostring(rawequal(cjson.null, cjson.new().null))
+----
+local t = {} t[cjson.null] = 1 t.a = 2 t[1] = 3 local o = {} for k, v in pairs(t) do o[#o+1] = tostring(k) end return table.concat(o, ',')
+----
+return cjson.null .. 'x'
+----
+return #cjson.null
+----
+return cjson.null < cjson.null
+----
+return cjson.null.x
+----
+return cjson.null()
+----
+return cjson.null + 1
+----
+return string.format('%s', cjson.null)
+----
+return tostring(tonumber(cjson.null))
+----
+return tostring(getmetatable(cjson.null))
+----
+local ok, e = pcall(error, cjson.null) return tostring(e)
+----
+return select('#', cjson.decode('null'))
+----
+return string.rep('x', 3, cjson.null)
+----
+return setmetatable({}, {__index = function(t, k) return k end})[cjson.null]
+----
+return tostring(cjson.decode('[1,null,3]')[2])
+----
+return bit.tobit(cjson.null)
+----
+return struct.pack('i', cjson.null)
+----
+return table.concat({1, cjson.null})
+----
+local t = {cjson.null, cjson.null} return #t
+----
+return next({}, cjson.null)
