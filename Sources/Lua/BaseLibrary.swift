@@ -273,6 +273,7 @@ extension LuaState {
     static let typeNames: [String: LuaString] = [
         "nil": LuaString("nil"), "boolean": LuaString("boolean"), "number": LuaString("number"),
         "string": LuaString("string"), "table": LuaString("table"), "function": LuaString("function"),
+        "userdata": LuaString("userdata"),
     ]
 
     static func typeNameString(_ value: LuaValue) -> LuaString {

@@ -102,7 +102,8 @@ struct Lexer {
 
     private func nearText(_ token: TokenKind) -> String {
         switch token {
-        case .name, .string, .number: return String(decoding: buffer, as: UTF8.self)
+        // Lua formats the token with %s, so the text ends at a zero byte.
+        case .name, .string, .number: return String(decoding: buffer.prefix { $0 != 0 }, as: UTF8.self)
         default: return token.display
         }
     }

@@ -87,6 +87,7 @@ extension LuaState {
         case let (.number(x), .number(y)): return x == y
         case let (.string(x), .string(y)): return x == y
         case let (.function(x), .function(y)): return x === y
+        case let (.lightUserdata(x), .lightUserdata(y)): return x == y
         case let (.table(x), .table(y)):
             if x === y { return true }
             guard let handler = equalityHandler(x.metatable, y.metatable) else { return false }
@@ -304,6 +305,8 @@ extension LuaState {
         case .string(let s): return s.bytes
         case .table(let t): return Array("table: ".utf8) + LuaState.address(ObjectIdentifier(t))
         case .function(let f): return Array("function: ".utf8) + LuaState.address(ObjectIdentifier(f))
+        // glibc's %p prints a null pointer as "(nil)".
+        case .lightUserdata(let p): return Array("userdata: ".utf8) + (p == 0 ? Array("(nil)".utf8) : Array(("0x" + String(p, radix: 16)).utf8))
         }
     }
 

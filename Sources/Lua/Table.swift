@@ -66,6 +66,7 @@ public final class LuaTable {
         case .boolean(let b): return (b ? 1 : 0) & nodeMask
         case .table(let t): return hashMod(UInt32(truncatingIfNeeded: UInt(bitPattern: ObjectIdentifier(t))))
         case .function(let f): return hashMod(UInt32(truncatingIfNeeded: UInt(bitPattern: ObjectIdentifier(f))))
+        case .lightUserdata(let p): return hashMod(UInt32(truncatingIfNeeded: p))  // Lua's hashpointer
         case .nil: return 0
         }
     }

@@ -13,6 +13,13 @@ public enum LuaValue {
     case string(LuaString)
     case table(LuaTable)
     case function(LuaFunction)
+    /// A C light userdata: a bare pointer-sized value with no metatable.
+    /// Only host libraries create these (Redis's `cjson.null` is the light
+    /// userdata NULL, see `LuaValue.cjsonNull`); Lua code can only pass them
+    /// around. `type` says "userdata", `tostring` prints the pointer as
+    /// glibc's `%p` does (`userdata: (nil)` for 0), equality and table keys
+    /// compare the pointer value, as in Lua 5.1.
+    case lightUserdata(UInt)
 
     /// Lua truth: only `nil` and `false` are false.
     @inline(__always) public var isTruthy: Bool {
@@ -37,6 +44,7 @@ public enum LuaValue {
         case .string: return "string"
         case .table: return "table"
         case .function: return "function"
+        case .lightUserdata: return "userdata"
         }
     }
 
@@ -54,6 +62,7 @@ public enum LuaValue {
         case let (.string(x), .string(y)): return x == y
         case let (.table(x), .table(y)): return x === y
         case let (.function(x), .function(y)): return x === y
+        case let (.lightUserdata(x), .lightUserdata(y)): return x == y
         default: return false
         }
     }

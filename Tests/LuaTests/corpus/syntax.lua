@@ -15,6 +15,9 @@ for i, src in ipairs(cases) do
   local f, err = loadstring(src)
   print(i, f and "ok" or err)
 end
+--## the token in a message ends at a zero byte
+print(loadstring('local s = "\\0a\\999"'))
+print(loadstring('local s = "ab\\0cd\nx'))
 --## chunk names
 print(loadstring("x = = 1", "@user_script"))
 print(loadstring("x = = 1", "=custom name"))
