@@ -22,7 +22,7 @@ let package = Package(
         .target(name: "Storage", dependencies: ["CSystem", "Sync"], path: "Sources/Storage"),
         .target(name: "Networking", dependencies: ["CSystem", "RESP", "Sync"], path: "Sources/Networking"),
         .target(name: "PubSub", dependencies: ["Storage", "Sync"], path: "Sources/PubSub"),
-        .target(name: "Commands", dependencies: ["CSystem", "RESP", "Storage", "PubSub", "Sync"], path: "Sources/Commands"),
+        .target(name: "Commands", dependencies: ["CSystem", "RESP", "Storage", "PubSub", "Sync", "Lua"], path: "Sources/Commands"),
         .target(name: "Swiftlet", dependencies: ["CSystem", "RESP", "Storage", "Commands", "Networking", "Sync"], path: "Sources/Server"),
         .target(name: "SwiftletTesting", dependencies: ["Swiftlet", "Commands", "RESP", "Storage", "Sync", "Networking"], path: "Sources/Testing"),
         .target(name: "TestSupport", path: "Sources/TestSupport"),

@@ -73,6 +73,7 @@ public enum CommandCatalog {
             HyperLogLogDebugCommands.pfdebug, HyperLogLogDebugCommands.pfselftest,
             SortCommand.sort, SortCommand.sortReadOnly,
             DumpRestoreCommand.dump, DumpRestoreCommand.restore,
+            EvalCommand.eval, EvalCommand.evalsha, EvalCommand.evalReadOnly, EvalCommand.evalshaReadOnly, ScriptCommand.spec,
             GeoCommands.geoadd, GeoCommands.geopos, GeoCommands.geodist, GeoCommands.geohash,
             GeoSearchCommand.georadius, GeoSearchCommand.georadiusReadOnly, GeoSearchCommand.georadiusByMember,
             GeoSearchCommand.georadiusByMemberReadOnly, GeoSearchCommand.geosearch, GeoSearchCommand.geosearchstore,

@@ -38,6 +38,7 @@ extension LuaState {
             reentryDepth = savedReentry
             return results
         } catch {
+            lastErrorLine = innermostLine()
             depth = savedDepth
             top = savedTop
             boxTop = savedBoxTop

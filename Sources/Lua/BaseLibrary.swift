@@ -48,6 +48,7 @@ extension LuaState {
             if let current = table.metatable, !current.get(string: MetaName.metatable).isNil {
                 throw args.error("cannot change a protected metatable")
             }
+            if table.isReadOnly { throw LuaError(message: "Attempt to modify a readonly table") }
             if case .table(let m) = mt { table.metatable = m } else { table.metatable = nil }
             return try args.return(.table(table))
         }

@@ -43,6 +43,9 @@ public final class LuaState {
     var callInfos: UnsafeMutablePointer<CallInfo>
     /// Index of the running call's entry (0: the host).
     var depth: Int = 0
+    /// The line the innermost Lua function was at when the last error left
+    /// `call` (for hosts that report it, as Redis's error handler does).
+    public internal(set) var lastErrorLine: Int?
     /// Nested host-level re-entries (pcall, metamethods, callbacks), Lua's
     /// nCcalls: more than 200 raises "C stack overflow" as Lua does.
     var reentryDepth: Int = 0

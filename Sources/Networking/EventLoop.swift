@@ -37,6 +37,11 @@ final class IdGenerator: @unchecked Sendable {
 
 public final class EventLoop<Handler: ConnectionHandler>: @unchecked Sendable {
     public let index: Int
+    /// False only while the loop waits for the kernel; `waits` counts the
+    /// waits. Another thread that needs every loop to have finished what it
+    /// was doing (a script about to take every shard) watches these.
+    public let awake = Atomic<Bool>(true)
+    public let waits = Atomic<UInt64>(0)
     let handler: Handler
     let epoll: Int32
     let wakeFd: Int32
@@ -151,14 +156,18 @@ public final class EventLoop<Handler: ConnectionHandler>: @unchecked Sendable {
             let hint = handler.beforeSleep(loop: index)
             if hint >= 0 { timeout = min(timeout, hint) }
             if !waiting.isEmpty { timeout = min(timeout, 5) }
+            waits.add(1, ordering: .releasing)
+            awake.store(false, ordering: .releasing)
             if let ring {
                 // One system call: what this turn queued goes in, what the
                 // kernel finished comes out.
                 _ = cs_uring_enter(ring, Int32(timeout))
+                awake.store(true, ordering: .sequentiallyConsistent)
                 let n = cs_uring_reap(ring, completionTags, completionResults, completionFlags, 256)
                 if n > 0 { runRingTurn(count: Int(n)) }
             } else {
                 let n = cs_epoll_wait(epoll, events, tokens, 256, Int32(timeout))
+                awake.store(true, ordering: .sequentiallyConsistent)
                 if n > 0 { runTurn(count: Int(n)) }
             }
             if !waiting.isEmpty { retryWaiting() }

@@ -39,6 +39,11 @@ final class Cron: @unchecked Sendable {
     var effort: Int { max(0, min(9, server.config.activeExpireEffort - 1)) }
 
     func tick(loop: Int, nowMs: Int64) {
+        // A script holds every shard: leave the keyspace alone until it ends.
+        if server.scripts.exclusive.load(ordering: .sequentiallyConsistent) {
+            closeIdleClients(loop: loop, nowMs: nowMs)
+            return
+        }
         if server.activeExpireEnabled.load(ordering: .relaxed) {
             let hz = max(1, server.config.hz)
             let percent = 25 + 2 * effort
@@ -54,6 +59,7 @@ final class Cron: @unchecked Sendable {
     /// The fast cycle: when the last cycle hit its time limit, spend up to
     /// ~1 ms between event-loop turns on expiry.
     func beforeSleep(loop: Int, nowMs: Int64) -> Int {
+        if server.scripts.exclusive.load(ordering: .sequentiallyConsistent) { return 1 }
         var hint = -1
         if tracking.hasDeferredWork {
             tracking.flushBroadcasts(server: server)

@@ -65,6 +65,19 @@ final class ServerHandler: ConnectionHandler, @unchecked Sendable {
             client.waitingForPause.store(true, ordering: .relaxed)
             return .wait
         }
+        // A script on the script thread holds (or is about to hold) every
+        // shard: hold the command rather than wait on a shard, or answer
+        // BUSY once the script has run past busy-reply-threshold.
+        if server.scripts.exclusive.load(ordering: .sequentiallyConsistent) {
+            switch server.scripts.admission(server.commands.lookupForAdmission(arguments), nowMs: loop.nowMs,
+                                            busyThresholdMs: server.config.busyReplyThreshold) {
+            case .run: break
+            case .hold: return .wait
+            case .busy:
+                client.fail("BUSY Redis is busy running a script. You can only call SCRIPT KILL or SHUTDOWN NOSAVE.")
+                return .done
+            }
+        }
         client.lastInteractionMs.store(loop.nowMs, ordering: .relaxed)
         dispatcher.execute(client, arguments)
         if client.blockedWaiter != nil { return .blocked }

@@ -122,6 +122,14 @@ public final class SwiftletServer: @unchecked Sendable {
                 }
             }
         }
+        context.quiesceLoops = {
+            let marks = eventLoops.map { $0.waits.load(ordering: .acquiring) }
+            for (i, loop) in eventLoops.enumerated() {
+                while loop.awake.load(ordering: .sequentiallyConsistent) && loop.waits.load(ordering: .acquiring) == marks[i] {
+                    sched_yield()
+                }
+            }
+        }
         context.wakeBlocked = { waiter, bytes in
             guard waiter.loopIndex >= 0 && waiter.loopIndex < eventLoops.count else { return }
             eventLoops[waiter.loopIndex].post(fd: waiter.fd, id: waiter.clientId, payload: PushFrame(bytes, endsWait: true))
@@ -147,6 +155,8 @@ public final class SwiftletServer: @unchecked Sendable {
         // descriptors, for the life of the process.
         context.deliver = { _, _, _ in }
         context.wakeBlocked = { _, _ in }
+        context.quiesceLoops = {}
+        context.scripts.stop()
         handler?.closeOnLoop = { _, _ in }
         pthread_mutex_lock(&shutdownMutex)
         pthread_cond_broadcast(&shutdownWaiters)

@@ -182,6 +182,10 @@ public final class Keyspace: @unchecked Sendable {
         try withShardsLocked(.max, body)
     }
 
+    /// Whether this thread holds shards through `withShardsLocked` (it is
+    /// inside EXEC or a script).
+    @inlinable public var heldByThisThread: Bool { cs_thread_held_shards() != 0 }
+
     /// Whether `withShardsLocked` can hold a subset of the shards (each
     /// needs its own bit in a 64-bit mask).
     @inlinable public var locksShardSubsets: Bool { shards.count <= 64 }

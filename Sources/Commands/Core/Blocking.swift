@@ -71,6 +71,17 @@ public final class BlockedWaiter: @unchecked Sendable {
         self.serve = serve
     }
 
+    /// A wait for a script running on the script thread (EVAL): no keys,
+    /// no timeout, not counted as a blocked client; it ends with the
+    /// script's reply.
+    public private(set) var isScriptWait = false
+
+    static func scriptWait(for client: Client) -> BlockedWaiter {
+        let w = BlockedWaiter(client: client, keys: [], deadlineMs: 0, timeoutReply: { _ in }, serve: { _, _ in .skipped })
+        w.isScriptWait = true
+        return w
+    }
+
     func claim() -> Bool { state.compareExchange(expected: 0, desired: 1, ordering: .acquiringAndReleasing).exchanged }
 
     /// Ends the wait for good; false when it had already ended (served).
@@ -198,6 +209,7 @@ extension Client {
     public func finishBlocking() {
         guard let w = blockedWaiter else { return }
         blockedWaiter = nil
+        if w.isScriptWait { lastInteractionMs.store(loop.nowMs, ordering: .relaxed); return }
         isBlocked.store(false, ordering: .relaxed)
         // Answered now: Redis counts the reply as interaction, so `timeout`
         // does not close a client the moment its long wait ends.
@@ -209,6 +221,7 @@ extension Client {
     /// The connection closed while blocked: the wait ends unanswered.
     func abandonBlocking() {
         guard let w = blockedWaiter else { return }
+        if w.isScriptWait { blockedWaiter = nil; return }  // the script's reply will find no connection
         if w.end() { server.blocking.remove(w) }
         finishBlocking()
     }

@@ -133,6 +133,8 @@ public final class Client: @unchecked Sendable {
     /// Set where a blocking command must time out at once instead of
     /// blocking (EXEC, in-process calls, the serving proxy), Redis's CLIENT_DENY_BLOCKING.
     @exclusivity(unchecked) public var denyBlocking = false
+    /// The client scripts run their commands as (Redis's CLIENT_SCRIPT).
+    @exclusivity(unchecked) public var isScriptClient = false
     /// The wait of a blocking command in progress (see Blocking.swift).
     /// Read after every command by the server module: a plain public
     /// stored property gets a dynamic exclusivity check there (the

@@ -109,6 +109,9 @@ public final class CommandSpec: @unchecked Sendable {
     /// key arguments makes EXEC hold every shard. Each name here is that
     /// claim; subcommands and renamed commands never qualify.
     @exclusivity(unchecked) public internal(set) var touchesNoShard = false
+    /// EVAL and its variants: a script may touch keys it did not declare,
+    /// so a transaction holding one locks every shard.
+    @exclusivity(unchecked) public internal(set) var runsScripts = false
 
     public init(_ name: String, arity: Int, flags: CommandFlags, acl: [String] = [],
                 keys: (Int, Int, Int) = (0, 0, 0), group: String, since: String, summary: String,
@@ -132,6 +135,7 @@ public final class CommandSpec: @unchecked Sendable {
         runsInsideTransaction = ["exec", "discard", "multi", "watch", "quit", "reset"].contains(name)
         isExec = name == "exec"
         touchesNoShard = ["ping", "echo", "time", "select", "publish"].contains(name)
+        runsScripts = ["eval", "evalsha", "eval_ro", "evalsha_ro", "fcall", "fcall_ro"].contains(name)
         for sub in subcommands {
             sub.parent = self
             sub.runsInsideTransaction = false

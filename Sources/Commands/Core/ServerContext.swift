@@ -90,6 +90,8 @@ public final class ServerContext: @unchecked Sendable {
     public let pubsub = PubSubRegistry()
     /// Clients in MONITOR mode (`Server/Monitor.swift`).
     public let monitors = MonitorRegistry()
+    /// The EVAL machinery: VM, script cache, running script.
+    public let scripts = ScriptEngine()
     /// Client-side caching: prefixes, invalidation delivery, counts.
     public let tracking = TrackingRegistry()
     /// Sends a pre-formatted push frame to a subscriber (installed by the
@@ -130,6 +132,10 @@ public final class ServerContext: @unchecked Sendable {
     public let blocking = BlockingRegistry()
     /// Posts the reply that ends a wait to the waiter's loop; installed by the server module.
     @exclusivity(unchecked) public var wakeBlocked: (BlockedWaiter, [UInt8]) -> Void = { _, _ in }
+    /// Returns once every event loop has finished the turn it was in (or
+    /// was waiting): a script about to take every shard calls it after
+    /// raising `scripts.exclusive`, so no loop is left waiting on a shard.
+    @exclusivity(unchecked) public var quiesceLoops: () -> Void = {}
     /// Clients waiting in a blocking command or a pause (INFO blocked_clients).
     public let blockedClients = Atomic<Int>(0)
     /// Ops/sec over the last second, sampled by the server cron.

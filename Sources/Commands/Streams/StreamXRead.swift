@@ -38,6 +38,11 @@ enum StreamXReadCommand {
             let more = args.count - i - 1
             let a = args[i]
             if a.equalsIgnoringCase("block") && more > 0 {
+                // Redis refuses BLOCK from scripts outright, before any other check.
+                if c.isScriptClient {
+                    c.fail("ERR \(String(decoding: args[0], as: UTF8.self)) command is not allowed with BLOCK option from scripts")
+                    return nil
+                }
                 guard let ms = Decimal.parse(args[i + 1]) else { c.fail("ERR timeout is not an integer or out of range"); return nil }
                 if ms < 0 { c.fail("ERR timeout is negative"); return nil }
                 o.block = ms == 0 ? 0 : c.server.clock.milliseconds &+ Int64(ms)

@@ -80,6 +80,8 @@ extension Client {
         let keyspace = server.keyspace
         guard keyspace.locksShardSubsets else { return nil }
         if spec.touchesNoShard { return 0 }
+        // A script may touch keys it did not declare: it holds every shard.
+        if spec.runsScripts { return nil }
         var mask: UInt64 = 0
         func add(_ position: Int) { mask |= keyspace.shardBit(of: args[position]) }
         if !spec.hasMovableKeys {

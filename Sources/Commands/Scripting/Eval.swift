@@ -1,0 +1,218 @@
+import Lua
+import RESP
+import Storage
+
+/// `EVAL script numkeys [key ...] [arg ...]`, `EVALSHA sha1 numkeys ...`
+/// and their read-only forms `EVAL_RO` and `EVALSHA_RO`.
+///
+/// Checks come in Redis's order: EVALSHA's hash length, numkeys, the
+/// script (cached, or compiled with its shebang), the flags against the
+/// variant and memory; then the script runs holding every shard, with
+/// KEYS and ARGV set, and its result (or error) becomes the reply.
+enum EvalCommand {
+    static func make(_ name: String, sha: Bool, readOnly: Bool) -> CommandSpec {
+        CommandSpec(
+            name, arity: -3,
+            flags: readOnly ? [.noscript, .skipMonitor, .noMandatoryKeys, .stale, .readonly]
+                : [.noscript, .skipMonitor, .mayReplicate, .noMandatoryKeys, .stale],
+            acl: ["@slow", "@scripting"], group: "scripting", since: readOnly ? "7.0.0" : (sha ? "2.6.0" : "2.6.0"),
+            summary: sha ? "Executes a server-side Lua script by SHA1 digest." : "Executes a server-side Lua script.",
+            complexity: "Depends on the script that is executed.",
+            arguments: [ArgumentSpec(sha ? "sha1" : "script", .string), ArgumentSpec("numkeys", .integer),
+                        ArgumentSpec("key", .key, optional: true, multiple: true, keySpecIndex: 0),
+                        ArgumentSpec("arg", .string, optional: true, multiple: true)],
+            handler: { c, args in run(c, args, bySHA: sha, readOnly: readOnly) })
+    }
+
+    static let eval = make("eval", sha: false, readOnly: false)
+    static let evalsha = make("evalsha", sha: true, readOnly: false)
+    static let evalReadOnly = make("eval_ro", sha: false, readOnly: true)
+    static let evalshaReadOnly = make("evalsha_ro", sha: true, readOnly: true)
+
+    static let noScript = "NOSCRIPT No matching script. Please use EVAL."
+
+    /// One EVAL as the script code needs it, detached from the client.
+    struct Request {
+        let arguments: [[UInt8]]
+        let bySHA: Bool
+        let readOnly: Bool
+        let keyCount: Int
+        let db: Int
+    }
+
+    static func run(_ c: Client, _ args: Arguments, bySHA: Bool, readOnly: Bool) {
+        if bySHA && args[1].count != 40 { c.fail(noScript); return }
+        guard let keyCount = c.integerArgument(args[2]) else { return }
+        if keyCount > args.count - 3 { c.fail("ERR Number of keys can't be greater than number of args"); return }
+        if keyCount < 0 { c.fail("ERR Number of keys can't be negative"); return }
+        let request = Request(arguments: (0..<args.count).map { Array(args[$0]) }, bySHA: bySHA, readOnly: readOnly,
+                              keyCount: keyCount, db: c.db)
+        let server = c.server, engine = server.scripts
+        // EVAL skips the usual MONITOR feed (Redis's skip_monitor): it shows
+        // first, its script's commands after it.
+        if !server.monitors.isEmpty, let spec = server.commands.lookup(args[0]) { MonitorCommand.feed(c, spec, args) }
+        // Inside EXEC (the shards are this thread's already) or without a
+        // connection (in-process calls): run here and now.
+        if server.keyspace.heldByThisThread || c.fd < 0 || c.loop.index < 0 {
+            server.keyspace.withAllShardsLocked {
+                engine.lock.withLock { _ in perform(request, server: server, engine: engine, loop: c.loop, reply: c.reply) }
+            }
+            return
+        }
+        // Otherwise on the script thread, the connection waiting for the reply.
+        let waiter = BlockedWaiter.scriptWait(for: c)
+        c.blockedWaiter = waiter
+        let protocolVersion = c.protocolVersion
+        engine.submit(server) { [unowned server, unowned engine] in
+            engine.exclusive.store(true, ordering: .sequentiallyConsistent)
+            server.quiesceLoops()
+            let reply = ReplyBuffer(capacity: 256)
+            reply.protocolVersion = protocolVersion
+            server.keyspace.withAllShardsLocked {
+                engine.lock.withLock { _ in perform(request, server: server, engine: engine, loop: engine.workerLoop!, reply: reply) }
+            }
+            engine.exclusive.store(false, ordering: .releasing)
+            server.wakeBlocked(waiter, Array(UnsafeRawBufferPointer(start: reply.base, count: reply.count)))
+        }
+    }
+
+    /// Looks the script up (or compiles it), checks its flags, runs it;
+    /// the reply goes to `reply`. Holding every shard and the engine.
+    static func perform(_ request: Request, server: ServerContext, engine: ScriptEngine, loop: LoopContext, reply: ReplyBuffer) {
+        loop.nowMs = server.clock.milliseconds
+        let state = engine.machine(server)
+        let sha: [UInt8]
+        let script: CachedScript
+        let body = request.arguments[1]
+        if request.bySHA {
+            sha = body.map { $0 >= 65 && $0 <= 90 ? $0 + 32 : $0 }
+            guard let found = engine.scripts[sha] else { reply.error(noScript); return }
+            script = found
+        } else {
+            sha = SHA1.hex(body)
+            if let found = engine.scripts[sha] {
+                script = found
+            } else {
+                switch compile(body, state: state) {
+                case .failure(let message): reply.error(message); return
+                case .success(let compiled): script = compiled
+                }
+                engine.scripts[sha] = script
+            }
+        }
+        if request.readOnly && script.flags.declared && !script.flags.noWrites {
+            reply.error("ERR Can not execute a script with write flag using *_ro command.")
+            return
+        }
+        let overMemory = server.config.maxmemory != 0 && !server.enforceMemoryLimit(nowMs: loop.nowMs)
+        if overMemory && script.flags.declared && !script.flags.noWrites && !script.flags.allowOOM {
+            reply.error(Errors.oom)
+            return
+        }
+        execute(request, sha: sha, script: script, state: state, engine: engine, server: server, loop: loop,
+                reply: reply, overMemory: overMemory)
+    }
+
+    enum Compiled { case success(CachedScript), failure(String) }
+
+    /// The shebang checked, the body compiled under Redis's chunk name.
+    static func compile(_ body: [UInt8], state: LuaState) -> Compiled {
+        var source = body
+        var flags = ScriptFlags()
+        if body.starts(with: [35, 33]) {  // "#!"
+            switch Shebang.parse(body) {
+            case .failure(let message): return .failure(message)
+            case .success(let parsed):
+                flags = parsed.flags
+                // The shebang line goes; its newline stays, so line numbers hold.
+                source = Array(repeating: 32, count: 0) + body[parsed.lineEnd...]
+            }
+        }
+        do {
+            let function = try state.load(source, chunkName: Array("@user_script".utf8))
+            return .success(CachedScript(body: body, function: function, flags: flags))
+        } catch let e as LuaSyntaxError {
+            return .failure("ERR Error compiling script (new function): \(e.message)")
+        } catch {
+            return .failure("ERR Error compiling script (new function): \(error)")
+        }
+    }
+
+    static func execute(_ request: Request, sha: [UInt8], script: CachedScript, state: LuaState, engine: ScriptEngine,
+                        server: ServerContext, loop: LoopContext, reply: ReplyBuffer, overMemory: Bool) {
+        let args = request.arguments, keyCount = request.keyCount
+        let keys = LuaTable(arrayCount: keyCount)
+        for i in 0..<keyCount { keys.set(index: i + 1, .bytes(args[3 + i])) }
+        let argv = LuaTable(arrayCount: args.count - 3 - keyCount)
+        for i in (3 + keyCount)..<args.count { argv.set(index: i - 2 - keyCount, .bytes(args[i])) }
+        state.setGlobal("KEYS", .table(keys))
+        state.setGlobal("ARGV", .table(argv))
+        let client = Client(id: 0, server: server, loop: loop, reply: ReplyBuffer(capacity: 1024), fd: -1,
+                            address: "lua", localAddress: "", isLocal: true)
+        client.authenticated = true
+        client.denyBlocking = true
+        client.isScriptClient = true
+        client.select(request.db)
+        let run = ScriptRun(client: client, sha: sha, readOnly: request.readOnly, flags: script.flags, overMemory: overMemory)
+        engine.run = run
+        engine.killRequested.store(false, ordering: .relaxed)
+        engine.runningWrote.store(false, ordering: .relaxed)
+        engine.startedMs.store(server.clock.milliseconds, ordering: .relaxed)
+        engine.running.store(true, ordering: .releasing)
+        state.hook = { [unowned engine] in
+            if engine.killRequested.load(ordering: .relaxed) { throw ScriptKilled() }
+        }
+        defer {
+            state.hook = nil
+            engine.running.store(false, ordering: .releasing)
+            engine.run = nil
+        }
+        do {
+            let results = try state.call(.function(script.function))
+            ScriptReplies.write(results.first ?? .nil, to: reply, scriptResp: run.resp)
+        } catch let e as LuaError {
+            reply.error(errorReply(e.value, sha: sha, line: line(of: e.value, state: state)))
+        } catch is ScriptKilled {
+            // The innermost line known is that of the last call the script
+            // made; a script that made none is reported at line 1.
+            reply.error(errorReply(ScriptCalls.errorTable("ERR Script killed by user with SCRIPT KILL..."),
+                                   sha: sha, line: max(1, state.lastErrorLine ?? 1)))
+        } catch {
+            reply.error("ERR Error running script \(String(decoding: sha, as: UTF8.self)), \(error)")
+        }
+    }
+
+    /// The line Redis's error handler would report: the position prefix of
+    /// a message raised from Lua code, else the innermost Lua line.
+    static func line(of value: LuaValue, state: LuaState) -> Int {
+        if case .string(let s) = value {
+            let prefix = Array("user_script:".utf8)
+            if s.bytes.starts(with: prefix) {
+                let digits = s.bytes.dropFirst(prefix.count).prefix { $0 >= 48 && $0 <= 57 }
+                if let n = Int(String(decoding: digits, as: UTF8.self)) { return n }
+            }
+        }
+        return max(1, state.lastErrorLine ?? 1)
+    }
+
+    /// `-<err> script: <sha>, on @user_script:<line>.`, with `ERR ` before a
+    /// message that is not an error table, and CR/LF made spaces.
+    static func errorReply(_ value: LuaValue, sha: [UInt8], line: Int) -> [UInt8] {
+        var text: [UInt8]
+        switch value {
+        case .table(let t):
+            switch t.get(string: LuaString("err")) {
+            case .string(let s): text = s.bytes
+            case .number: text = t.get(string: LuaString("err")).coercedString?.bytes ?? []
+            default: text = Array("ERR execution failure".utf8)  // Redis crashes here
+            }
+        case .string(let s): text = Array("ERR ".utf8) + s.bytes
+        case .number: text = Array("ERR ".utf8) + (value.coercedString?.bytes ?? [])
+        case .nil: text = Array("ERR nil".utf8)
+        case .boolean(let b): text = Array("ERR \(b)".utf8)
+        default: text = Array("ERR \(value.typeName)".utf8)
+        }
+        text += Array(" script: ".utf8) + sha + Array(", on @user_script:\(line).".utf8)
+        return text.map { $0 == 13 || $0 == 10 ? 32 : $0 }
+    }
+}

@@ -1,0 +1,76 @@
+import XCTest
+import Swiftlet
+import Commands
+import TestSupport
+import Dispatch
+
+/// Scripting beyond Conformance/cases/scripting.case: what needs several
+/// connections at once. A script that never ends must leave the server
+/// able to answer (BUSY once past busy-reply-threshold) and to take
+/// SCRIPT KILL, as Redis does; scripts are atomic against commands from
+/// every event loop.
+final class ScriptingTests: XCTestCase {
+    /// The same exchange on Redis and on Swiftlet (one event loop, Redis's
+    /// default, where the script must not occupy the loop the other client
+    /// is served by): a runaway script, BUSY, SCRIPT KILL, the killed
+    /// script's error, and the server back to normal.
+    func testRunawayScriptGetsBusyAndScriptKillLikeRedis() throws {
+        let pair = try DifferentialPair.start(["--busy-reply-threshold", "100"])
+        defer { pair.stop() }
+        var transcripts: [[String]] = []
+        for (_, port) in pair.servers {
+            let runner = try TestConnection(port: port), other = try TestConnection(port: port)
+            var lines: [String] = []
+            try runner.send(command: ["EVAL", "local i = 0 while true do i = i + 1 end", "0"])
+            usleep(400_000)
+            lines.append(RESPValue.escape(try other.call("GET", "x").serialized))
+            lines.append(RESPValue.escape(try other.call("SCRIPT", "KILL").serialized))
+            lines.append(RESPValue.escape(try runner.readFrameBytes(timeoutMs: 5000)))
+            lines.append(RESPValue.escape(try other.call("PING").serialized))
+            lines.append(RESPValue.escape(try runner.call("SCRIPT", "KILL").serialized))
+            transcripts.append(lines)
+        }
+        XCTAssertEqual(transcripts[0], transcripts[1])
+        XCTAssertTrue(transcripts[1][0].contains("-BUSY"), "the other client got \(transcripts[1][0])")
+    }
+
+    /// Clients on two event loops increment one counter through scripts and
+    /// directly, and read-modify-write it in scripts: no update is lost, so
+    /// each script ran alone.
+    func testScriptsAreAtomicAcrossEventLoops() throws {
+        let config = Configuration()
+        try config.load(arguments: ["--io-threads", "2"], readFile: Configuration.readFileFromDisk,
+                        standardInput: Configuration.readStandardInput)
+        let server = SwiftletServer(configuration: config)
+        try server.start(port: 0, bind: ["127.0.0.1"])
+        defer { server.stop() }
+        let clients = 8, rounds = 150
+        let failures = Locked(0)
+        DispatchQueue.concurrentPerform(iterations: clients) { i in
+            do {
+                let c = try TestConnection(port: server.port)
+                for r in 0..<rounds {
+                    switch (i + r) % 3 {
+                    case 0: _ = try c.call("INCR", "n")
+                    case 1: _ = try c.call("EVAL", "return redis.call('INCR', KEYS[1])", "1", "n")
+                    default:
+                        // Read, then write one more: wrong if anything ran in between.
+                        _ = try c.call("EVAL", "local v = tonumber(redis.call('GET', KEYS[1]) or '0') redis.call('SET', KEYS[1], v + 1) return v", "1", "n")
+                    }
+                }
+            } catch {
+                failures.withLock { $0 += 1 }
+            }
+        }
+        XCTAssertEqual(failures.withLock { $0 }, 0)
+        XCTAssertEqual(try TestConnection(port: server.port).call("GET", "n"), .bulk(Array(String(clients * rounds).utf8)))
+    }
+}
+
+/// A value behind a lock, for the counters the tests' threads share.
+final class Locked<T>: @unchecked Sendable {
+    private var value: T
+    private let lock = NSLock()
+    init(_ value: T) { self.value = value }
+    func withLock<R>(_ body: (inout T) -> R) -> R { lock.lock(); defer { lock.unlock() }; return body(&value) }
+}
