@@ -63,15 +63,14 @@ enum EvalCommand {
         let waiter = BlockedWaiter.scriptWait(for: c)
         c.blockedWaiter = waiter
         let protocolVersion = c.protocolVersion
+        // (The script thread raises `exclusive` and waits for the loops
+        // before running it; see ScriptEngine.submit.)
         engine.submit(server) { [unowned server, unowned engine] in
-            engine.exclusive.store(true, ordering: .sequentiallyConsistent)
-            server.quiesceLoops()
             let reply = ReplyBuffer(capacity: 256)
             reply.protocolVersion = protocolVersion
             server.keyspace.withAllShardsLocked {
                 engine.lock.withLock { _ in perform(request, server: server, engine: engine, loop: engine.workerLoop!, reply: reply) }
             }
-            engine.exclusive.store(false, ordering: .releasing)
             server.wakeBlocked(waiter, Array(UnsafeRawBufferPointer(start: reply.base, count: reply.count)))
         }
     }
@@ -167,6 +166,9 @@ enum EvalCommand {
             engine.running.store(false, ordering: .releasing)
             engine.run = nil
         }
+        // Clients blocked on keys the script gave data to are served after
+        // it (still holding every shard), as after any command.
+        defer { if !loop.readyKeys.isEmpty { client.serveReadyKeys() } }
         do {
             let results = try state.call(.function(script.function))
             ScriptReplies.write(results.first ?? .nil, to: reply, scriptResp: run.resp)

@@ -90,11 +90,30 @@ public final class ScriptEngine: @unchecked Sendable {
         if !workerStarted.exchange(true, ordering: .acquiringAndReleasing) {
             workerLoop = LoopContext(index: -1, commandCount: server.commands.byId.count)
             let jobs = self.jobs, ready = self.jobReady
-            startScriptThread {
+            startScriptThread { [unowned server, unowned self] in
+                var windowStart: UInt64 = 0, ran = 0
                 while true {
                     ready.wait()
-                    guard let next = jobs.withLock({ $0.isEmpty ? nil : $0.removeFirst() }) else { return }  // stopped
+                    guard let next = jobs.withLock({ $0.isEmpty ? nil : $0.removeFirst() }) else {
+                        self.exclusive.store(false, ordering: .releasing)
+                        return  // stopped
+                    }
+                    // One exclusive window serves the scripts that queue up
+                    // meanwhile (a quiescence handshake per script cost
+                    // more than most scripts), up to 1 ms or 64 scripts, so
+                    // that held commands of other clients get their turn.
+                    if !self.exclusive.load(ordering: .relaxed) {
+                        self.exclusive.store(true, ordering: .sequentiallyConsistent)
+                        server.quiesceLoops()
+                        windowStart = CycleClock.now
+                        ran = 0
+                    }
                     next()
+                    ran += 1
+                    let more = jobs.withLock { !$0.isEmpty }
+                    if !more || ran >= 64 || CycleClock.microseconds(Int(truncatingIfNeeded: CycleClock.now &- windowStart)) >= 1000 {
+                        self.exclusive.store(false, ordering: .releasing)
+                    }
                 }
             }
         }
