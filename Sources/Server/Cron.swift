@@ -59,8 +59,13 @@ final class Cron: @unchecked Sendable {
     /// The fast cycle: when the last cycle hit its time limit, spend up to
     /// ~1 ms between event-loop turns on expiry.
     func beforeSleep(loop: Int, nowMs: Int64) -> Int {
-        if server.scripts.exclusive.load(ordering: .sequentiallyConsistent) { return 1 }
         var hint = -1
+        // Each step below takes shards: none while a script holds them all
+        // (checked only when a step has work, to keep idle turns cheap).
+        if (tracking.hasDeferredWork || server.overMemoryLimit || perLoop[loop].lastCycleTimedOut)
+            && server.scripts.exclusive.load(ordering: .sequentiallyConsistent) {
+            return 1
+        }
         if tracking.hasDeferredWork {
             tracking.flushBroadcasts(server: server)
             tracking.enforceLimit(server: server)
