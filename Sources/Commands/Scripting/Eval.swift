@@ -65,7 +65,7 @@ enum EvalCommand {
         let protocolVersion = c.protocolVersion
         // (The script thread raises `exclusive` and waits for the loops
         // before running it; see ScriptEngine.submit.)
-        engine.submit(server) { [unowned server, unowned engine] in
+        engine.submit(server) { [server, engine] in
             let reply = ReplyBuffer(capacity: 256)
             reply.protocolVersion = protocolVersion
             server.keyspace.withAllShardsLocked {

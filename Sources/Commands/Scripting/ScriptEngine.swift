@@ -90,7 +90,10 @@ public final class ScriptEngine: @unchecked Sendable {
         if !workerStarted.exchange(true, ordering: .acquiringAndReleasing) {
             workerLoop = LoopContext(index: -1, commandCount: server.commands.byId.count)
             let jobs = self.jobs, ready = self.jobReady
-            startScriptThread { [unowned server, unowned self] in
+            // The thread keeps the engine and the server alive until it ends
+            // (`stop`): a script still running when the server stops must
+            // not find them gone.
+            startScriptThread { [server, self] in
                 var windowStart: UInt64 = 0, ran = 0
                 while true {
                     ready.wait()
