@@ -5,6 +5,7 @@ same machine, same run, server CPU per request as the figure to compare.
     python3 Benchmarks/commands.py                 # every command, repeat 1
     python3 Benchmarks/commands.py --repeat 3      # medians of 3 interleaved runs
     python3 Benchmarks/commands.py ZADD_big HGET   # some of them
+    python3 Benchmarks/commands.py --pipeline 1 EVAL_INCR
 
 Each command runs on a fresh server prefilled with strings, small hashes,
 sorted sets, sets and lists over a 100k-key space and one big sorted set
@@ -139,6 +140,10 @@ COMMANDS = {
     "TIME": ["TIME"],
     # PUBLISH while one idle client holds 1000 pattern subscriptions that
     # never match (see SETUP): every publish still tests every pattern.
+    "EVAL_INCR": ["EVAL", "return redis.call('INCR', KEYS[1])", "1", "c:__rand_int__"],
+    "EVAL_GET": ["EVAL", "return redis.call('GET', KEYS[1])", "1", "k:__rand_int__"],
+    "EVAL_unlock": ["EVAL", "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) else return 0 end",
+                    "1", "k:__rand_int__", "abcdefghij"],
     "PUBLISH_1000_patterns": ["PUBLISH", "ch:__rand_int__", "hello"],
 }
 
@@ -164,6 +169,7 @@ def subscribed(server, command, names):
 def main():
     ap = argparse.ArgumentParser()
     add_pair_arguments(ap, repeat=1)
+    ap.add_argument("--pipeline", type=int, default=16, help="requests per batch (default 16)")
     ap.add_argument("names", nargs="*", help="commands to run (default: all): " + " ".join(COMMANDS))
     args = ap.parse_args()
     unknown = [n for n in args.names if n not in COMMANDS]
@@ -181,14 +187,14 @@ def main():
                     for command in PREFILL:
                         redis_benchmark(s, None, 200_000, 16, 0, keyspace=KEYSPACE, command=command)
                     held = SETUP[name][1](s) if name in SETUP else None
-                    r = redis_benchmark(s, None, 300_000, 16, 0, keyspace=KEYSPACE, command=COMMANDS[name])
+                    r = redis_benchmark(s, None, 300_000, args.pipeline, 0, keyspace=KEYSPACE, command=COMMANDS[name])
                     if held:
                         held.close()
                 finally:
                     s.stop()
                 samples.setdefault((name, b), []).append(r)
                 print(f"  [{rep + 1}/{args.repeat}] {name} {b}: {r['cpu_us']:.3f} us/req", file=sys.stderr)
-    lines = [f"Command sweep {time.strftime('%Y-%m-%d %H:%M')}, {os.cpu_count()} cores, redis-benchmark -c 50 -P 16 "
+    lines = [f"Command sweep {time.strftime('%Y-%m-%d %H:%M')}, {os.cpu_count()} cores, redis-benchmark -c 50 -P {args.pipeline} "
              f"-n 300000 -r {KEYSPACE}, medians of {args.repeat} runs, fresh prefilled servers\n",
              "| command | redis CPU us/req | swiftlet CPU us/req | CPU swiftlet/redis | req/s swiftlet/redis |",
              "|---|---:|---:|---:|---:|"]

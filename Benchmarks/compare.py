@@ -19,7 +19,7 @@ Workloads
 
 Writes the table to stdout and to Benchmarks/results/latest.md.
 """
-import argparse, os, socket, statistics, subprocess, sys, tempfile, time
+import argparse, csv, os, socket, statistics, subprocess, sys, tempfile, time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -140,8 +140,10 @@ def redis_benchmark(server, test, n, pipeline, size, clients=50, keyspace=1_000_
     # The load generator's share of its core: near 1.0 means it, not the
     # server, set the request rate.
     client_busy = (children_cpu_seconds() - client0) / max(time.time() - start, 1e-9)
-    rows = [l for l in out.splitlines() if l.startswith('"') and not l.startswith('"test"')]
-    fields = [x.strip('"') for x in rows[-1].split(",")]
+    # The csv module: a custom command's name (the test column) may hold
+    # commas, an EVAL script's for one.
+    rows = [r for r in csv.reader(out.splitlines()) if r and r[0] != "test"]
+    fields = rows[-1]
     # "test","rps","avg_latency_ms","min_latency_ms","p50_latency_ms","p95_latency_ms","p99_latency_ms","max_latency_ms"
     return {"rps": float(fields[1]), "p50": float(fields[4]), "p99": float(fields[6]), "cpu_us": cpu * 1e6 / n,
             "client_busy": client_busy}

@@ -64,6 +64,12 @@ extension LuaState {
         globals.rawSetString(LuaString(name), value)
     }
 
+    /// `setGlobal` with a name made once (a script's KEYS and ARGV are set
+    /// for every EVAL).
+    public func setGlobal(_ name: LuaString, _ value: LuaValue) {
+        globals.rawSetString(name, value)
+    }
+
     /// Creates a builtin function (not registered anywhere).
     public func makeFunction(_ name: String, _ body: @escaping LuaBuiltin) -> LuaFunction {
         LuaFunction(name: name, environment: globals, body)

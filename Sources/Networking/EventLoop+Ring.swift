@@ -119,6 +119,24 @@ extension EventLoop {
         }
     }
 
+    /// An accept's completion: the new connection is served; an accept
+    /// that ended (an error such as too many open files) is asked again,
+    /// unless the listener went away (the server stops).
+    func accepted(_ ring: OpaquePointer, tag: UInt64, result: Int, flags: UInt32) {
+        if result >= 0 {
+            var storage = sockaddr_storage()
+            var length = socklen_t(MemoryLayout<sockaddr_storage>.size)
+            _ = withUnsafeMutablePointer(to: &storage) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getpeername(Int32(result), $0, &length) }
+            }
+            adopt(Int32(result), peer: &storage)
+        }
+        let listener = Int(RingTag.fd(tag))
+        if flags & CS_URING_MORE == 0 && result != -ECANCELED && result != -EBADF && result != -EINVAL, listener < listeners.count {
+            _ = cs_uring_accept_multishot(ring, listeners[listener], tag)
+        }
+    }
+
     /// Handles one batch of ring completions in the passes of `runTurn`:
     /// this read pass hands received bytes to their connections (and
     /// handles accepts and re-arming), then the prefetch and run passes are
@@ -190,20 +208,7 @@ extension EventLoop {
                     }
                 }
             case RingTag.accept:
-                if result >= 0 {
-                    var storage = sockaddr_storage()
-                    var length = socklen_t(MemoryLayout<sockaddr_storage>.size)
-                    _ = withUnsafeMutablePointer(to: &storage) {
-                        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getpeername(Int32(result), $0, &length) }
-                    }
-                    adopt(Int32(result), peer: &storage)
-                }
-                // Ended (an error such as too many open files): accept
-                // again, unless the listener went away (the server stops).
-                if flags & CS_URING_MORE == 0 && result != -ECANCELED && result != -EBADF && result != -EINVAL,
-                   Int(fd) < listeners.count {
-                    _ = cs_uring_accept_multishot(ring, listeners[Int(fd)], tag)
-                }
+                accepted(ring, tag: tag, result: result, flags: flags)
             case RingTag.wake:
                 tokens[i] = EventLoop.wakeToken
                 if flags & CS_URING_MORE == 0 { _ = cs_uring_poll(ring, wakeFd, UInt32(POLLIN), 1, tag) }

@@ -17,14 +17,19 @@ private final class ThreadBody {
     init(_ run: @escaping () -> Void) { self.run = run }
 }
 
-/// Starts a pthread running `body` (threads need no Foundation).
-public func startThread(_ body: @escaping () -> Void) -> pthread_t {
+/// Starts a pthread running `body` (threads need no Foundation), with a
+/// stack of `stackBytes` (0: the system's default).
+public func startThread(stackBytes: Int = 0, _ body: @escaping () -> Void) -> pthread_t {
     let box = Unmanaged.passRetained(ThreadBody(body)).toOpaque()
     var t = pthread_t()
-    let rc = pthread_create(&t, nil, { arg in
+    var attributes = pthread_attr_t()
+    pthread_attr_init(&attributes)
+    if stackBytes > 0 { pthread_attr_setstacksize(&attributes, stackBytes) }
+    let rc = pthread_create(&t, &attributes, { arg in
         Unmanaged<ThreadBody>.fromOpaque(arg!).takeRetainedValue().run()
         return nil
     }, box)
+    pthread_attr_destroy(&attributes)
     precondition(rc == 0, "cannot start a thread")
     return t
 }
@@ -82,6 +87,13 @@ public final class EventLoop<Handler: ConnectionHandler>: @unchecked Sendable {
     /// The loop's io_uring while it runs on one; nil: epoll.
     @exclusivity(unchecked) var ring: OpaquePointer? = nil
     private let ringStarted = Atomic<Int>(0)
+    /// Set while `serveWhileBusy` runs: it is not re-entrant.
+    @exclusivity(unchecked) var servingWhileBusy = false
+    /// Work `serveWhileBusy` left for the end of the turn (see there): a
+    /// wake-up, and bytes received for the running connection.
+    @exclusivity(unchecked) var afterBusy = false
+    @exclusivity(unchecked) var wakeAfterBusy = false
+    @exclusivity(unchecked) var heldWhileBusy: (fd: Int32, id: Int, bytes: [UInt8]) = (-1, -1, [])
 
     /// `connectionIds` is shared by all loops so ids are unique server-wide.
     init(index: Int, handler: Handler, hz: Int, connectionIds: IdGenerator, backend: IOBackend = .epoll) {
@@ -131,8 +143,14 @@ public final class EventLoop<Handler: ConnectionHandler>: @unchecked Sendable {
         return ringStarted.load(ordering: .acquiring) == 2
     }
 
+    /// Scripts run on the loop's thread, and the Lua interpreter recurses
+    /// on the native stack: 20,000 nested Lua calls (Lua's own limit) need
+    /// tens of megabytes. Only the pages a deep script touches become
+    /// resident.
+    static var threadStackBytes: Int { 64 << 20 }
+
     func start() {
-        thread = startThread { [self] in self.run() }
+        thread = startThread(stackBytes: EventLoop.threadStackBytes) { [self] in self.run() }
     }
 
     func join() {
@@ -171,6 +189,7 @@ public final class EventLoop<Handler: ConnectionHandler>: @unchecked Sendable {
                 awake.store(true, ordering: .sequentiallyConsistent)
                 if n > 0 { runTurn(count: Int(n)) }
             }
+            if afterBusy { finishAfterBusy() }
             if !waiting.isEmpty { retryWaiting() }
             if !pendingFlush.isEmpty { flushPending() }
             if !closedThisTurn.isEmpty { releaseClosed() }

@@ -32,6 +32,19 @@ public struct OwnedArguments {
         }
     }
 
+    /// No arguments yet, room for `count` of `bytes` bytes in all.
+    public init(reservingCapacity count: Int, bytes total: Int) {
+        bytes = []
+        spans = []
+        spans.reserveCapacity(count)
+        bytes.reserveCapacity(total)
+    }
+
+    public mutating func append(_ argument: UnsafeRawBufferPointer) {
+        spans.append(Arguments.Span(offset: bytes.count, length: argument.count))
+        bytes.append(contentsOf: argument)
+    }
+
     public var count: Int { spans.count }
 
     /// Bytes held (for `multi-mem=` and memory accounting).

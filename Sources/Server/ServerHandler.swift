@@ -65,22 +65,26 @@ final class ServerHandler: ConnectionHandler, @unchecked Sendable {
             client.waitingForPause.store(true, ordering: .relaxed)
             return .wait
         }
-        // A script on the script thread holds (or is about to hold) every
-        // shard: hold the command rather than wait on a shard, or answer
-        // BUSY once the script has run past busy-reply-threshold.
+        // A script (on another loop, or this one's serving while busy)
+        // holds, or is about to hold, every shard: hold the command rather
+        // than wait on a shard, or answer BUSY once the script has run past
+        // busy-reply-threshold.
         if server.scripts.exclusive.load(ordering: .sequentiallyConsistent) {
             switch server.scripts.admission(server.commands.lookupForAdmission(arguments), nowMs: loop.nowMs,
                                             busyThresholdMs: server.config.busyReplyThreshold) {
             case .run: break
             case .hold: return .wait
             case .busy:
-                client.fail("BUSY Redis is busy running a script. You can only call SCRIPT KILL or SHUTDOWN NOSAVE.")
+                client.fail(ScriptEngine.busyReply)
                 return .done
             }
         }
         client.lastInteractionMs.store(loop.nowMs, ordering: .relaxed)
         dispatcher.execute(client, arguments)
-        if client.blockedWaiter != nil { return .blocked }
+        if let waiter = client.blockedWaiter {
+            if waiter === BlockedWaiter.retryLater { client.blockedWaiter = nil; return .wait }
+            return .blocked
+        }
         // The parser's size caps for unauthenticated clients follow Redis's
         // authRequired, which a password set or removed meanwhile changes.
         connection.authenticated = client.authenticated || !server.access.authRequired

@@ -122,13 +122,19 @@ public final class SwiftletServer: @unchecked Sendable {
                 }
             }
         }
-        context.quiesceLoops = {
+        context.quiesceLoops = { except in
+            // One loop (the default): the caller is the only one.
+            if eventLoops.count == 1 && except == 0 { return }
             let marks = eventLoops.map { $0.waits.load(ordering: .acquiring) }
-            for (i, loop) in eventLoops.enumerated() {
+            for (i, loop) in eventLoops.enumerated() where i != except {
                 while loop.awake.load(ordering: .sequentiallyConsistent) && loop.waits.load(ordering: .acquiring) == marks[i] {
                     sched_yield()
                 }
             }
+        }
+        context.serveWhileBusy = { loop, fd in
+            guard loop >= 0 && loop < eventLoops.count else { return }
+            eventLoops[loop].serveWhileBusy(runningFd: fd)
         }
         context.wakeBlocked = { waiter, bytes in
             guard waiter.loopIndex >= 0 && waiter.loopIndex < eventLoops.count else { return }
@@ -148,6 +154,8 @@ public final class SwiftletServer: @unchecked Sendable {
             return r
         }
         guard wasRunning else { return }
+        // A script still running holds its loop: it ends at its next hook.
+        context.scripts.abortForShutdown()
         network.stop()
         // The hooks hold the loops, and the loops hold the handler, which
         // holds the context that holds the hooks: without this, every
@@ -155,8 +163,8 @@ public final class SwiftletServer: @unchecked Sendable {
         // descriptors, for the life of the process.
         context.deliver = { _, _, _ in }
         context.wakeBlocked = { _, _ in }
-        context.quiesceLoops = {}
-        context.scripts.stop()
+        context.quiesceLoops = { _ in }
+        context.serveWhileBusy = { _, _ in }
         handler?.closeOnLoop = { _, _ in }
         pthread_mutex_lock(&shutdownMutex)
         pthread_cond_broadcast(&shutdownWaiters)

@@ -4,6 +4,7 @@ import Commands
 import TestSupport
 #if canImport(Glibc)
 import Glibc
+import Networking
 #endif
 
 /// A real Redis 7.0 and an in-process Swiftlet, started side by side so a
@@ -18,7 +19,7 @@ final class DifferentialPair {
     /// Skips the calling test when `redis-server` is not installed: without
     /// the oracle there is nothing trustworthy to compare against.
     /// `arguments` (redis-server style) configure both servers alike.
-    static func start(_ arguments: [String] = []) throws -> DifferentialPair {
+    static func start(_ arguments: [String] = [], backend: IOBackend = .fromEnvironment) throws -> DifferentialPair {
         // A peer may close while we are still writing (protocol-error tests);
         // that must surface as EPIPE, not kill the test process.
         signal(SIGPIPE, SIG_IGN)
@@ -27,6 +28,7 @@ final class DifferentialPair {
         }
         let configuration = Configuration()
         let swiftlet = SwiftletServer(configuration: configuration)
+        swiftlet.ioBackend = backend
         do {
             try configuration.load(arguments: arguments, readFile: Configuration.readFileFromDisk,
                                    standardInput: Configuration.readStandardInput)

@@ -3,6 +3,7 @@ import Swiftlet
 import Commands
 import TestSupport
 import Dispatch
+import Networking
 
 /// Scripting beyond Conformance/cases/scripting.case: what needs several
 /// connections at once. A script that never ends must leave the server
@@ -32,6 +33,85 @@ final class ScriptingTests: XCTestCase {
         }
         XCTAssertEqual(transcripts[0], transcripts[1])
         XCTAssertTrue(transcripts[1][0].contains("-BUSY"), "the other client got \(transcripts[1][0])")
+    }
+
+    /// While a script runs past busy-reply-threshold on the loop that serves
+    /// everyone (scripts run on their client's loop), that loop still
+    /// serves its other clients: a client connecting meanwhile, the
+    /// commands Redis lets through (MULTI, DISCARD, WATCH…) and the BUSY
+    /// refusals of the rest, SHUTDOWN without NOSAVE refused, a request
+    /// the running client pipelines behind its script (answered after
+    /// it), a client leaving meanwhile, and a running client that leaves
+    /// before its script is killed. Same transcript as Redis's, on each
+    /// of Swiftlet's event-loop backends.
+    func testBusyLoopServesItsOtherClientsLikeRedis() throws {
+        var backends: [IOBackend] = [.epoll]
+        if IOBackend.ringIsAvailable { backends.append(.ioUring) }
+        for backend in backends {
+            let pair = try DifferentialPair.start(["--busy-reply-threshold", "100"], backend: backend)
+            defer { pair.stop() }
+            var transcripts: [[String]] = []
+            for (_, port) in pair.servers {
+                let runner = try TestConnection(port: port), other = try TestConnection(port: port)
+                let leaver = try TestConnection(port: port)
+                var lines: [String] = []
+                func record(_ c: TestConnection, _ args: String...) throws {
+                    lines.append(args.joined(separator: " ") + " -> " + RESPValue.escape(try c.call(args).serialized))
+                }
+                try runner.send(command: ["EVAL", "local i = 0 while true do i = i + 1 end", "0"])
+                usleep(300_000)
+                try runner.send(command: ["PING", "after"])
+                leaver.close()
+                let newcomer = try TestConnection(port: port)
+                try record(newcomer, "GET", "x")
+                try record(newcomer, "PING")
+                try record(other, "MULTI")
+                try record(other, "SET", "x", "1")
+                try record(other, "DISCARD")
+                try record(other, "WATCH", "x")
+                try record(other, "UNWATCH")
+                try record(other, "CLIENT", "SETNAME", "n")
+                try record(other, "SCRIPT", "LOAD", "return 1")
+                try record(other, "SHUTDOWN")
+                try record(newcomer, "SCRIPT", "KILL")
+                lines.append("runner: " + RESPValue.escape(try runner.readFrameBytes(timeoutMs: 5000)))
+                lines.append("runner: " + RESPValue.escape(try runner.readFrameBytes(timeoutMs: 5000)))
+                try record(newcomer, "GET", "x")
+                // The running client leaves before its script is killed.
+                let vanishing = try TestConnection(port: port)
+                try vanishing.send(command: ["EVAL", "local i = 0 while true do i = i + 1 end", "0"])
+                usleep(300_000)
+                vanishing.close()
+                usleep(50_000)
+                try record(other, "PING")
+                try record(other, "SCRIPT", "KILL")
+                try record(other, "PING")
+                transcripts.append(lines)
+            }
+            XCTAssertEqual(transcripts[0], transcripts[1], "backend \(backend)")
+            XCTAssertTrue(transcripts[1][0].contains("-BUSY"), "the newcomer got \(transcripts[1][0])")
+        }
+    }
+
+    /// SHUTDOWN NOSAVE ends a runaway script with the server: as in Redis,
+    /// the script's client and the one that asked see their connections
+    /// close, with no reply.
+    func testShutdownNosaveEndsARunawayScript() throws {
+        let pair = try DifferentialPair.start(["--busy-reply-threshold", "100"])
+        defer { pair.stop() }
+        var transcripts: [[String]] = []
+        for (_, port) in pair.servers {
+            let runner = try TestConnection(port: port), other = try TestConnection(port: port)
+            try runner.send(command: ["EVAL", "local i = 0 while true do i = i + 1 end", "0"])
+            usleep(300_000)
+            try other.send(command: ["SHUTDOWN", "NOSAVE"])
+            transcripts.append([
+                "other closed: \(try other.waitForClose(timeoutMs: 5000)) \(RESPValue.escape(try other.drain(timeoutMs: 10)))",
+                "runner closed: \(try runner.waitForClose(timeoutMs: 5000)) \(RESPValue.escape(try runner.drain(timeoutMs: 10)))",
+            ])
+        }
+        XCTAssertEqual(transcripts[0], transcripts[1])
+        XCTAssertEqual(transcripts[1], ["other closed: true \"\"", "runner closed: true \"\""])
     }
 
     /// Clients on two event loops increment one counter through scripts and

@@ -71,15 +71,16 @@ public final class BlockedWaiter: @unchecked Sendable {
         self.serve = serve
     }
 
-    /// A wait for a script running on the script thread (EVAL): no keys,
-    /// no timeout, not counted as a blocked client; it ends with the
-    /// script's reply.
-    public private(set) var isScriptWait = false
+    /// Not a wait: the command could not run yet, and the loop is to hold
+    /// its request and run it again (an EVAL that found another loop's
+    /// script running). A handler sets it as the client's `blockedWaiter`;
+    /// the loop's handler clears it before anything else sees it.
+    public static let retryLater = BlockedWaiter()
 
-    static func scriptWait(for client: Client) -> BlockedWaiter {
-        let w = BlockedWaiter(client: client, keys: [], deadlineMs: 0, timeoutReply: { _ in }, serve: { _, _ in .skipped })
-        w.isScriptWait = true
-        return w
+    private init() {
+        clientId = -1; loopIndex = -1; fd = -1; db = 0; keys = []; protocolVersion = 2; deadlineMs = 0
+        timeoutReply = { _ in }
+        serve = { _, _ in .skipped }
     }
 
     func claim() -> Bool { state.compareExchange(expected: 0, desired: 1, ordering: .acquiringAndReleasing).exchanged }
@@ -209,7 +210,6 @@ extension Client {
     public func finishBlocking() {
         guard let w = blockedWaiter else { return }
         blockedWaiter = nil
-        if w.isScriptWait { lastInteractionMs.store(loop.nowMs, ordering: .relaxed); return }
         isBlocked.store(false, ordering: .relaxed)
         // Answered now: Redis counts the reply as interaction, so `timeout`
         // does not close a client the moment its long wait ends.
@@ -221,7 +221,6 @@ extension Client {
     /// The connection closed while blocked: the wait ends unanswered.
     func abandonBlocking() {
         guard let w = blockedWaiter else { return }
-        if w.isScriptWait { blockedWaiter = nil; return }  // the script's reply will find no connection
         if w.end() { server.blocking.remove(w) }
         finishBlocking()
     }

@@ -121,15 +121,17 @@ public final class Dispatcher: @unchecked Sendable {
         // One timestamp per command: the end of one is the start of the next
         // (the loop stamps the start of each batch). Reading the TSC twice per
         // command cost ~4% of CPU on a GET benchmark.
-        let start = loop.lastCycles
-        if start == 0 { loop.lastCycles = CycleClock.now }
+        // (A start kept here, not re-read from the loop: a script serving
+        // other clients while busy runs their batches in between.)
+        var start = loop.lastCycles
+        if start == 0 { start = CycleClock.now }
         if client.trackingOptions.load(ordering: .relaxed) != 0 {
             client.callTracked(spec, args)
         } else {
             spec.invoke(client, args)
         }
         let end = CycleClock.now
-        let cycles = Int(truncatingIfNeeded: end &- (start == 0 ? loop.lastCycles : start))
+        let cycles = Int(truncatingIfNeeded: end &- start)
         loop.lastCycles = end
         loop.withCounters(spec.id) { counters in
             counters.calls.add(1)

@@ -100,6 +100,9 @@ public final class LoopContext: @unchecked Sendable {
     @exclusivity(unchecked) public var blockedWaiters: [BlockedWaiter] = []
     @exclusivity(unchecked) public var nextBlockedDeadline: Int64 = .max
     @exclusivity(unchecked) var proxy: Client? = nil
+    /// The client this loop's scripts run their commands as (built on
+    /// first use, reused: scripts run one at a time).
+    @exclusivity(unchecked) var scriptClient: Client? = nil
 
     /// Wall clock (ms) as of the start of the current batch of requests
     /// (see `ServerHandler.beginBatch` for how fresh it is kept).

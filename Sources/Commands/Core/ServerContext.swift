@@ -132,10 +132,15 @@ public final class ServerContext: @unchecked Sendable {
     public let blocking = BlockingRegistry()
     /// Posts the reply that ends a wait to the waiter's loop; installed by the server module.
     @exclusivity(unchecked) public var wakeBlocked: (BlockedWaiter, [UInt8]) -> Void = { _, _ in }
-    /// Returns once every event loop has finished the turn it was in (or
-    /// was waiting): a script about to take every shard calls it after
-    /// raising `scripts.exclusive`, so no loop is left waiting on a shard.
-    @exclusivity(unchecked) public var quiesceLoops: () -> Void = {}
+    /// Returns once every event loop but `except` (the caller's) has
+    /// finished the turn it was in (or was waiting): a script about to take
+    /// every shard calls it after raising `scripts.exclusive`, so no loop
+    /// is left waiting on a shard.
+    @exclusivity(unchecked) public var quiesceLoops: (_ except: Int) -> Void = { _ in }
+    /// Serves loop `loop`'s other connections while the command of the
+    /// connection on `fd` runs on: a script past busy-reply-threshold calls
+    /// it from its hook, on the loop's own thread. Installed by the server module.
+    @exclusivity(unchecked) public var serveWhileBusy: (_ loop: Int, _ fd: Int32) -> Void = { _, _ in }
     /// Clients waiting in a blocking command or a pause (INFO blocked_clients).
     public let blockedClients = Atomic<Int>(0)
     /// Ops/sec over the last second, sampled by the server cron.

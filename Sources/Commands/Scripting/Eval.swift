@@ -31,9 +31,12 @@ enum EvalCommand {
 
     static let noScript = "NOSCRIPT No matching script. Please use EVAL."
 
-    /// One EVAL as the script code needs it, detached from the client.
+    /// One EVAL as the script code needs it. The arguments stay where the
+    /// request was parsed: the script runs before the command returns, and
+    /// the loop does not move a running connection's input (see
+    /// `EventLoop.serveWhileBusy`).
     struct Request {
-        let arguments: [[UInt8]]
+        let arguments: Arguments
         let bySHA: Bool
         let readOnly: Bool
         let keyCount: Int
@@ -45,39 +48,51 @@ enum EvalCommand {
         guard let keyCount = c.integerArgument(args[2]) else { return }
         if keyCount > args.count - 3 { c.fail("ERR Number of keys can't be greater than number of args"); return }
         if keyCount < 0 { c.fail("ERR Number of keys can't be negative"); return }
-        let request = Request(arguments: (0..<args.count).map { Array(args[$0]) }, bySHA: bySHA, readOnly: readOnly,
-                              keyCount: keyCount, db: c.db)
+        let request = Request(arguments: args, bySHA: bySHA, readOnly: readOnly, keyCount: keyCount, db: c.db)
         let server = c.server, engine = server.scripts
-        // EVAL skips the usual MONITOR feed (Redis's skip_monitor): it shows
-        // first, its script's commands after it.
-        if !server.monitors.isEmpty, let spec = server.commands.lookup(args[0]) { MonitorCommand.feed(c, spec, args) }
         // Inside EXEC (the shards are this thread's already) or without a
-        // connection (in-process calls): run here and now.
+        // connection (in-process calls): run here, with nobody to serve
+        // while it runs.
         if server.keyspace.heldByThisThread || c.fd < 0 || c.loop.index < 0 {
+            feedMonitors(c, args)
             server.keyspace.withAllShardsLocked {
-                engine.lock.withLock { _ in perform(request, server: server, engine: engine, loop: c.loop, reply: c.reply) }
+                engine.lock.withLock { _ in
+                    perform(request, server: server, engine: engine, loop: c.loop, reply: c.reply, busyFd: nil)
+                }
             }
             return
         }
-        // Otherwise on the script thread, the connection waiting for the reply.
-        let waiter = BlockedWaiter.scriptWait(for: c)
-        c.blockedWaiter = waiter
-        let protocolVersion = c.protocolVersion
-        // (The script thread raises `exclusive` and waits for the loops
-        // before running it; see ScriptEngine.submit.)
-        engine.submit(server) { [server, engine] in
-            let reply = ReplyBuffer(capacity: 256)
-            reply.protocolVersion = protocolVersion
-            server.keyspace.withAllShardsLocked {
-                engine.lock.withLock { _ in perform(request, server: server, engine: engine, loop: engine.workerLoop!, reply: reply) }
-            }
-            server.wakeBlocked(waiter, Array(UnsafeRawBufferPointer(start: reply.base, count: reply.count)))
+        // On this loop, one script at a time server-wide. Another loop's
+        // script may have started since this command was admitted: then
+        // the request is held and runs again after it.
+        guard engine.exclusive.compareExchange(expected: false, desired: true, ordering: .sequentiallyConsistent).exchanged else {
+            c.blockedWaiter = BlockedWaiter.retryLater
+            return
         }
+        defer { engine.exclusive.store(false, ordering: .releasing) }
+        feedMonitors(c, args)
+        // Other loops hold their commands from now on; the ones already
+        // running a command finish it before the shards are taken.
+        server.quiesceLoops(c.loop.index)
+        server.keyspace.withAllShardsLocked {
+            engine.lock.withLock { _ in
+                perform(request, server: server, engine: engine, loop: c.loop, reply: c.reply, busyFd: c.fd)
+            }
+        }
+    }
+
+    /// EVAL skips the usual MONITOR feed (Redis's skip_monitor): it shows
+    /// first, its script's commands after it.
+    static func feedMonitors(_ c: Client, _ args: Arguments) {
+        if !c.server.monitors.isEmpty, let spec = c.server.commands.lookup(args[0]) { MonitorCommand.feed(c, spec, args) }
     }
 
     /// Looks the script up (or compiles it), checks its flags, runs it;
     /// the reply goes to `reply`. Holding every shard and the engine.
-    static func perform(_ request: Request, server: ServerContext, engine: ScriptEngine, loop: LoopContext, reply: ReplyBuffer) {
+    /// Past busy-reply-threshold the loop's other clients are served, all
+    /// but the one on `busyFd` (nil: not on a loop, nobody to serve).
+    static func perform(_ request: Request, server: ServerContext, engine: ScriptEngine, loop: LoopContext, reply: ReplyBuffer,
+                        busyFd: Int32?) {
         loop.nowMs = server.clock.milliseconds
         let state = engine.machine(server)
         let sha: [UInt8]
@@ -85,18 +100,19 @@ enum EvalCommand {
         let body = request.arguments[1]
         if request.bySHA {
             sha = body.map { $0 >= 65 && $0 <= 90 ? $0 + 32 : $0 }
-            guard let found = engine.scripts[sha] else { reply.error(noScript); return }
+            guard let key = ScriptKey(sha), let found = engine.scripts[key] else { reply.error(noScript); return }
             script = found
         } else {
             sha = SHA1.hex(body)
-            if let found = engine.scripts[sha] {
+            let key = ScriptKey(sha)!
+            if let found = engine.scripts[key] {
                 script = found
             } else {
-                switch compile(body, state: state) {
+                switch compile(Array(body), state: state) {
                 case .failure(let message): reply.error(message); return
                 case .success(let compiled): script = compiled
                 }
-                engine.scripts[sha] = script
+                engine.scripts[key] = script
             }
         }
         if request.readOnly && script.flags.declared && !script.flags.noWrites {
@@ -109,7 +125,7 @@ enum EvalCommand {
             return
         }
         execute(request, sha: sha, script: script, state: state, engine: engine, server: server, loop: loop,
-                reply: reply, overMemory: overMemory)
+                reply: reply, overMemory: overMemory, busyFd: busyFd)
     }
 
     enum Compiled { case success(CachedScript), failure(String) }
@@ -138,31 +154,27 @@ enum EvalCommand {
     }
 
     static func execute(_ request: Request, sha: [UInt8], script: CachedScript, state: LuaState, engine: ScriptEngine,
-                        server: ServerContext, loop: LoopContext, reply: ReplyBuffer, overMemory: Bool) {
+                        server: ServerContext, loop: LoopContext, reply: ReplyBuffer, overMemory: Bool, busyFd: Int32?) {
         let args = request.arguments, keyCount = request.keyCount
         let keys = LuaTable(arrayCount: keyCount)
-        for i in 0..<keyCount { keys.set(index: i + 1, .bytes(args[3 + i])) }
+        for i in 0..<keyCount { keys.set(index: i + 1, .bytes(Array(args[3 + i]))) }
         let argv = LuaTable(arrayCount: args.count - 3 - keyCount)
-        for i in (3 + keyCount)..<args.count { argv.set(index: i - 2 - keyCount, .bytes(args[i])) }
-        state.setGlobal("KEYS", .table(keys))
-        state.setGlobal("ARGV", .table(argv))
-        let client = Client(id: 0, server: server, loop: loop, reply: ReplyBuffer(capacity: 1024), fd: -1,
-                            address: "lua", localAddress: "", isLocal: true)
-        client.authenticated = true
-        client.denyBlocking = true
-        client.isScriptClient = true
+        for i in (3 + keyCount)..<args.count { argv.set(index: i - 2 - keyCount, .bytes(Array(args[i]))) }
+        state.setGlobal(ScriptEngine.keysName, .table(keys))
+        state.setGlobal(ScriptEngine.argvName, .table(argv))
+        let client = scriptClient(loop, server: server)
         client.select(request.db)
         let run = ScriptRun(client: client, sha: sha, readOnly: request.readOnly, flags: script.flags, overMemory: overMemory)
+        run.busyFd = busyFd
+        run.loopIndex = loop.index
+        run.busyThresholdMs = Int64(server.config.busyReplyThreshold)
+        run.startedMs = server.clock.milliseconds
         engine.run = run
         engine.killRequested.store(false, ordering: .relaxed)
         engine.runningWrote.store(false, ordering: .relaxed)
-        engine.startedMs.store(server.clock.milliseconds, ordering: .relaxed)
+        engine.startedMs.store(run.startedMs, ordering: .relaxed)
         engine.running.store(true, ordering: .releasing)
-        state.hook = { [unowned engine] in
-            if engine.killRequested.load(ordering: .relaxed) { throw ScriptKilled() }
-        }
         defer {
-            state.hook = nil
             engine.running.store(false, ordering: .releasing)
             engine.run = nil
         }
@@ -174,6 +186,9 @@ enum EvalCommand {
             ScriptReplies.write(results.first ?? .nil, to: reply, scriptResp: run.resp)
         } catch let e as LuaError {
             reply.error(errorReply(e.value, sha: sha, line: line(of: e.value, state: state)))
+        } catch is ScriptKilled where engine.abortRequested.load(ordering: .relaxed) {
+            // The server stops (SHUTDOWN NOSAVE): Redis exits without a
+            // reply, and the client sees its connection close.
         } catch is ScriptKilled {
             // The innermost line known is that of the last call the script
             // made; a script that made none is reported at line 1.
@@ -182,6 +197,19 @@ enum EvalCommand {
         } catch {
             reply.error("ERR Error running script \(String(decoding: sha, as: UTF8.self)), \(error)")
         }
+    }
+
+    /// The loop's script client: address `lua` (MONITOR shows it), always
+    /// authenticated, never blocking.
+    static func scriptClient(_ loop: LoopContext, server: ServerContext) -> Client {
+        if let client = loop.scriptClient { return client }
+        let client = Client(id: 0, server: server, loop: loop, reply: ReplyBuffer(capacity: 1024), fd: -1,
+                            address: "lua", localAddress: "", isLocal: true)
+        client.authenticated = true
+        client.denyBlocking = true
+        client.isScriptClient = true
+        loop.scriptClient = client
+        return client
     }
 
     /// The line Redis's error handler would report: the position prefix of

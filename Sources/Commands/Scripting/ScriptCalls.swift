@@ -71,11 +71,10 @@ enum ScriptCalls {
         state.registerFunction("breakpoint", in: redis) { args in try args.return(.boolean(false)) }
         state.registerFunction("debug", in: redis) { _ in 0 }
         state.registerFunction("acl_check_cmd", in: redis) { [unowned engine] args in
-            let arguments = try commandArguments(args)
-            guard let run = engine.run, let spec = lookUp(arguments, run.client.server) else {
+            var arguments = try commandArguments(args)
+            guard let run = engine.run, arguments.withArguments({ lookUp($0, run.client.server) }) != nil else {
                 throw raised(args, "Invalid command passed to redis.acl_check_cmd()")
             }
-            _ = spec
             return try args.return(.boolean(true))  // the default user may run everything
         }
         for (name, value) in [("LOG_DEBUG", 0), ("LOG_VERBOSE", 1), ("LOG_NOTICE", 2), ("LOG_WARNING", 3),
@@ -110,42 +109,47 @@ enum ScriptCalls {
         return text
     }
 
-    /// The command's arguments: strings as they are, numbers as `%.17g`.
-    static func commandArguments(_ args: LuaArguments) throws -> [[UInt8]] {
+    /// The command's arguments: strings as they are, numbers as `%.17g`,
+    /// in one buffer (the command runs on a view of it).
+    static func commandArguments(_ args: LuaArguments) throws -> OwnedArguments {
         if args.count == 0 {
             throw LuaError(errorTable("ERR Please specify at least one argument for this redis lib call"))
         }
-        var out: [[UInt8]] = []
-        out.reserveCapacity(args.count)
+        var total = 0
+        for i in 0..<args.count { if case .string(let s) = args[i] { total += s.bytes.count } else { total += 24 } }
+        var out = OwnedArguments(reservingCapacity: args.count, bytes: total)
         for i in 0..<args.count {
             switch args[i] {
-            case .string(let s): out.append(s.bytes)
-            case .number(let n): out.append(Array(DoubleFormat.printf17g(n).utf8))
+            case .string(let s): s.bytes.withUnsafeBytes { out.append($0) }
+            case .number(let n): Array(DoubleFormat.printf17g(n).utf8).withUnsafeBytes { out.append($0) }
             default: throw LuaError(errorTable("ERR Lua redis lib command arguments must be strings or integers"))
             }
         }
         return out
     }
 
-    static func lookUp(_ arguments: [[UInt8]], _ server: ServerContext) -> CommandSpec? {
-        guard let top = arguments[0].withUnsafeBytes({ server.commands.lookup($0) }) else { return nil }
-        if !top.subcommands.isEmpty && arguments.count >= 2 {
-            return arguments[1].withUnsafeBytes { top.subcommand($0) }
-        }
+    /// The command or subcommand `arguments` name; nil when unknown.
+    static func lookUp(_ arguments: Arguments, _ server: ServerContext) -> CommandSpec? {
+        guard let top = server.commands.lookup(arguments[0]) else { return nil }
+        if !top.subcommands.isEmpty && arguments.count >= 2 { return top.subcommand(arguments[1]) }
         return top
     }
 
     /// `redis.call` (errors raised) and `redis.pcall` (errors returned).
     static func call(_ args: LuaArguments, engine: ScriptEngine, raise: Bool) throws -> Int {
+        var owned: OwnedArguments
+        do { owned = try commandArguments(args) } catch let e as LuaError {
+            if raise { throw e }
+            return try args.return(e.value)
+        }
+        return try owned.withArguments { arguments in try call(arguments, args, engine: engine, raise: raise) }
+    }
+
+    static func call(_ arguments: Arguments, _ args: LuaArguments, engine: ScriptEngine, raise: Bool) throws -> Int {
         func fail(_ text: String) throws -> Int {
             let e = errorTable(text)
             if raise { throw LuaError(e) }
             return try args.return(e)
-        }
-        let arguments: [[UInt8]]
-        do { arguments = try commandArguments(args) } catch let e as LuaError {
-            if raise { throw e }
-            return try args.return(e.value)
         }
         guard let run = engine.run else { return try fail("ERR no script is running") }
         let server = run.client.server
@@ -169,18 +173,23 @@ enum ScriptCalls {
         client.protocolVersion = run.resp
         let reply = client.reply
         let start = reply.count
-        var owned = OwnedArguments(arguments)
-        owned.withArguments { Dispatcher.call(spec, client, $0) }
-        let bytes = Array(UnsafeRawBufferPointer(start: reply.base + start, count: reply.count - start))
-        reply.count = start
-        var parser = ReplyReader(bytes: bytes, resp3: run.resp == 3)
+        // Timed from now (commandstats, SLOWLOG), not from the end of the
+        // loop's previous command: the script ran in between.
+        client.loop.lastCycles = 0
+        Dispatcher.call(spec, client, arguments)
+        // Read where the command wrote it, then forgotten.
+        var parser = ReplyReader(bytes: UnsafeRawBufferPointer(start: reply.base + start, count: reply.count - start),
+                                 resp3: run.resp == 3)
         let value = parser.value()
-        if case .table(let t) = value, case .string = t.get(string: LuaString("err")) {
+        reply.count = start
+        if case .table(let t) = value, case .string = t.get(string: errorKey) {
             try? t.rawSet(.string("ignore_error_stats_update"), .boolean(true))
             if raise { throw LuaError(value) }
         }
         return try args.return(value)
     }
+
+    static let errorKey = LuaString("err")
 }
 
 /// Redis's reply → Lua conversion of a command's reply bytes: integers as
@@ -189,18 +198,32 @@ enum ScriptCalls {
 /// `{map=}`, sets `{set=}`, doubles `{double=}`, booleans, big numbers and
 /// verbatim strings.
 struct ReplyReader {
-    let bytes: [UInt8]
+    /// A complete reply, valid while the reader is used.
+    let bytes: UnsafeRawBufferPointer
     let resp3: Bool
     var p = 0
 
-    init(bytes: [UInt8], resp3: Bool) { self.bytes = bytes; self.resp3 = resp3 }
+    init(bytes: UnsafeRawBufferPointer, resp3: Bool) { self.bytes = bytes; self.resp3 = resp3 }
 
-    mutating func line() -> [UInt8] {
+    /// The rest of the line, as a range of `bytes`; `p` moves past its CRLF.
+    mutating func lineRange() -> Range<Int> {
         var end = p
         while end + 1 < bytes.count && !(bytes[end] == 13 && bytes[end + 1] == 10) { end += 1 }
-        let text = Array(bytes[p..<min(end, bytes.count)])
+        let range = p..<min(end, bytes.count)
         p = end + 2
-        return text
+        return range
+    }
+
+    mutating func line() -> [UInt8] { Array(bytes[lineRange()]) }
+
+    /// The line as a number (lengths, counts, integer replies): optional
+    /// sign and digits, as Redis writes them.
+    mutating func integerLine() -> Int {
+        let range = lineRange()
+        var i = range.lowerBound, negative = false, n = 0
+        if i < range.upperBound && bytes[i] == UInt8(ascii: "-") { negative = true; i += 1 }
+        while i < range.upperBound { n = n &* 10 &+ Int(bytes[i] &- 48); i += 1 }
+        return negative ? -n : n
     }
 
     static func table(_ pairs: [(String, LuaValue)]) -> LuaValue {
@@ -213,8 +236,12 @@ struct ReplyReader {
         guard p < bytes.count else { return .nil }
         let kind = bytes[p]
         p += 1
-        let head = line()
-        let number = Int(String(decoding: head, as: UTF8.self)) ?? 0
+        // Lines that are a number, read as one; the others kept as text.
+        let numeric = kind == UInt8(ascii: ":") || kind == UInt8(ascii: "$") || kind == UInt8(ascii: "*")
+            || kind == UInt8(ascii: ">") || kind == UInt8(ascii: "%") || kind == UInt8(ascii: "~")
+            || kind == UInt8(ascii: "=") || kind == UInt8(ascii: "|")
+        let number = numeric ? integerLine() : 0
+        let head: [UInt8] = numeric ? [] : line()
         switch kind {
         case UInt8(ascii: ":"): return .number(Double(number))
         case UInt8(ascii: "$"):

@@ -21,10 +21,11 @@ enum ScriptCommand {
                 let engine = c.server.scripts
                 engine.lock.withLock { _ in
                     let sha = SHA1.hex(args[2])
-                    if engine.scripts[sha] == nil {
+                    let key = ScriptKey(sha)!
+                    if engine.scripts[key] == nil {
                         switch EvalCommand.compile(Array(args[2]), state: engine.machine(c.server)) {
                         case .failure(let message): c.fail(message); return
-                        case .success(let script): engine.scripts[sha] = script
+                        case .success(let script): engine.scripts[key] = script
                         }
                     }
                     c.reply.bulk(sha)
@@ -34,7 +35,7 @@ enum ScriptCommand {
                 arguments: [ArgumentSpec("sha1", .string, multiple: true)]) { c, args in
                 let engine = c.server.scripts
                 let found: [Bool] = engine.lock.withLock { _ in
-                    (2..<args.count).map { i in engine.scripts[args[i].map { $0 >= 65 && $0 <= 90 ? $0 + 32 : $0 }] != nil }
+                    (2..<args.count).map { i in ScriptKey(args[i]).map { engine.scripts[$0] != nil } ?? false }
                 }
                 c.reply.array(found.count)
                 for f in found { c.reply.integer(f ? 1 : 0) }

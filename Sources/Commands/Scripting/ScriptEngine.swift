@@ -3,7 +3,7 @@ import RESP
 import Storage
 import Sync
 import Synchronization
-import Dispatch
+import CSystem
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -13,6 +13,37 @@ struct CachedScript {
     let body: [UInt8]
     let function: LuaFunction
     let flags: ScriptFlags
+}
+
+/// A script's SHA-1 as the cache's key: its 40 lower-case hex digits in
+/// five words, hashed as five integers (a byte array of the digits was
+/// hashed byte by byte, twice per EVAL).
+struct ScriptKey: Hashable {
+    let words: (UInt64, UInt64, UInt64, UInt64, UInt64)
+
+    /// The key of a client's SHA-1 (any case); nil when it is not 40 bytes
+    /// long, which names no script.
+    init?(_ digits: UnsafeRawBufferPointer) {
+        guard digits.count == 40 else { return nil }
+        words = withUnsafeTemporaryAllocation(byteCount: 40, alignment: 8) { lower in
+            for i in 0..<40 { lower[i] = digits[i] >= 65 && digits[i] <= 90 ? digits[i] + 32 : digits[i] }
+            let w = { (i: Int) in lower.load(fromByteOffset: 8 * i, as: UInt64.self) }
+            return (w(0), w(1), w(2), w(3), w(4))
+        }
+    }
+
+    init?(_ digits: [UInt8]) {
+        guard let key = digits.withUnsafeBytes({ ScriptKey($0) }) else { return nil }
+        self = key
+    }
+
+    static func == (l: ScriptKey, r: ScriptKey) -> Bool {
+        l.words.0 == r.words.0 && l.words.1 == r.words.1 && l.words.2 == r.words.2 && l.words.3 == r.words.3 && l.words.4 == r.words.4
+    }
+
+    func hash(into hasher: inout Hasher) {
+        hasher.combine(words.0); hasher.combine(words.1); hasher.combine(words.2); hasher.combine(words.3); hasher.combine(words.4)
+    }
 }
 
 /// The shebang's `flags=`; `declared` is false for a script without a
@@ -34,6 +65,14 @@ final class ScriptRun {
     let overMemory: Bool
     var wrote = false
     var resp = 2
+    /// For the hook: when the script started, and after how long the
+    /// loop's other clients are served (all but the one on `busyFd`, on
+    /// loop `loopIndex`; nil: not on a loop).
+    var startedMs: Int64 = 0
+    var busyThresholdMs: Int64 = 0
+    var busyFd: Int32? = nil
+    var loopIndex = -1
+    var timedOut = false
     init(client: Client, sha: [UInt8], readOnly: Bool, flags: ScriptFlags, overMemory: Bool) {
         self.client = client; self.sha = sha; self.readOnly = readOnly
         self.flags = flags; self.overMemory = overMemory
@@ -54,80 +93,42 @@ public final class ScriptEngine: @unchecked Sendable {
     let lock = Locked<Void>(())
     // Invariant: the fields below are used only with `lock` held.
     var vm: LuaState?
-    var scripts: [[UInt8]: CachedScript] = [:]
+    var scripts: [ScriptKey: CachedScript] = [:]
     var run: ScriptRun?
     /// Redis's `redisLrand48` state: process-wide, never reset (not even by
     /// SCRIPT FLUSH), shared by every script.
     var randomState: UInt64 = 0x1234_ABCD_330E
 
-    /// Set from before a script-thread job takes every shard until it
-    /// has let them go: event loops then hold their clients' commands (or
-    /// answer BUSY) instead of waiting on a shard.
+    /// Set from before a script takes every shard until it has let them
+    /// go: the one flag a loop's script raises (compare-and-swap, so one
+    /// script runs at a time), and every other loop then holds its clients'
+    /// commands (or answers BUSY) instead of waiting on a shard.
     public let exclusive = Atomic<Bool>(false)
     /// Set while a script runs (for SCRIPT KILL and BUSY), with its start.
     public let running = Atomic<Bool>(false)
     let startedMs = Atomic<Int64>(0)
     let killRequested = Atomic<Bool>(false)
     let runningWrote = Atomic<Bool>(false)
+    /// The server stops (SHUTDOWN NOSAVE, or the embedder's stop): the
+    /// running script ends at its next hook, writes or not.
+    let abortRequested = Atomic<Bool>(false)
 
     public init() {}
 
-    // MARK: The script thread
-
-    /// Jobs for the script thread, in arrival order.
-    let jobs = Locked<[() -> Void]>([])
-    let jobReady = DispatchSemaphore(value: 0)
-    let workerStarted = Atomic<Bool>(false)
-    /// The script thread's own loop context (statistics, key scratch) for
-    /// the commands its scripts run.
-    var workerLoop: LoopContext?
-
-    /// Runs `job` on the script thread: EVAL hands scripts there so that
-    /// its event loop stays free to hold other commands, answer BUSY and
-    /// take SCRIPT KILL while a script runs.
-    func submit(_ server: ServerContext, _ job: @escaping () -> Void) {
-        jobs.withLock { $0.append(job) }
-        if !workerStarted.exchange(true, ordering: .acquiringAndReleasing) {
-            workerLoop = LoopContext(index: -1, commandCount: server.commands.byId.count)
-            let jobs = self.jobs, ready = self.jobReady
-            // The thread keeps the engine and the server alive until it ends
-            // (`stop`): a script still running when the server stops must
-            // not find them gone.
-            startScriptThread { [server, self] in
-                var windowStart: UInt64 = 0, ran = 0
-                while true {
-                    ready.wait()
-                    guard let next = jobs.withLock({ $0.isEmpty ? nil : $0.removeFirst() }) else {
-                        self.exclusive.store(false, ordering: .releasing)
-                        return  // stopped
-                    }
-                    // One exclusive window serves the scripts that queue up
-                    // meanwhile (a quiescence handshake per script cost
-                    // more than most scripts), up to 1 ms or 64 scripts, so
-                    // that held commands of other clients get their turn.
-                    if !self.exclusive.load(ordering: .relaxed) {
-                        self.exclusive.store(true, ordering: .sequentiallyConsistent)
-                        server.quiesceLoops()
-                        windowStart = CycleClock.now
-                        ran = 0
-                    }
-                    next()
-                    ran += 1
-                    let more = jobs.withLock { !$0.isEmpty }
-                    if !more || ran >= 64 || CycleClock.microseconds(Int(truncatingIfNeeded: CycleClock.now &- windowStart)) >= 1000 {
-                        self.exclusive.store(false, ordering: .releasing)
-                    }
-                }
-            }
-        }
-        jobReady.signal()
+    /// Ends a running script at its next hook, whatever it did: the server
+    /// stops and the script's loop must come back to stop with it.
+    public func abortForShutdown() {
+        abortRequested.store(true, ordering: .releasing)
     }
 
-    /// Ends the script thread (the server stops): it wakes to an empty queue.
-    public func stop() {
-        guard workerStarted.load(ordering: .acquiring) else { return }
-        jobs.withLock { $0.removeAll() }
-        jobReady.signal()
+    /// Redis's answer to commands other than SCRIPT KILL, SHUTDOWN NOSAVE
+    /// and a few others while a script runs past busy-reply-threshold.
+    public static let busyReply = "BUSY Redis is busy running a script. You can only call SCRIPT KILL or SHUTDOWN NOSAVE."
+
+    /// Whether a script has run past busy-reply-threshold (Redis's
+    /// "timed out" script), when only a few commands are served.
+    public func isBusy(nowMs: Int64, busyThresholdMs: Int) -> Bool {
+        running.load(ordering: .acquiring) && nowMs - startedMs.load(ordering: .relaxed) >= Int64(busyThresholdMs)
     }
 
     /// How a command that arrives while a script holds the keyspace is
@@ -138,13 +139,36 @@ public final class ScriptEngine: @unchecked Sendable {
     public func admission(_ spec: CommandSpec?, nowMs: Int64, busyThresholdMs: Int) -> Admission {
         guard let spec else { return .run }  // unknown commands are answered without the keyspace
         if spec.flags.contains(.allowBusy) { return .run }
-        if running.load(ordering: .acquiring) && nowMs - startedMs.load(ordering: .relaxed) >= Int64(busyThresholdMs) {
-            return .busy
-        }
-        return .hold
+        return isBusy(nowMs: nowMs, busyThresholdMs: busyThresholdMs) ? .busy : .hold
     }
 
     public var cachedScriptCount: Int { lock.withLock { _ in scripts.count } }
+
+    static let keysName = LuaString("KEYS"), argvName = LuaString("ARGV")
+
+    /// The VM's hook, every 100,000 steps of a script: past
+    /// busy-reply-threshold the loop's other clients are served (BUSY,
+    /// SCRIPT KILL), as Redis does from its hook; a kill or the server's
+    /// stop ends the script.
+    func hook(_ server: ServerContext) throws {
+        guard let run else { return }
+        if let fd = run.busyFd {
+            if !run.timedOut {
+                let elapsed = server.clock.milliseconds - run.startedMs
+                if elapsed >= run.busyThresholdMs {
+                    run.timedOut = true
+                    server.log(.warning, "Slow script detected: still in execution after \(elapsed) milliseconds. You can try killing the script using the SCRIPT KILL command. Script name is: \(String(decoding: run.sha, as: UTF8.self)).")
+                }
+            }
+            if run.timedOut {
+                // Commands run meanwhile name their own clients for tracking.
+                let client = cs_current_client()
+                server.serveWhileBusy(run.loopIndex, fd)
+                cs_set_current_client(client)
+            }
+        }
+        if killRequested.load(ordering: .relaxed) || abortRequested.load(ordering: .relaxed) { throw ScriptKilled() }
+    }
 
     /// The next value of Redis's `math.random`: a 48-bit `drand48` step,
     /// its top 31 bits, as `(v % 2^31-1) / (2^31-1)`.
@@ -172,24 +196,6 @@ public final class ScriptEngine: @unchecked Sendable {
         scripts.removeAll()
         vm = nil
     }
-}
-
-/// A thread with a stack deep enough for Lua's call depth limit (the
-/// interpreter recurses on the native stack).
-func startScriptThread(_ body: @escaping () -> Void) {
-    final class Box { let body: () -> Void; init(_ b: @escaping () -> Void) { body = b } }
-    var attributes = pthread_attr_t()
-    pthread_attr_init(&attributes)
-    pthread_attr_setstacksize(&attributes, 64 << 20)
-    var thread = pthread_t()
-    let box = Unmanaged.passRetained(Box(body)).toOpaque()
-    let rc = pthread_create(&thread, &attributes, { arg in
-        Unmanaged<Box>.fromOpaque(arg!).takeRetainedValue().body()
-        return nil
-    }, box)
-    pthread_attr_destroy(&attributes)
-    precondition(rc == 0, "cannot start the script thread")
-    pthread_detach(thread)
 }
 
 extension CommandTable {

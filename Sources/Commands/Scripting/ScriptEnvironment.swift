@@ -18,6 +18,7 @@ enum ScriptEnvironment {
             state.setGlobal(name, .nil)
         }
         installRedisBaseFunctions(state)
+        state.hook = { [unowned engine, unowned server] in try engine.hook(server) }
         state.random = { [unowned engine] in engine.nextRandom() }
         state.randomSeed = { [unowned engine] seed in engine.seedRandom(seed) }
         let redis = LuaTable()

@@ -69,6 +69,12 @@ enum ShutdownCommand {
         }
         if (save && nosave) || (abort && args.count > 2) { c.fail(Errors.syntax); return }
         if abort { c.fail("ERR No shutdown in progress."); return }
+        // During a script past busy-reply-threshold only SHUTDOWN NOSAVE
+        // goes through (it ends the script wherever it is).
+        if !nosave && c.server.scripts.isBusy(nowMs: c.loop.nowMs, busyThresholdMs: c.server.config.busyReplyThreshold) {
+            c.fail(ScriptEngine.busyReply)
+            return
+        }
         if save { request = .save } else if nosave { request = .nosave }
         c.server.log(.warning, "User requested shutdown...")
         c.server.requestShutdown(request)
