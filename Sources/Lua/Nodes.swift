@@ -160,6 +160,17 @@ final class FieldNode: ExprNode {
     return count
 }
 
+/// The first of the results a call leaves at the stack's top (nil when
+/// none), with the stack put back where it was: a call used as a value.
+@inline(__always)
+func firstResult(_ state: LuaState, _ call: () throws -> Int) rethrows -> LuaValue {
+    let base = state.top
+    let n = try call()
+    let result = n > 0 ? state.stack[base] : .nil
+    state.top = base
+    return result
+}
+
 final class CallNode: ExprNode {
     let callee: ExprNode
     let arguments: [ExprNode]
@@ -182,15 +193,7 @@ final class CallNode: ExprNode {
         return try state.call(base, count, site: self)
     }
 
-    override func eval(_ f: Frame) throws -> LuaValue {
-        let state = f.state
-        let base = state.top
-        let n = try invoke(f)
-        let result = n > 0 ? state.stack[base] : .nil
-        state.top = base
-        return result
-    }
-
+    override func eval(_ f: Frame) throws -> LuaValue { try firstResult(f.state) { try invoke(f) } }
     override func evalMulti(_ f: Frame) throws -> Int { try invoke(f) }
     override var isMultiValued: Bool { true }
     override func calleeName() -> VariableName? { callee.variableName() }
@@ -230,15 +233,7 @@ final class MethodCallNode: ExprNode {
         return try state.call(base, count + 1, site: self)
     }
 
-    override func eval(_ f: Frame) throws -> LuaValue {
-        let state = f.state
-        let base = state.top
-        let n = try invoke(f)
-        let result = n > 0 ? state.stack[base] : .nil
-        state.top = base
-        return result
-    }
-
+    override func eval(_ f: Frame) throws -> LuaValue { try firstResult(f.state) { try invoke(f) } }
     override func evalMulti(_ f: Frame) throws -> Int { try invoke(f) }
     override var isMultiValued: Bool { true }
     override func calleeName() -> VariableName? { ("method", method.description) }

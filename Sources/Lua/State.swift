@@ -22,50 +22,55 @@ struct CallInfo {
 /// pushes the function and its arguments, the callee's parameters are the
 /// argument slots themselves, and results come back where the function was.
 public final class LuaState {
+    // The interpreter's registers (stack, frames, counters) are read and
+    // written on every step; dynamic exclusivity checks on them were 9% of
+    // a call-heavy script's time. A state is used by one thread at a time
+    // and none of them is ever passed inout, so they are unchecked.
+
     // MARK: Value stack
 
     /// Slots [0, stackInitialized) hold initialized values; the rest of the
     /// allocation is raw memory, initialized on demand so a state costs
     /// little until deep recursion actually uses the space.
-    var stack: UnsafeMutablePointer<LuaValue>
+    @exclusivity(unchecked) var stack: UnsafeMutablePointer<LuaValue>
     let stackCapacity: Int
-    var stackInitialized: Int
+    @exclusivity(unchecked) var stackInitialized: Int
     /// First free slot.
-    var top: Int = 0
+    @exclusivity(unchecked) var top: Int = 0
 
     /// Boxes for captured locals, per frame, parallel to the value stack.
-    var boxes: UnsafeMutablePointer<LuaBox>
+    @exclusivity(unchecked) var boxes: UnsafeMutablePointer<LuaBox>
     let boxCapacity: Int
-    var boxesInitialized: Int
-    var boxTop: Int = 0
+    @exclusivity(unchecked) var boxesInitialized: Int
+    @exclusivity(unchecked) var boxTop: Int = 0
     let placeholderBox = LuaBox(.nil)
 
-    var callInfos: UnsafeMutablePointer<CallInfo>
+    @exclusivity(unchecked) var callInfos: UnsafeMutablePointer<CallInfo>
     /// Index of the running call's entry (0: the host).
-    var depth: Int = 0
+    @exclusivity(unchecked) var depth: Int = 0
     /// The line the innermost Lua function was at when the last error left
     /// `call` (for hosts that report it, as Redis's error handler does).
     public internal(set) var lastErrorLine: Int?
     /// Nested host-level re-entries (pcall, metamethods, callbacks), Lua's
     /// nCcalls: more than 200 raises "C stack overflow" as Lua does.
-    var reentryDepth: Int = 0
+    @exclusivity(unchecked) var reentryDepth: Int = 0
     static let maxReentryDepth = 200
 
     /// Where a returning function left its results.
-    var returnBase: Int = 0
-    var returnCount: Int = 0
+    @exclusivity(unchecked) var returnBase: Int = 0
+    @exclusivity(unchecked) var returnCount: Int = 0
 
     // MARK: Configuration
 
     /// The global table (`_G`).
     public let globals: LuaTable
     /// The metatable every string shares (its `__index` is `string`).
-    public var stringMetatable: LuaTable?
+    @exclusivity(unchecked) public var stringMetatable: LuaTable?
     let registryLoaded: LuaTable
 
     /// Maximum nesting of calls (Lua and builtin); beyond it a call raises
     /// "stack overflow". See `defaultMaxCallDepth` for how it was chosen.
-    public var maxCallDepth: Int
+    @exclusivity(unchecked) public var maxCallDepth: Int
     /// Measured native stack use per Lua call level (a function calling
     /// itself from inside an expression): about 1.0 KiB in release builds
     /// and about 7 KiB in debug builds. 4000 levels is therefore about 4 MiB
@@ -78,7 +83,7 @@ public final class LuaState {
     /// Bytes of native stack to keep free: calls raise "stack overflow" when
     /// less than this remains on the running thread's stack.
     public var nativeStackReserve: Int = 256 * 1024
-    var nativeStackLimit: UInt = 0
+    @exclusivity(unchecked) var nativeStackLimit: UInt = 0
     /// Each thread's stack bounds, by its pthread_t (a VM used by several
     /// event loops sees several threads).
     var stackBounds: [UInt: (low: UInt, high: UInt)] = [:]
@@ -102,7 +107,7 @@ public final class LuaState {
     public var hookInterval: Int = 100_000 {
         didSet { if hook != nil { hookCountdown = hookInterval } }
     }
-    var hookCountdown: Int = Int.max
+    @exclusivity(unchecked) var hookCountdown: Int = Int.max
 
     /// Receives `print`'s output, one call per line (including "\n").
     public var printSink: ([UInt8]) -> Void = { bytes in

@@ -18,17 +18,17 @@ public final class LuaTable {
 
     /// The array part: keys 1...array.count live at index key-1 (values may
     /// be nil).
-    var array: ContiguousArray<LuaValue>
+    @exclusivity(unchecked) var array: ContiguousArray<LuaValue>
     /// The hash part: empty (Lua's shared dummy node) or a power of two.
-    var nodes: ContiguousArray<Node>
+    @exclusivity(unchecked) var nodes: ContiguousArray<Node>
     /// Free nodes are searched below this index, downwards.
-    var lastFree: Int
+    @exclusivity(unchecked) var lastFree: Int
     /// The metatable (`setmetatable`), if any.
-    public var metatable: LuaTable?
+    @exclusivity(unchecked) public var metatable: LuaTable?
     /// When set, every write through Lua (`t[k] = v`, `rawset`, library
     /// functions that modify tables) raises an error; the host sets this to
     /// protect globals as Redis does.
-    public var isReadOnly = false
+    @exclusivity(unchecked) public var isReadOnly = false
 
     /// A table with room for `arrayCount` sequence entries and `hashCount`
     /// other keys, as Lua's constructor sizes it.

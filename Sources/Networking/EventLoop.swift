@@ -174,6 +174,8 @@ public final class EventLoop<Handler: ConnectionHandler>: @unchecked Sendable {
             let hint = handler.beforeSleep(loop: index)
             if hint >= 0 { timeout = min(timeout, hint) }
             if !waiting.isEmpty { timeout = min(timeout, 5) }
+            // A long command run by `finishAfterBusy` left more for after it.
+            if afterBusy { timeout = 0 }
             // Only this thread writes `waits`: a load and a store, no atomic add.
             waits.store(waits.load(ordering: .relaxed) &+ 1, ordering: .releasing)
             awake.store(false, ordering: .releasing)

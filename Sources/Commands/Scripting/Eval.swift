@@ -167,8 +167,7 @@ enum EvalCommand {
         let run = ScriptRun(client: client, sha: sha, readOnly: request.readOnly, flags: script.flags, overMemory: overMemory)
         run.busyFd = busyFd
         run.loopIndex = loop.index
-        run.busyThresholdMs = Int64(server.config.busyReplyThreshold)
-        run.startedMs = server.clock.milliseconds
+        run.startedMs = loop.nowMs  // read by `perform` just before
         engine.run = run
         engine.killRequested.store(false, ordering: .relaxed)
         engine.runningWrote.store(false, ordering: .relaxed)

@@ -65,11 +65,10 @@ final class ScriptRun {
     let overMemory: Bool
     var wrote = false
     var resp = 2
-    /// For the hook: when the script started, and after how long the
-    /// loop's other clients are served (all but the one on `busyFd`, on
+    /// For the hook: when the script started, and whose loop serves its
+    /// other clients once it runs long (all but the one on `busyFd`, on
     /// loop `loopIndex`; nil: not on a loop).
     var startedMs: Int64 = 0
-    var busyThresholdMs: Int64 = 0
     var busyFd: Int32? = nil
     var loopIndex = -1
     var timedOut = false
@@ -155,7 +154,7 @@ public final class ScriptEngine: @unchecked Sendable {
         if let fd = run.busyFd {
             if !run.timedOut {
                 let elapsed = server.clock.milliseconds - run.startedMs
-                if elapsed >= run.busyThresholdMs {
+                if elapsed >= Int64(server.config.busyReplyThreshold) {
                     run.timedOut = true
                     server.log(.warning, "Slow script detected: still in execution after \(elapsed) milliseconds. You can try killing the script using the SCRIPT KILL command. Script name is: \(String(decoding: run.sha, as: UTF8.self)).")
                 }

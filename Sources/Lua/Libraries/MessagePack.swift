@@ -201,6 +201,15 @@ enum MessagePack {
             args.error("stack overflow (\(what))")
         }
 
+        /// A big-endian length of `width` bytes after the type byte; moves
+        /// past both.
+        mutating func prefixedLength(_ width: Int) throws -> Int {
+            try need(1 + width)
+            let length = Int(readBig(position + 1, width))
+            position += 1 + width
+            return length
+        }
+
         mutating func string(_ headerLength: Int, _ length: Int) throws -> LuaValue {
             try need(headerLength + length)
             let start = position + headerLength
@@ -258,31 +267,11 @@ enum MessagePack {
             case 0xda:
                 try need(3)
                 return try string(3, Int(readBig(position + 1, 2)))
-            case 0xdb:
-                try need(5)
-                let length = Int(readBig(position + 1, 4))
-                position += 5
-                return try string(0, length)
-            case 0xdc:
-                try need(3)
-                let length = Int(readBig(position + 1, 2))
-                position += 3
-                return try array(length)
-            case 0xdd:
-                try need(5)
-                let length = Int(readBig(position + 1, 4))
-                position += 5
-                return try array(length)
-            case 0xde:
-                try need(3)
-                let length = Int(readBig(position + 1, 2))
-                position += 3
-                return try map(length)
-            case 0xdf:
-                try need(5)
-                let length = Int(readBig(position + 1, 4))
-                position += 5
-                return try map(length)
+            case 0xdb: return try string(0, try prefixedLength(4))
+            case 0xdc: return try array(try prefixedLength(2))
+            case 0xdd: return try array(try prefixedLength(4))
+            case 0xde: return try map(try prefixedLength(2))
+            case 0xdf: return try map(try prefixedLength(4))
             default:
                 if type & 0x80 == 0 {
                     position += 1
