@@ -24,24 +24,60 @@ extension EventLoop {
     public func serveWhileBusy(runningFd: Int32) {
         guard !servingWhileBusy else { return }
         servingWhileBusy = true
-        defer { servingWhileBusy = false }
+        busyFd = runningFd
+        defer { servingWhileBusy = false; busyFd = -1 }
         let runningId = Int(runningFd) < slots.count ? slots[Int(runningFd)]?.id ?? -1 : -1
+        // Bytes kept aside for a connection whose long command has ended
+        // (another one runs now) go to its input before anything newer.
+        if !heldWhileBusy.bytes.isEmpty && (heldWhileBusy.fd != runningFd || heldWhileBusy.id != runningId) {
+            appendHeldInput()
+        }
         // Connections that received bytes here: (fd, id, bytes).
         var received: [(fd: Int32, id: Int, bytes: Int)] = []
         if let ring {
+            returnLentBuffers(ring, runningFd: runningFd, runningId: runningId)
             servedRing(ring, runningFd: runningFd, runningId: runningId, into: &received)
         } else {
             servedEpoll(runningFd: runningFd, into: &received)
         }
-        for (fd, id, bytes) in received {
-            withConnection(fd) { connection, session in
-                guard connection.id == id, !connection.closed, !connection.waiting, !connection.blocked else { return }
-                process(connection, session, bytesRead: bytes)
-            }
+        for (fd, id, bytes) in received { serveInput(fd, id: id, bytesRead: bytes) }
+        // Requests read before the command ran (later in its own turn) and
+        // not run yet get their answer too.
+        for case let connection? in slots where connection.inputEnd > connection.inputStart && connection.fd != runningFd {
+            serveInput(connection.fd, id: connection.id, bytesRead: 0)
         }
         // Requests held before the command ran its course get their answer now.
         if !waiting.isEmpty { retryWaiting() }
         if !pendingFlush.isEmpty { flushPending() }
+    }
+
+    private func serveInput(_ fd: Int32, id: Int, bytesRead: Int) {
+        withConnection(fd) { connection, session in
+            guard connection.id == id, !connection.closed, !connection.waiting, !connection.blocked,
+                  !connection.outputPaused else { return }
+            process(connection, session, bytesRead: bytesRead)
+        }
+    }
+
+    /// Gives the ring back the receive buffers this turn lent to other
+    /// connections (their unparsed bytes copied into their own input):
+    /// with enough of them lent the pool would stay empty, every receive
+    /// would fail with ENOBUFS, and not even SCRIPT KILL could get in. The
+    /// running connection keeps its buffer: its request's arguments are in it.
+    private func returnLentBuffers(_ ring: OpaquePointer, runningFd: Int32, runningId: Int) {
+        var kept = 0
+        for k in 0..<turnLent {
+            let connection = lentTo[k].takeUnretainedValue()
+            if connection.fd == runningFd && connection.id == runningId {
+                lentTo[kept] = lentTo[k]
+                buffersToRecycle[kept] = buffersToRecycle[k]
+                kept += 1
+                continue
+            }
+            connection.returnInput()
+            cs_uring_recycle(ring, buffersToRecycle[k])
+        }
+        turnLent = kept
     }
 
     private func servedRing(_ ring: OpaquePointer, runningFd: Int32, runningId: Int,
@@ -97,8 +133,12 @@ extension EventLoop {
                 withConnection(fd) { connection, session in
                     guard RingTag.matches(tag, connection), !connection.closed else { return }
                     connection.writeArmed = false
-                    let written = flush(connection, session, final: false)
-                    if !connection.closed { handler.wrote(session, connection, bytes: written) }
+                    if fd == runningFd {
+                        // Written after its command (flushPending keeps it scheduled).
+                        if !connection.flushScheduled { connection.flushScheduled = true; pendingFlush.append(fd) }
+                        return
+                    }
+                    writable(connection, session)
                 }
             default:
                 break
@@ -121,17 +161,28 @@ extension EventLoop {
                 continue
             }
             let fd = Int32(truncatingIfNeeded: token)
-            // The running connection's bytes stay in its socket until it is done.
+            // The running connection's bytes stay in its socket, and its
+            // replies in its buffer, until its command is done.
             if fd == runningFd { continue }
             withConnection(fd) { connection, session in
-                if events[i] & cs_EPOLLOUT_() != 0, !connection.closed {
-                    let written = flush(connection, session, final: false)
-                    if !connection.closed { handler.wrote(session, connection, bytes: written) }
-                }
+                if events[i] & cs_EPOLLOUT_() != 0, !connection.closed { writable(connection, session) }
                 guard events[i] & (cs_EPOLLIN_() | cs_EPOLLHUP_() | cs_EPOLLERR_()) != 0, !connection.closed else { return }
                 let bytes = readInput(connection)
                 if bytes > 0 { received.append((fd, connection.id, bytes)) }
             }
+        }
+    }
+
+    /// Appends the bytes kept aside for a connection whose command ran
+    /// long to its input (its command has ended).
+    private func appendHeldInput() {
+        let (fd, id, bytes) = heldWhileBusy
+        heldWhileBusy = (-1, -1, [])
+        withConnection(fd) { connection, _ in
+            guard connection.id == id, !connection.closed else { return }
+            connection.reserveInput(bytes.count)
+            bytes.withUnsafeBytes { (connection.input + connection.inputEnd).copyMemory(from: $0.baseAddress!, byteCount: $0.count) }
+            connection.inputEnd += bytes.count
         }
     }
 
@@ -141,15 +192,9 @@ extension EventLoop {
     func finishAfterBusy() {
         afterBusy = false
         if !heldWhileBusy.bytes.isEmpty {
-            let (fd, id, bytes) = heldWhileBusy
-            heldWhileBusy = (-1, -1, [])
-            withConnection(fd) { connection, session in
-                guard connection.id == id, !connection.closed else { return }
-                connection.reserveInput(bytes.count)
-                bytes.withUnsafeBytes { (connection.input + connection.inputEnd).copyMemory(from: $0.baseAddress!, byteCount: $0.count) }
-                connection.inputEnd += bytes.count
-                if !connection.waiting && !connection.blocked { process(connection, session, bytesRead: bytes.count) }
-            }
+            let (fd, id, count) = (heldWhileBusy.fd, heldWhileBusy.id, heldWhileBusy.bytes.count)
+            appendHeldInput()
+            serveInput(fd, id: id, bytesRead: count)
         }
         if wakeAfterBusy {
             wakeAfterBusy = false

@@ -151,7 +151,7 @@ extension EventLoop {
     @inline(__always)
     func runRingTurn(count: Int) {
         let ring = self.ring.unsafelyUnwrapped
-        var lent = 0, held = 0
+        turnLent = 0
         for i in 0..<count {
             turnRead[i] = 0
             turnHash[i] = nil
@@ -167,8 +167,7 @@ extension EventLoop {
                         let buffer = cs_uring_buffer(ring, flags >> 16)!
                         if connection.inputStart == connection.inputEnd && connection.ownInput == nil {
                             connection.borrowInput(buffer, count: result, capacity: Int(ringBufferSize))
-                            lentTo[lent] = Unmanaged.passUnretained(connection)
-                            lent += 1
+                            lentTo[turnLent] = Unmanaged.passUnretained(connection)
                             keep = true
                         } else {
                             // A client that streams faster than it is served
@@ -201,8 +200,9 @@ extension EventLoop {
                 }
                 if flags & CS_URING_BUFFER != 0 {
                     if keep {
-                        buffersToRecycle[held] = flags >> 16
-                        held += 1
+                        // Paired with lentTo's entry (one lent buffer per connection and turn).
+                        buffersToRecycle[turnLent] = flags >> 16
+                        turnLent += 1
                     } else {
                         cs_uring_recycle(ring, flags >> 16)
                     }
@@ -225,7 +225,11 @@ extension EventLoop {
         }
         finishTurn(count: count)
         // Closed connections too: they live until the turn's end (closedThisTurn).
-        for k in 0..<lent { lentTo[k]._withUnsafeGuaranteedRef { $0.returnInput() } }
-        for k in 0..<held { cs_uring_recycle(ring, buffersToRecycle[k]) }
+        // (A long command may have given some back already: serveWhileBusy.)
+        for k in 0..<turnLent {
+            lentTo[k]._withUnsafeGuaranteedRef { $0.returnInput() }
+            cs_uring_recycle(ring, buffersToRecycle[k])
+        }
+        turnLent = 0
     }
 }

@@ -94,6 +94,12 @@ public final class EventLoop<Handler: ConnectionHandler>: @unchecked Sendable {
     @exclusivity(unchecked) var afterBusy = false
     @exclusivity(unchecked) var wakeAfterBusy = false
     @exclusivity(unchecked) var heldWhileBusy: (fd: Int32, id: Int, bytes: [UInt8]) = (-1, -1, [])
+    /// The connection whose command runs while `serveWhileBusy` serves the
+    /// others (-1: none): its replies wait until the command is done.
+    @exclusivity(unchecked) var busyFd: Int32 = -1
+    /// Receive buffers lent to connections this ring turn: `lentTo[k]`
+    /// borrows `buffersToRecycle[k]` for k < `turnLent`.
+    @exclusivity(unchecked) var turnLent = 0
 
     /// `connectionIds` is shared by all loops so ids are unique server-wide.
     init(index: Int, handler: Handler, hz: Int, connectionIds: IdGenerator, backend: IOBackend = .epoll) {
@@ -211,6 +217,8 @@ public final class EventLoop<Handler: ConnectionHandler>: @unchecked Sendable {
         }
         releaseClosed()
         stopRing()
+        // A loop that has stopped is never waited for (quiesceLoops).
+        awake.store(false, ordering: .sequentiallyConsistent)
         finished.store(true, ordering: .releasing)
     }
 
@@ -320,15 +328,18 @@ public final class EventLoop<Handler: ConnectionHandler>: @unchecked Sendable {
             if bytesRead > 0 && connection.id == connectionId && !connection.closed {
                 process(connection, session, bytesRead: bytesRead)
             }
-            if events & cs_EPOLLOUT_() != 0, !connection.closed {
-                let written = flush(connection, session, final: false)
-                if !connection.closed { handler.wrote(session, connection, bytes: written) }
-                // The client read enough of its replies: run its waiting requests.
-                if connection.outputPaused && !connection.closed && connection.output.pending <= Connection.outputResumeBytes {
-                    connection.outputPaused = false
-                    process(connection, session, bytesRead: 0)
-                }
-            }
+            if events & cs_EPOLLOUT_() != 0, !connection.closed { writable(connection, session) }
+        }
+    }
+
+    /// The socket can take more: writes what is queued, and once the client
+    /// has read enough of its replies runs its waiting requests.
+    func writable(_ connection: Connection, _ session: Handler.Session) {
+        let written = flush(connection, session, final: false)
+        if !connection.closed { handler.wrote(session, connection, bytes: written) }
+        if connection.outputPaused && !connection.closed && connection.output.pending <= Connection.outputResumeBytes {
+            connection.outputPaused = false
+            process(connection, session, bytesRead: 0)
         }
     }
 
@@ -394,15 +405,20 @@ public final class EventLoop<Handler: ConnectionHandler>: @unchecked Sendable {
         // By index: flushing may schedule more (a close delivers to other
         // clients); those are appended and flushed too.
         var i = 0
-        defer { pendingFlush.removeAll() }
         while i < pendingFlush.count {
             let fd = pendingFlush[i]
             i += 1
+            // The running connection's replies wait for its command (see busyFd).
+            if fd == busyFd { continue }
             withConnection(fd) { connection, session in
                 connection.flushScheduled = false
                 let written = flush(connection, session, final: false)
                 if !connection.closed { handler.wrote(session, connection, bytes: written) }
             }
+        }
+        pendingFlush.removeAll()
+        if busyFd >= 0, Int(busyFd) < slots.count, let running = slots[Int(busyFd)], running.flushScheduled {
+            pendingFlush.append(busyFd)
         }
     }
 
@@ -603,6 +619,8 @@ public final class EventLoop<Handler: ConnectionHandler>: @unchecked Sendable {
     /// the connection once everything is written if it asked to close.
     @discardableResult
     func flush(_ c: Connection, _ session: Handler.Session, final: Bool) -> Int {
+        // Closed: its fd may belong to another connection by now.
+        if c.closed { return 0 }
         let out = c.output
         var total = 0
         while out.sent < out.count {

@@ -85,6 +85,7 @@ public final class SwiftletServer: @unchecked Sendable {
     public func start(port overridePort: Int? = nil, bind overrideBind: [String]? = nil) throws {
         cs_ignore_sigpipe()
         _ = CycleClock.rate  // calibrate before traffic
+        context.scripts.serverStarted()
         let loopCount = max(1, configuration.ioThreads)
         let loops = context.makeLoops(loopCount)
         let handler = ServerHandler(server: context, loops: loops)
@@ -122,13 +123,18 @@ public final class SwiftletServer: @unchecked Sendable {
                 }
             }
         }
-        context.quiesceLoops = { except in
+        context.quiesceLoops = { except, whileWaiting in
             // One loop (the default): the caller is the only one.
             if eventLoops.count == 1 && except == 0 { return }
             let marks = eventLoops.map { $0.waits.load(ordering: .acquiring) }
+            var lastServed = CycleClock.now
             for (i, loop) in eventLoops.enumerated() where i != except {
                 while loop.awake.load(ordering: .sequentiallyConsistent) && loop.waits.load(ordering: .acquiring) == marks[i] {
                     sched_yield()
+                    if CycleClock.microseconds(Int(truncatingIfNeeded: CycleClock.now &- lastServed)) >= 1000 {
+                        whileWaiting()
+                        lastServed = CycleClock.now
+                    }
                 }
             }
         }
@@ -163,7 +169,7 @@ public final class SwiftletServer: @unchecked Sendable {
         // descriptors, for the life of the process.
         context.deliver = { _, _, _ in }
         context.wakeBlocked = { _, _ in }
-        context.quiesceLoops = { _ in }
+        context.quiesceLoops = { _, _ in }
         context.serveWhileBusy = { _, _ in }
         handler?.closeOnLoop = { _, _ in }
         pthread_mutex_lock(&shutdownMutex)

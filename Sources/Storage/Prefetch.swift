@@ -8,13 +8,14 @@ import Sync
 /// of the request one ahead, so their misses overlap useful work.
 ///
 /// Both take the shard lock (briefly, without publishing): tables may be
-/// resized by another loop, so even a peek must not race.
+/// resized by another loop, so even a peek must not race. Only if it is
+/// free: a held shard is skipped (see `tryLockQuietly`).
 extension Keyspace {
     /// Stage one: bring the key's home slot into cache.
     @inlinable @inline(__always)
     public func prefetchSlot(db: Int, hash h: UInt64) {
         withShard(for: h) { shard in
-            shard.lockQuietly()
+            guard shard.tryLockQuietly() else { return }
             shard.tables[db].prefetch(hash: h)
             shard.unlockQuietly()
         }
@@ -25,7 +26,7 @@ extension Keyspace {
     @inlinable @inline(__always)
     public func prefetchEntry(db: Int, hash h: UInt64, bytes: Int = 0) {
         withShard(for: h) { shard in
-            shard.lockQuietly()
+            guard shard.tryLockQuietly() else { return }
             shard.tables[db].prefetchEntry(hash: h, bytes: bytes)
             shard.unlockQuietly()
         }
@@ -73,6 +74,9 @@ extension KeyTable {
 
 extension Shard {
     /// Lock and unlock for read-only peeks: nothing changes, so nothing is published.
-    @inlinable @inline(__always) public func lockQuietly() { mutex.lock() }
+    /// A prefetch is only a hint: a shard held elsewhere (another loop's
+    /// command, a script holding every shard, or this very thread serving
+    /// other clients while its script runs) is skipped, never waited for.
+    @inlinable @inline(__always) public func tryLockQuietly() -> Bool { mutex.tryLock() }
     @inlinable @inline(__always) public func unlockQuietly() { mutex.unlock() }
 }

@@ -35,6 +35,12 @@ public struct FutexLock: @unchecked Sendable {
         lockContended()
     }
 
+    /// Takes the lock if it is free; never waits.
+    @inlinable @inline(__always)
+    public func tryLock() -> Bool {
+        word.pointee.compareExchange(expected: 0, desired: 1, ordering: .acquiring).exchanged
+    }
+
     /// Marks the lock wanted (2) and sleeps until the exchange finds it free.
     @usableFromInline @inline(never)
     func lockContended() {

@@ -73,6 +73,10 @@ final class ScriptingTests: XCTestCase {
                 try record(other, "CLIENT", "SETNAME", "n")
                 try record(other, "SCRIPT", "LOAD", "return 1")
                 try record(other, "SHUTDOWN")
+                // Pipelined requests (the loop prefetches the next one's key:
+                // a prefetch that waited on a shard the script holds hung here).
+                try other.send([["GET", "a"], ["GET", "b"], ["GET", "c"]].flatMap { TestConnection.encode($0.map { Array($0.utf8) }) })
+                for _ in 0..<3 { lines.append("pipelined: " + RESPValue.escape(try other.readFrameBytes(timeoutMs: 5000))) }
                 try record(newcomer, "SCRIPT", "KILL")
                 lines.append("runner: " + RESPValue.escape(try runner.readFrameBytes(timeoutMs: 5000)))
                 lines.append("runner: " + RESPValue.escape(try runner.readFrameBytes(timeoutMs: 5000)))

@@ -135,8 +135,9 @@ public final class ServerContext: @unchecked Sendable {
     /// Returns once every event loop but `except` (the caller's) has
     /// finished the turn it was in (or was waiting): a script about to take
     /// every shard calls it after raising `scripts.exclusive`, so no loop
-    /// is left waiting on a shard.
-    @exclusivity(unchecked) public var quiesceLoops: (_ except: Int) -> Void = { _ in }
+    /// is left waiting on a shard. Calls `whileWaiting` about every
+    /// millisecond while it waits.
+    @exclusivity(unchecked) public var quiesceLoops: (_ except: Int, _ whileWaiting: () -> Void) -> Void = { _, _ in }
     /// Serves loop `loop`'s other connections while the command of the
     /// connection on `fd` runs on: a script past busy-reply-threshold calls
     /// it from its hook, on the loop's own thread. Installed by the server module.

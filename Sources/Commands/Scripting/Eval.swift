@@ -73,7 +73,10 @@ enum EvalCommand {
         feedMonitors(c, args)
         // Other loops hold their commands from now on; the ones already
         // running a command finish it before the shards are taken.
-        server.quiesceLoops(c.loop.index)
+        // Meanwhile this loop's other clients are served: another loop may
+        // be running a script inside EXEC, which only SCRIPT KILL ends.
+        let loopIndex = c.loop.index, fd = c.fd
+        server.quiesceLoops(loopIndex) { server.serveWhileBusy(loopIndex, fd) }
         server.keyspace.withAllShardsLocked {
             engine.lock.withLock { _ in
                 perform(request, server: server, engine: engine, loop: c.loop, reply: c.reply, busyFd: c.fd)
@@ -176,6 +179,8 @@ enum EvalCommand {
         defer {
             engine.running.store(false, ordering: .releasing)
             engine.run = nil
+            // A script that read a large reply leaves a large buffer: not kept.
+            if client.reply.capacity > 1 << 20 { loop.scriptClient = nil }
         }
         // Clients blocked on keys the script gave data to are served after
         // it (still holding every shard), as after any command.

@@ -120,6 +120,12 @@ public final class ScriptEngine: @unchecked Sendable {
         abortRequested.store(true, ordering: .releasing)
     }
 
+    /// The server starts (again: an embedder may restart it): scripts run
+    /// to their end.
+    public func serverStarted() {
+        abortRequested.store(false, ordering: .releasing)
+    }
+
     /// Redis's answer to commands other than SCRIPT KILL, SHUTDOWN NOSAVE
     /// and a few others while a script runs past busy-reply-threshold.
     public static let busyReply = "BUSY Redis is busy running a script. You can only call SCRIPT KILL or SHUTDOWN NOSAVE."
@@ -160,10 +166,13 @@ public final class ScriptEngine: @unchecked Sendable {
                 }
             }
             if run.timedOut {
-                // Commands run meanwhile name their own clients for tracking.
-                let client = cs_current_client()
+                // Commands run meanwhile name their own clients for tracking,
+                // and move the loop's clock; the script's time stands still
+                // (as in Redis: keys do not expire under a running script).
+                let client = cs_current_client(), loop = run.client.loop, now = loop.nowMs
                 server.serveWhileBusy(run.loopIndex, fd)
                 cs_set_current_client(client)
+                loop.nowMs = now
             }
         }
         if killRequested.load(ordering: .relaxed) || abortRequested.load(ordering: .relaxed) { throw ScriptKilled() }
