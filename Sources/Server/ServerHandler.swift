@@ -75,7 +75,7 @@ final class ServerHandler: ConnectionHandler, @unchecked Sendable {
             case .run: break
             case .hold: return .wait
             case .busy:
-                client.fail(ScriptEngine.busyReply)
+                dispatcher.rejectBusy(client, arguments)
                 return .done
             }
         }

@@ -183,6 +183,14 @@ public final class Dispatcher: @unchecked Sendable {
         }
     }
 
+    /// Refuses a request with BUSY while a script runs long, as Redis's
+    /// `rejectCommand` does: counted as rejected, an open transaction
+    /// doomed, EXEC itself answered with EXECABORT.
+    public func rejectBusy(_ client: Client, _ args: Arguments) {
+        guard let spec = server.commands.lookupForAdmission(args) else { client.fail(ScriptEngine.busyReply); return }
+        reject(spec, client, ScriptEngine.busyReply)
+    }
+
     func reject(_ spec: CommandSpec, _ client: Client, _ message: String) {
         reject(spec, client, bytes: Array(message.utf8))
     }
