@@ -233,7 +233,6 @@ public final class LuaState {
             stackBounds[thread] = (UInt(bitPattern: low), UInt(bitPattern: low) + UInt(size))
         } else {
             // Unknown bounds: allow 4 MiB below the current position.
-            let here = nativeStackAddress()
             nativeStackLimit = here > 4 << 20 ? here - (4 << 20) : 0
         }
     }

@@ -55,11 +55,7 @@ enum EvalCommand {
         // while it runs.
         if server.keyspace.heldByThisThread || c.fd < 0 || c.loop.index < 0 {
             feedMonitors(c, args)
-            server.keyspace.withAllShardsLocked {
-                engine.lock.withLock { _ in
-                    perform(request, server: server, engine: engine, loop: c.loop, reply: c.reply, busyFd: nil)
-                }
-            }
+            performHoldingEverything(request, c, busyFd: nil)
             return
         }
         // On this loop, one script at a time server-wide. Another loop's
@@ -77,9 +73,15 @@ enum EvalCommand {
         // be running a script inside EXEC, which only SCRIPT KILL ends.
         let loopIndex = c.loop.index, fd = c.fd
         server.quiesceLoops(loopIndex) { server.serveWhileBusy(loopIndex, fd) }
+        performHoldingEverything(request, c, busyFd: fd)
+    }
+
+    /// `perform` holding every shard, then the engine (that order, always).
+    static func performHoldingEverything(_ request: Request, _ c: Client, busyFd: Int32?) {
+        let server = c.server, engine = server.scripts
         server.keyspace.withAllShardsLocked {
             engine.lock.withLock { _ in
-                perform(request, server: server, engine: engine, loop: c.loop, reply: c.reply, busyFd: c.fd)
+                perform(request, server: server, engine: engine, loop: c.loop, reply: c.reply, busyFd: busyFd)
             }
         }
     }
