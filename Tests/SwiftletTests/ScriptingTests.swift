@@ -106,6 +106,48 @@ final class ScriptingTests: XCTestCase {
         }
     }
 
+    /// A runaway script queued in MULTI runs when EXEC does, and is as
+    /// killable as an EVAL: other clients (on the script's loop and on
+    /// another) get BUSY, SCRIPT KILL ends it, and the transaction goes on
+    /// with the killed script's error in its place. Same transcript as
+    /// Redis's, with one loop on each backend and with two loops.
+    func testRunawayScriptInsideExecIsKillableLikeRedis() throws {
+        var setups: [([String], IOBackend)] = [([], .epoll)]
+        if IOBackend.ringIsAvailable { setups.append(([], .ioUring)) }
+        setups.append((["--io-threads", "2"], .fromEnvironment))
+        for (arguments, backend) in setups {
+            let pair = try DifferentialPair.start(["--busy-reply-threshold", "100"] + arguments, backend: backend)
+            defer { pair.stop() }
+            var transcripts: [[String]] = []
+            for (_, port) in pair.servers {
+                // With two loops, connections alternate between them.
+                let runner = try TestConnection(port: port), first = try TestConnection(port: port)
+                let second = try TestConnection(port: port)
+                var lines: [String] = []
+                func record(_ c: TestConnection, _ args: String...) throws {
+                    lines.append(args.joined(separator: " ") + " -> " + RESPValue.escape(try c.call(args).serialized))
+                }
+                try record(runner, "MULTI")
+                try record(runner, "SET", "k", "1")
+                try record(runner, "EVAL", "local i = 0 while true do i = i + 1 end", "0")
+                try record(runner, "GET", "k")
+                try runner.send(command: ["EXEC"])
+                usleep(300_000)
+                try record(first, "GET", "k")
+                try record(second, "GET", "k")
+                try record(second, "SCRIPT", "KILL")
+                lines.append("runner: " + RESPValue.escape(try runner.readFrameBytes(timeoutMs: 5000)))
+                usleep(200_000)
+                try record(first, "PING")
+                try record(second, "INCR", "k")
+                try record(runner, "GET", "k")
+                transcripts.append(lines)
+            }
+            XCTAssertEqual(transcripts[0], transcripts[1], "\(arguments) \(backend)")
+            XCTAssertTrue(transcripts[1][4].contains("-BUSY"), "the first client got \(transcripts[1][4])")
+        }
+    }
+
     /// SHUTDOWN NOSAVE ends a runaway script with the server: as in Redis,
     /// the script's client and the one that asked see their connections
     /// close, with no reply.

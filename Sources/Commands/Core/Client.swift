@@ -135,6 +135,10 @@ public final class Client: @unchecked Sendable {
     @exclusivity(unchecked) public var denyBlocking = false
     /// The client scripts run their commands as (Redis's CLIENT_SCRIPT).
     @exclusivity(unchecked) public var isScriptClient = false
+    /// Set while this client's EVAL or EXEC is the server's one script run
+    /// (`ScriptLane.enter`): a script it runs serves the loop's other
+    /// clients once busy, all but this one.
+    @exclusivity(unchecked) var holdsScriptLane = false
     /// The wait of a blocking command in progress (see Blocking.swift).
     /// Read after every command by the server module: a plain public
     /// stored property gets a dynamic exclusivity check there (the

@@ -130,6 +130,9 @@ public final class Dispatcher: @unchecked Sendable {
         } else {
             spec.invoke(client, args)
         }
+        // Held to run again (another loop's script started meanwhile): it
+        // counts when it runs.
+        if client.blockedWaiter === BlockedWaiter.retryLater { return }
         let end = CycleClock.now
         let cycles = Int(truncatingIfNeeded: end &- start)
         loop.lastCycles = end

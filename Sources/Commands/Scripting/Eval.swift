@@ -49,31 +49,18 @@ enum EvalCommand {
         if keyCount > args.count - 3 { c.fail("ERR Number of keys can't be greater than number of args"); return }
         if keyCount < 0 { c.fail("ERR Number of keys can't be negative"); return }
         let request = Request(arguments: args, bySHA: bySHA, readOnly: readOnly, keyCount: keyCount, db: c.db)
-        let server = c.server, engine = server.scripts
         // Inside EXEC (the shards are this thread's already) or without a
-        // connection (in-process calls): run here, with nobody to serve
-        // while it runs.
-        if server.keyspace.heldByThisThread || c.fd < 0 || c.loop.index < 0 {
+        // connection (in-process calls): run here. Nobody is served while
+        // it runs unless the EXEC holds the script lane.
+        if c.server.keyspace.heldByThisThread || !ScriptLane.canServe(c) {
             feedMonitors(c, args)
-            performHoldingEverything(request, c, busyFd: nil)
+            performHoldingEverything(request, c, busyFd: c.holdsScriptLane ? c.fd : nil)
             return
         }
-        // On this loop, one script at a time server-wide. Another loop's
-        // script may have started since this command was admitted: then
-        // the request is held and runs again after it.
-        guard engine.exclusive.compareExchange(expected: false, desired: true, ordering: .sequentiallyConsistent).exchanged else {
-            c.blockedWaiter = BlockedWaiter.retryLater
-            return
+        ScriptLane.enter(c) { busyFd in
+            feedMonitors(c, args)
+            performHoldingEverything(request, c, busyFd: busyFd)
         }
-        defer { engine.exclusive.store(false, ordering: .releasing) }
-        feedMonitors(c, args)
-        // Other loops hold their commands from now on; the ones already
-        // running a command finish it before the shards are taken.
-        // Meanwhile this loop's other clients are served: another loop may
-        // be running a script inside EXEC, which only SCRIPT KILL ends.
-        let loopIndex = c.loop.index, fd = c.fd
-        server.quiesceLoops(loopIndex) { server.serveWhileBusy(loopIndex, fd) }
-        performHoldingEverything(request, c, busyFd: fd)
     }
 
     /// `perform` holding every shard, then the engine (that order, always).

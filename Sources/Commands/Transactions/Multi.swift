@@ -43,6 +43,18 @@ enum MultiCommand {
 
     static func run(_ c: Client, _ args: Arguments) {
         guard let transaction = c.transaction else { c.fail("ERR EXEC without MULTI"); return }
+        // A queued script makes the transaction the server's one script
+        // run, as an EVAL is: killable, with the loop served, while busy.
+        if transaction.runsScripts && ScriptLane.canServe(c) {
+            ScriptLane.enter(c) { _ in runQueue(c, transaction) }
+        } else {
+            runQueue(c, transaction)
+        }
+    }
+
+    /// Checks WATCH and the queue's refusals, then runs the queue, holding
+    /// the shards its keys (and the WATCHed keys) live in.
+    static func runQueue(_ c: Client, _ transaction: Transaction) {
         let shards = transaction.shardMask.map { $0 | c.watchedShardMask() } ?? .max
         c.server.keyspace.withShardsLocked(shards) {
             // A key WATCHed while live that has expired since counts as changed.

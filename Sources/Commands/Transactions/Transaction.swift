@@ -21,6 +21,9 @@ public final class Transaction {
     /// The shards the queued commands' keys live in (bit i: shard i), which
     /// EXEC locks; nil when one of them may touch any shard.
     @exclusivity(unchecked) public private(set) var shardMask: UInt64? = 0
+    /// A queued command runs a script (EVAL...): EXEC then runs as the
+    /// server's one script (`ScriptLane`), so it can be killed while busy.
+    @exclusivity(unchecked) public private(set) var runsScripts = false
 
     /// Room for a typical transaction's few commands up front, so the
     /// queue does not grow by reallocating at its second and third.
@@ -31,6 +34,7 @@ public final class Transaction {
         bytes += owned.byteCount
         commands.append(Queued(spec: spec, arguments: owned))
         flags.formUnion(spec.flags)
+        if spec.runsScripts { runsScripts = true }
         if let mask = shardMask, let more = shards { shardMask = mask | more } else { shardMask = nil }
     }
 }
