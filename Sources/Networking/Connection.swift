@@ -46,6 +46,13 @@ public final class Connection {
         @inline(__always) set { _closeAfterReply = newValue }
     }
     @exclusivity(unchecked) var writeArmed = false
+    /// Its ring receive was cancelled while its command ran long
+    /// (`serveWhileBusy`): what it sends meanwhile stays in the kernel, as
+    /// in Redis, which does not read a client whose script runs. Asked
+    /// again after the command, once the cancelled receive has ended
+    /// (`receiveEnded`).
+    @exclusivity(unchecked) var receiveStopped = false
+    @exclusivity(unchecked) var receiveEnded = false
     @exclusivity(unchecked) var closed = false
     /// Already listed in the loop's `pendingFlush`.
     @exclusivity(unchecked) var flushScheduled = false

@@ -101,17 +101,25 @@ extension EventLoop {
                         let bytes = UnsafeRawBufferPointer(start: cs_uring_buffer(ring, flags >> 16)!, count: result)
                         if fd == runningFd && connection.id == runningId {
                             // Its input stays as it is: the running request's
-                            // arguments point into it. Appended after the turn.
+                            // arguments point into it. Appended after the turn;
+                            // whatever comes later waits in the kernel (the
+                            // receive is asked again after the command).
                             heldWhileBusy.fd = fd
                             heldWhileBusy.id = connection.id
                             heldWhileBusy.bytes.append(contentsOf: bytes)
                             afterBusy = true
+                            if !connection.receiveStopped {
+                                connection.receiveStopped = true
+                                _ = cs_uring_cancel(ring, tag, RingTag.make(RingTag.cancel, fd: -1))
+                            }
                         } else {
                             connection.reserveInput(result)
                             (connection.input + connection.inputEnd).copyMemory(from: bytes.baseAddress!, byteCount: result)
                             connection.inputEnd += result
                             received.append((fd, connection.id, result))
                         }
+                    } else if connection.receiveStopped {
+                        // The cancelled receive's end (or the peer's, seen after).
                     } else if result != -ENOBUFS {
                         if fd == runningFd && connection.id == runningId {
                             connection.closeAfterReply = true  // closed once its reply is written
@@ -120,7 +128,9 @@ extension EventLoop {
                         closeConnection(fd)
                         return
                     }
-                    if flags & CS_URING_MORE == 0 { armReceive(ring, connection) }
+                    if flags & CS_URING_MORE == 0 {
+                        if connection.receiveStopped { connection.receiveEnded = true } else { armReceive(ring, connection) }
+                    }
                 }
                 if flags & CS_URING_BUFFER != 0 { cs_uring_recycle(ring, flags >> 16) }
             case RingTag.accept:
@@ -144,6 +154,9 @@ extension EventLoop {
                 break
             }
         }
+        // What this pass asked of the ring (a stopped receive's cancel, new
+        // connections' receives) goes now, not at the next hook.
+        if n > 0 { _ = cs_uring_enter(ring, 0) }
     }
 
     private func servedEpoll(runningFd: Int32, into received: inout [(fd: Int32, id: Int, bytes: Int)]) {
@@ -183,6 +196,14 @@ extension EventLoop {
             connection.reserveInput(bytes.count)
             bytes.withUnsafeBytes { (connection.input + connection.inputEnd).copyMemory(from: $0.baseAddress!, byteCount: $0.count) }
             connection.inputEnd += bytes.count
+            // Its receive, stopped while the command ran, is asked again
+            // once the cancelled one has ended (else at its end: the ring's
+            // receive completion in the next turn).
+            if connection.receiveStopped && connection.receiveEnded, let ring {
+                connection.receiveStopped = false
+                connection.receiveEnded = false
+                armReceive(ring, connection)
+            }
         }
     }
 

@@ -189,10 +189,19 @@ extension EventLoop {
                         tokens[i] = UInt64(UInt32(bitPattern: fd))
                         events[i] = cs_EPOLLIN_()
                         noteInput(i, of: count, connection, session, bytes: result)
+                    } else if connection.receiveStopped {
+                        // The end of a receive stopped while a command ran long
+                        // (serveWhileBusy): asked again below.
                     } else if result != -ENOBUFS {
                         // The peer closed, or the socket failed.
                         closeConnection(fd)
                         return
+                    }
+                    // (The command that stopped the receive has ended: this
+                    // turn's reaping does not run inside a command.)
+                    if connection.receiveStopped && flags & CS_URING_MORE == 0 {
+                        connection.receiveStopped = false
+                        connection.receiveEnded = false
                     }
                     // Out of buffers (they are back by the next submit), or
                     // the kernel ended the multishot: ask again.

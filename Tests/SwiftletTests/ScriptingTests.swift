@@ -1,4 +1,7 @@
 import XCTest
+#if canImport(Glibc)
+import Glibc
+#endif
 import Swiftlet
 import Commands
 import TestSupport
@@ -11,28 +14,43 @@ import Networking
 /// SCRIPT KILL, as Redis does; scripts are atomic against commands from
 /// every event loop.
 final class ScriptingTests: XCTestCase {
+    /// A script that never ends by itself.
+    static let runaway = ["EVAL", "local i = 0 while true do i = i + 1 end", "0"]
+
+    /// Swiftlet's event-loop backends on this machine.
+    static var backends: [IOBackend] { IOBackend.ringIsAvailable ? [.epoll, .ioUring] : [.epoll] }
+
+    /// Runs `exchange` against Redis, then Swiftlet, both started with
+    /// busy-reply-threshold 100 ms and `arguments` (Swiftlet on `backend`),
+    /// and expects the same transcript from both. Returns Swiftlet's.
+    @discardableResult
+    func sameTranscript(_ arguments: [String] = [], backend: IOBackend = .fromEnvironment,
+                        _ exchange: (_ label: String, _ port: Int) throws -> [String]) throws -> [String] {
+        let pair = try DifferentialPair.start(["--busy-reply-threshold", "100"] + arguments, backend: backend)
+        defer { pair.stop() }
+        let transcripts = try pair.servers.map { try exchange($0.label, $0.port) }
+        XCTAssertEqual(transcripts[0], transcripts[1], "\(arguments) on \(backend)")
+        return transcripts[1]
+    }
+
     /// The same exchange on Redis and on Swiftlet (one event loop, Redis's
     /// default, where the script must not occupy the loop the other client
     /// is served by): a runaway script, BUSY, SCRIPT KILL, the killed
     /// script's error, and the server back to normal.
     func testRunawayScriptGetsBusyAndScriptKillLikeRedis() throws {
-        let pair = try DifferentialPair.start(["--busy-reply-threshold", "100"])
-        defer { pair.stop() }
-        var transcripts: [[String]] = []
-        for (_, port) in pair.servers {
+        let transcript = try sameTranscript { _, port in
             let runner = try TestConnection(port: port), other = try TestConnection(port: port)
-            var lines: [String] = []
-            try runner.send(command: ["EVAL", "local i = 0 while true do i = i + 1 end", "0"])
+            try runner.send(command: Self.runaway)
             usleep(400_000)
-            lines.append(RESPValue.escape(try other.call("GET", "x").serialized))
-            lines.append(RESPValue.escape(try other.call("SCRIPT", "KILL").serialized))
-            lines.append(RESPValue.escape(try runner.readFrameBytes(timeoutMs: 5000)))
-            lines.append(RESPValue.escape(try other.call("PING").serialized))
-            lines.append(RESPValue.escape(try runner.call("SCRIPT", "KILL").serialized))
-            transcripts.append(lines)
+            return [
+                RESPValue.escape(try other.call("GET", "x").serialized),
+                RESPValue.escape(try other.call("SCRIPT", "KILL").serialized),
+                RESPValue.escape(try runner.readFrameBytes(timeoutMs: 5000)),
+                RESPValue.escape(try other.call("PING").serialized),
+                RESPValue.escape(try runner.call("SCRIPT", "KILL").serialized),
+            ]
         }
-        XCTAssertEqual(transcripts[0], transcripts[1])
-        XCTAssertTrue(transcripts[1][0].contains("-BUSY"), "the other client got \(transcripts[1][0])")
+        XCTAssertTrue(transcript[0].contains("-BUSY"), "the other client got \(transcript[0])")
     }
 
     /// While a script runs past busy-reply-threshold on the loop that serves
@@ -45,20 +63,15 @@ final class ScriptingTests: XCTestCase {
     /// before its script is killed. Same transcript as Redis's, on each
     /// of Swiftlet's event-loop backends.
     func testBusyLoopServesItsOtherClientsLikeRedis() throws {
-        var backends: [IOBackend] = [.epoll]
-        if IOBackend.ringIsAvailable { backends.append(.ioUring) }
-        for backend in backends {
-            let pair = try DifferentialPair.start(["--busy-reply-threshold", "100"], backend: backend)
-            defer { pair.stop() }
-            var transcripts: [[String]] = []
-            for (_, port) in pair.servers {
+        for backend in Self.backends {
+            let transcript = try sameTranscript(backend: backend) { _, port in
                 let runner = try TestConnection(port: port), other = try TestConnection(port: port)
                 let leaver = try TestConnection(port: port), execer = try TestConnection(port: port)
                 var lines: [String] = []
                 func record(_ c: TestConnection, _ args: String...) throws {
                     lines.append(args.joined(separator: " ") + " -> " + RESPValue.escape(try c.call(args).serialized))
                 }
-                try runner.send(command: ["EVAL", "local i = 0 while true do i = i + 1 end", "0"])
+                try runner.send(command: Self.runaway)
                 usleep(300_000)
                 try runner.send(command: ["PING", "after"])
                 leaver.close()
@@ -89,7 +102,7 @@ final class ScriptingTests: XCTestCase {
                 try record(newcomer, "GET", "x")
                 // The running client leaves before its script is killed.
                 let vanishing = try TestConnection(port: port)
-                try vanishing.send(command: ["EVAL", "local i = 0 while true do i = i + 1 end", "0"])
+                try vanishing.send(command: Self.runaway)
                 usleep(300_000)
                 vanishing.close()
                 usleep(50_000)
@@ -99,10 +112,9 @@ final class ScriptingTests: XCTestCase {
                 // goes on serving events for a few rounds before the kill.)
                 usleep(200_000)
                 try record(other, "PING")
-                transcripts.append(lines)
+                return lines
             }
-            XCTAssertEqual(transcripts[0], transcripts[1], "backend \(backend)")
-            XCTAssertTrue(transcripts[1][0].contains("-BUSY"), "the newcomer got \(transcripts[1][0])")
+            XCTAssertTrue(transcript[0].contains("-BUSY"), "the newcomer got \(transcript[0])")
         }
     }
 
@@ -112,14 +124,10 @@ final class ScriptingTests: XCTestCase {
     /// with the killed script's error in its place. Same transcript as
     /// Redis's, with one loop on each backend and with two loops.
     func testRunawayScriptInsideExecIsKillableLikeRedis() throws {
-        var setups: [([String], IOBackend)] = [([], .epoll)]
-        if IOBackend.ringIsAvailable { setups.append(([], .ioUring)) }
+        var setups: [([String], IOBackend)] = Self.backends.map { ([], $0) }
         setups.append((["--io-threads", "2"], .fromEnvironment))
         for (arguments, backend) in setups {
-            let pair = try DifferentialPair.start(["--busy-reply-threshold", "100"] + arguments, backend: backend)
-            defer { pair.stop() }
-            var transcripts: [[String]] = []
-            for (_, port) in pair.servers {
+            let transcript = try sameTranscript(arguments, backend: backend) { _, port in
                 // With two loops, connections alternate between them.
                 let runner = try TestConnection(port: port), first = try TestConnection(port: port)
                 let second = try TestConnection(port: port)
@@ -129,7 +137,7 @@ final class ScriptingTests: XCTestCase {
                 }
                 try record(runner, "MULTI")
                 try record(runner, "SET", "k", "1")
-                try record(runner, "EVAL", "local i = 0 while true do i = i + 1 end", "0")
+                try record(runner, Self.runaway[0], Self.runaway[1], Self.runaway[2])
                 try record(runner, "GET", "k")
                 try runner.send(command: ["EXEC"])
                 usleep(300_000)
@@ -141,10 +149,45 @@ final class ScriptingTests: XCTestCase {
                 try record(first, "PING")
                 try record(second, "INCR", "k")
                 try record(runner, "GET", "k")
-                transcripts.append(lines)
+                return lines
             }
-            XCTAssertEqual(transcripts[0], transcripts[1], "\(arguments) \(backend)")
-            XCTAssertTrue(transcripts[1][4].contains("-BUSY"), "the first client got \(transcripts[1][4])")
+            XCTAssertTrue(transcript[4].contains("-BUSY"), "the first client got \(transcript[4])")
+        }
+    }
+
+    /// What a client sends behind its own running script waits in the
+    /// kernel, as in Redis (which does not read a client whose script
+    /// runs): the server takes only a few socket buffers' worth, not the
+    /// whole stream. Once the script is killed every request runs.
+    func testInputBehindARunningScriptWaitsInTheKernel() throws {
+        for backend in Self.backends {
+            try sameTranscript(backend: backend) { label, port in
+                let runner = try TestConnection(port: port), other = try TestConnection(port: port)
+                var lines: [String] = []
+                try runner.send(command: Self.runaway)
+                usleep(300_000)
+                // 64 MB of SETs, sent without waiting for 1.5 s.
+                let count = 1024
+                let request = TestConnection.encode([Array("SET".utf8), Array("k".utf8), [UInt8](repeating: 120, count: 65536)])
+                var pipeline: [UInt8] = []
+                pipeline.reserveCapacity(request.count * count)
+                for _ in 0..<count { pipeline += request }
+                var sent = 0
+                let deadline = DispatchTime.now().uptimeNanoseconds + 1_500_000_000
+                while sent < pipeline.count && DispatchTime.now().uptimeNanoseconds < deadline {
+                    let n = pipeline[sent...].withUnsafeBytes { Glibc.send(runner.fd, $0.baseAddress, min($0.count, 1 << 20), Int32(MSG_DONTWAIT)) }
+                    if n > 0 { sent += n } else { usleep(10_000) }
+                }
+                XCTAssertLessThan(sent, 24 << 20, "\(label) on \(backend) took \(sent) bytes while busy")
+                lines.append("SCRIPT KILL -> " + RESPValue.escape(try other.call("SCRIPT", "KILL").serialized))
+                lines.append("runner: " + RESPValue.escape(try runner.readFrameBytes(timeoutMs: 5000)))
+                try runner.send(Array(pipeline[sent...]))
+                var replies: [String: Int] = [:]
+                for _ in 0..<count { replies[RESPValue.escape(try runner.readFrameBytes(timeoutMs: 10_000)), default: 0] += 1 }
+                lines.append("replies: \(replies)")
+                lines.append("STRLEN k -> " + RESPValue.escape(try runner.call("STRLEN", "k").serialized))
+                return lines
+            }
         }
     }
 
@@ -152,21 +195,17 @@ final class ScriptingTests: XCTestCase {
     /// the script's client and the one that asked see their connections
     /// close, with no reply.
     func testShutdownNosaveEndsARunawayScript() throws {
-        let pair = try DifferentialPair.start(["--busy-reply-threshold", "100"])
-        defer { pair.stop() }
-        var transcripts: [[String]] = []
-        for (_, port) in pair.servers {
+        let transcript = try sameTranscript { _, port in
             let runner = try TestConnection(port: port), other = try TestConnection(port: port)
-            try runner.send(command: ["EVAL", "local i = 0 while true do i = i + 1 end", "0"])
+            try runner.send(command: Self.runaway)
             usleep(300_000)
             try other.send(command: ["SHUTDOWN", "NOSAVE"])
-            transcripts.append([
+            return [
                 "other closed: \(try other.waitForClose(timeoutMs: 5000)) \(RESPValue.escape(try other.drain(timeoutMs: 10)))",
                 "runner closed: \(try runner.waitForClose(timeoutMs: 5000)) \(RESPValue.escape(try runner.drain(timeoutMs: 10)))",
-            ])
+            ]
         }
-        XCTAssertEqual(transcripts[0], transcripts[1])
-        XCTAssertEqual(transcripts[1], ["other closed: true \"\"", "runner closed: true \"\""])
+        XCTAssertEqual(transcript, ["other closed: true \"\"", "runner closed: true \"\""])
     }
 
     /// Clients on two event loops increment one counter through scripts and
