@@ -70,9 +70,12 @@ final class ServerHandler: ConnectionHandler, @unchecked Sendable {
         // than wait on a shard, or answer BUSY once the script has run past
         // busy-reply-threshold.
         if server.scripts.exclusive.load(ordering: .sequentiallyConsistent) {
-            switch server.scripts.admission(server.commands.lookupForAdmission(arguments), nowMs: loop.nowMs,
-                                            busyThresholdMs: server.config.busyReplyThreshold) {
-            case .run: break
+            let spec = server.commands.lookupForAdmission(arguments)
+            switch server.scripts.admission(spec, nowMs: loop.nowMs, busyThresholdMs: server.config.busyReplyThreshold) {
+            case .run:
+                // WATCH's registrations live in the shards the script holds:
+                // on another loop than the script's, the command waits for it.
+                if let spec, spec.changesWatches(client), !server.keyspace.heldByThisThread { return .wait }
             case .hold: return .wait
             case .busy:
                 dispatcher.rejectBusy(client, arguments)

@@ -4,6 +4,7 @@ import Glibc
 #endif
 import Swiftlet
 import Commands
+import Storage
 import TestSupport
 import Dispatch
 import Networking
@@ -25,9 +26,11 @@ final class ScriptingTests: XCTestCase {
     /// and expects the same transcript from both. Returns Swiftlet's.
     @discardableResult
     func sameTranscript(_ arguments: [String] = [], backend: IOBackend = .fromEnvironment,
+                        started: (SwiftletServer) -> Void = { _ in },
                         _ exchange: (_ label: String, _ port: Int) throws -> [String]) throws -> [String] {
         let pair = try DifferentialPair.start(["--busy-reply-threshold", "100"] + arguments, backend: backend)
         defer { pair.stop() }
+        started(pair.swiftlet)
         let transcripts = try pair.servers.map { try exchange($0.label, $0.port) }
         XCTAssertEqual(transcripts[0], transcripts[1], "\(arguments) on \(backend)")
         return transcripts[1]
@@ -188,6 +191,60 @@ final class ScriptingTests: XCTestCase {
                 lines.append("STRLEN k -> " + RESPValue.escape(try runner.call("STRLEN", "k").serialized))
                 return lines
             }
+        }
+    }
+
+    /// With two event loops, a WATCH sent during a busy script from the
+    /// loop the script does not run on, and a client that watches keys
+    /// leaving there, must not stall that loop: its other clients still
+    /// get BUSY and SCRIPT KILL. (WATCH's registration lives in the shards
+    /// the script holds, so Swiftlet answers that WATCH when the script
+    /// ends; Redis answers at once. The transcript reads it after.)
+    func testWatchOnAnotherLoopDuringABusyScriptLeavesThatLoopServing() throws {
+        var swiftlet: SwiftletServer?
+        try sameTranscript(["--io-threads", "2"], started: { swiftlet = $0 }) { label, port in
+            // The kernel spreads connections over the loops: the runner on
+            // one, the three others on the other (for Redis, any).
+            var byLoop: [Int: [TestConnection]] = [:]
+            while (byLoop[0]?.count ?? 0) < 1 || (byLoop[1]?.count ?? 0) < 3 {
+                let c = try TestConnection(port: port)
+                guard label == "swiftlet", let server = swiftlet else { byLoop[byLoop.count < 1 ? 0 : 1, default: []].append(c); continue }
+                guard case .integer(let id) = try c.call("CLIENT", "ID"),
+                      let loop = server.context.clients.client(id: id)?.loop.index else { throw TestConnection.Failure(description: "no loop") }
+                byLoop[loop, default: []].append(c)
+            }
+            let runner = byLoop[0]![0], leaver = byLoop[1]![0], watcher = byLoop[1]![1], killer = byLoop[1]![2]
+            var lines: [String] = []
+            func record(_ c: TestConnection, _ args: String...) throws {
+                lines.append(args.joined(separator: " ") + " -> " + RESPValue.escape(try c.call(args).serialized))
+            }
+            try record(leaver, "WATCH", "a", "b")
+            try runner.send(command: Self.runaway)
+            usleep(300_000)
+            try watcher.send(command: ["WATCH", "w"])
+            leaver.close()
+            usleep(50_000)
+            try record(killer, "PING")
+            try record(killer, "SCRIPT", "KILL")
+            lines.append("runner: " + RESPValue.escape(try runner.readFrameBytes(timeoutMs: 5000)))
+            lines.append("watcher: " + RESPValue.escape(try watcher.readFrameBytes(timeoutMs: 5000)))
+            try record(watcher, "MULTI")
+            try record(watcher, "SET", "w", "1")
+            try record(watcher, "EXEC")
+            try record(killer, "SET", "w", "2")
+            try record(watcher, "WATCH", "w")
+            try record(killer, "SET", "w", "3")
+            try record(watcher, "MULTI")
+            try record(watcher, "GET", "w")
+            try record(watcher, "EXEC")
+            return lines
+        }
+        // The leaver's registrations, left while the script held their
+        // shards, were removed when it ended.
+        let keyspace = swiftlet!.context.keyspace
+        for key in ["a", "b"] {
+            let shard = Array(key.utf8).withUnsafeBytes { keyspace.shard(for: keyspace.hash($0)) }
+            XCTAssertNil(shard.withLock { shard.interest.watched[WatchedKey(db: 0, name: Array(key.utf8))] }, key)
         }
     }
 

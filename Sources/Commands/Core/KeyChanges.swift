@@ -86,7 +86,10 @@ extension ServerContext {
             c.discardTransaction()
             c.disableTracking()
         }
-        clientClosedHooks.append(cleanup)
+        clientClosedHooks.append { c in
+            c.unwatchAllLeaving()
+            cleanup(c)
+        }
         clientClosedHooks.append { c in c.abandonBlocking() }
         clientResetHooks.append(cleanup)
         // RESET or a disconnect ends MONITOR mode.

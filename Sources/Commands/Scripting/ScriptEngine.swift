@@ -111,6 +111,10 @@ public final class ScriptEngine: @unchecked Sendable {
     /// The server stops (SHUTDOWN NOSAVE, or the embedder's stop): the
     /// running script ends at its next hook, writes or not.
     let abortRequested = Atomic<Bool>(false)
+    /// WATCH registrations of clients that left while a script held every
+    /// shard (`Client.unwatchAllLeaving`): removed when the lane is free.
+    let leftWatches = Locked<[(WatchedKey, WatchFlag)]>([])
+    let hasLeftWatches = Atomic<Bool>(false)
 
     public init() {}
 

@@ -33,5 +33,8 @@ enum ScriptLane {
         let loopIndex = c.loop.index, fd = c.fd
         server.quiesceLoops(loopIndex) { server.serveWhileBusy(loopIndex, fd) }
         body(fd)
+        // Clients that left meanwhile on other loops (the shards are free
+        // now, and the other loops still hold their commands).
+        server.removeLeftWatches(waiting: true)
     }
 }

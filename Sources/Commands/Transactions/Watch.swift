@@ -66,6 +66,26 @@ extension Client {
         watchedKeys.removeAll()
     }
 
+    /// `unwatchAll` for a client going away, which must not stall its
+    /// loop behind a script on another loop that holds every shard (for as
+    /// long as it runs, if it runs away): its registrations are then left
+    /// for the script's lane to remove when it ends. Nobody reads this
+    /// client's flag any more, so a write meanwhile is harmless.
+    func unwatchAllLeaving() {
+        if watchedKeys.isEmpty { return }
+        let engine = server.scripts
+        guard engine.exclusive.load(ordering: .sequentiallyConsistent) && !server.keyspace.heldByThisThread else {
+            unwatchAll()
+            return
+        }
+        let flag = watchFlag
+        engine.leftWatches.withLock { $0.append(contentsOf: watchedKeys.map { ($0, flag) }) }
+        engine.hasLeftWatches.store(true, ordering: .sequentiallyConsistent)
+        watchedKeys.removeAll()
+        // The script may have ended, and looked for these, meanwhile.
+        if !engine.exclusive.load(ordering: .sequentiallyConsistent) { server.removeLeftWatches(waiting: false) }
+    }
+
     /// Whether a key that was live when watched has logically expired since
     /// (EXEC treats that as a change). Runs with every shard locked.
     func watchedKeyExpired() -> Bool {
@@ -85,5 +105,49 @@ extension Client {
             if expired { return true }
         }
         return false
+    }
+}
+
+extension ServerContext {
+    /// Removes the registrations `Client.unwatchAllLeaving` left. With
+    /// `waiting` false a shard someone holds (a script that started since)
+    /// is skipped, and its registrations stay for the next lane.
+    func removeLeftWatches(waiting: Bool) {
+        let engine = scripts
+        guard engine.hasLeftWatches.load(ordering: .sequentiallyConsistent) else { return }
+        let left = engine.leftWatches.withLock { list -> [(WatchedKey, WatchFlag)] in
+            engine.hasLeftWatches.store(false, ordering: .sequentiallyConsistent)
+            defer { list.removeAll() }
+            return list
+        }
+        var kept: [(WatchedKey, WatchFlag)] = []
+        for (watched, flag) in left {
+            let shard = watched.name.withUnsafeBytes { keyspace.shard(for: keyspace.hash($0)) }
+            if waiting {
+                shard.withLock { shard.interest.unwatch(watched, flag: flag) }
+            } else if shard.tryLockQuietly() {
+                shard.interest.unwatch(watched, flag: flag)
+                shard.unlockQuietly()
+            } else {
+                kept.append((watched, flag))
+            }
+        }
+        if !kept.isEmpty {
+            engine.leftWatches.withLock { $0.append(contentsOf: kept) }
+            engine.hasLeftWatches.store(true, ordering: .sequentiallyConsistent)
+        }
+    }
+}
+
+extension CommandSpec {
+    /// Whether running this command for `client` adds or removes WATCH
+    /// registrations, which live in the shards: WATCH, and UNWATCH, DISCARD
+    /// and RESET for a client that watches keys.
+    public func changesWatches(_ client: Client) -> Bool {
+        switch name {
+        case "watch": return true
+        case "unwatch", "discard", "reset": return !client.watchedKeys.isEmpty
+        default: return false
+        }
     }
 }
