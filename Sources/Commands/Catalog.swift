@@ -74,6 +74,7 @@ public enum CommandCatalog {
             SortCommand.sort, SortCommand.sortReadOnly,
             DumpRestoreCommand.dump, DumpRestoreCommand.restore,
             EvalCommand.eval, EvalCommand.evalsha, EvalCommand.evalReadOnly, EvalCommand.evalshaReadOnly, ScriptCommand.spec,
+            FcallCommand.fcall, FcallCommand.fcallReadOnly, FunctionCommand.spec,
             GeoCommands.geoadd, GeoCommands.geopos, GeoCommands.geodist, GeoCommands.geohash,
             GeoSearchCommand.georadius, GeoSearchCommand.georadiusReadOnly, GeoSearchCommand.georadiusByMember,
             GeoSearchCommand.georadiusByMemberReadOnly, GeoSearchCommand.geosearch, GeoSearchCommand.geosearchstore,

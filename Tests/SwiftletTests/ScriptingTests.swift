@@ -248,6 +248,32 @@ final class ScriptingTests: XCTestCase {
         }
     }
 
+    /// INFO memory counts cached scripts, functions and libraries as Redis
+    /// does, through SCRIPT FLUSH, FUNCTION DELETE and FUNCTION FLUSH.
+    func testInfoCountsScriptsAndFunctionsLikeRedis() throws {
+        try sameTranscript { _, port in
+            let c = try TestConnection(port: port)
+            var lines: [String] = []
+            func counts() throws {
+                guard case .bulk(let info?) = try c.call("INFO", "memory") else { throw TestConnection.Failure(description: "INFO") }
+                lines.append(String(decoding: info, as: UTF8.self).split(separator: "\r\n")
+                    .filter { $0.hasPrefix("number_of_") }.joined(separator: " "))
+            }
+            try counts()
+            _ = try c.call("FUNCTION", "LOAD", "#!lua name=a\nredis.register_function('f1', function() return 1 end)\nredis.register_function('f2', function() return 2 end)")
+            _ = try c.call("FUNCTION", "LOAD", "#!lua name=b\nredis.register_function('g', function() return 3 end)")
+            _ = try c.call("EVAL", "return 1", "0")
+            _ = try c.call("SCRIPT", "LOAD", "return 2")
+            try counts()
+            _ = try c.call("SCRIPT", "FLUSH")
+            _ = try c.call("FUNCTION", "DELETE", "a")
+            try counts()
+            _ = try c.call("FUNCTION", "FLUSH")
+            try counts()
+            return lines
+        }
+    }
+
     /// SHUTDOWN NOSAVE ends a runaway script with the server: as in Redis,
     /// the script's client and the one that asked see their connections
     /// close, with no reply.

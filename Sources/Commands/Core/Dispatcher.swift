@@ -190,8 +190,9 @@ public final class Dispatcher: @unchecked Sendable {
     /// `rejectCommand` does: counted as rejected, an open transaction
     /// doomed, EXEC itself answered with EXECABORT.
     public func rejectBusy(_ client: Client, _ args: Arguments) {
-        guard let spec = server.commands.lookupForAdmission(args) else { client.fail(ScriptEngine.busyReply); return }
-        reject(spec, client, ScriptEngine.busyReply)
+        let text = server.scripts.currentBusyReply
+        guard let spec = server.commands.lookupForAdmission(args) else { client.fail(text); return }
+        reject(spec, client, text)
     }
 
     func reject(_ spec: CommandSpec, _ client: Client, _ message: String) {

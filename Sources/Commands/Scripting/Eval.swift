@@ -38,6 +38,8 @@ enum EvalCommand {
     struct Request {
         let arguments: Arguments
         let bySHA: Bool
+        /// FCALL: `arguments[1]` names a function.
+        var isFunction = false
         let readOnly: Bool
         let keyCount: Int
         let db: Int
@@ -48,7 +50,13 @@ enum EvalCommand {
         guard let keyCount = c.integerArgument(args[2]) else { return }
         if keyCount > args.count - 3 { c.fail("ERR Number of keys can't be greater than number of args"); return }
         if keyCount < 0 { c.fail("ERR Number of keys can't be negative"); return }
-        let request = Request(arguments: args, bySHA: bySHA, readOnly: readOnly, keyCount: keyCount, db: c.db)
+        dispatch(c, Request(arguments: args, bySHA: bySHA, readOnly: readOnly, keyCount: keyCount, db: c.db))
+    }
+
+    /// Runs a checked EVAL or FCALL: here, inside EXEC or an in-process
+    /// call; else as the server's one script (`ScriptLane`).
+    static func dispatch(_ c: Client, _ request: Request) {
+        let args = request.arguments
         // Inside EXEC (the shards are this thread's already) or without a
         // connection (in-process calls): run here. Nobody is served while
         // it runs unless the EXEC holds the script lane.
@@ -79,20 +87,61 @@ enum EvalCommand {
         if !c.server.monitors.isEmpty, let spec = c.server.commands.lookup(args[0]) { MonitorCommand.feed(c, spec, args) }
     }
 
-    /// Looks the script up (or compiles it), checks its flags, runs it;
-    /// the reply goes to `reply`. Holding every shard and the engine.
-    /// Past busy-reply-threshold the loop's other clients are served, all
-    /// but the one on `busyFd` (nil: not on a loop, nobody to serve).
+    /// What runs: a cached script or a library's function.
+    struct Target {
+        /// The script's SHA-1 or the function's name, as errors name it.
+        let name: [UInt8]
+        let function: LuaFunction
+        let flags: ScriptFlags
+        let isFunction: Bool
+        /// Lua's chunk name for the code, as error positions show it.
+        var chunk: String { isFunction ? "user_function" : "user_script" }
+    }
+
+    /// Looks the script up (or compiles it) or the function, checks its
+    /// flags, runs it; the reply goes to `reply`. Holding every shard and
+    /// the engine. Past busy-reply-threshold the loop's other clients are
+    /// served, all but the one on `busyFd` (nil: not on a loop).
     static func perform(_ request: Request, server: ServerContext, engine: ScriptEngine, loop: LoopContext, reply: ReplyBuffer,
                         busyFd: Int32?) {
         loop.nowMs = server.clock.milliseconds
-        let state = engine.machine(server)
+        let target: Target, state: LuaState
+        if request.isFunction {
+            // (Looked up before, but a FUNCTION DELETE may have run since.)
+            guard let function = engine.libraries.function(named: request.arguments[1]) else {
+                reply.error(FcallCommand.notFound)
+                return
+            }
+            state = engine.functionsMachine(server).state
+            target = Target(name: function.name, function: function.callback, flags: function.flags, isFunction: true)
+        } else {
+            state = engine.machine(server)
+            guard let script = cachedScript(request, engine: engine, state: state, reply: reply) else { return }
+            target = script
+        }
+        let flags = target.flags
+        if request.readOnly && flags.declared && !flags.noWrites {
+            reply.error("ERR Can not execute a script with write flag using *_ro command.")
+            return
+        }
+        let overMemory = server.config.maxmemory != 0 && !server.enforceMemoryLimit(nowMs: loop.nowMs)
+        if overMemory && flags.declared && !flags.noWrites && !flags.allowOOM {
+            reply.error(Errors.oom)
+            return
+        }
+        execute(request, target: target, state: state, engine: engine, server: server, loop: loop,
+                reply: reply, overMemory: overMemory, busyFd: busyFd)
+    }
+
+    /// EVAL's script from the cache, compiled (and cached) when new;
+    /// nil when there is none, with the error replied.
+    static func cachedScript(_ request: Request, engine: ScriptEngine, state: LuaState, reply: ReplyBuffer) -> Target? {
         let sha: [UInt8]
         let script: CachedScript
         let body = request.arguments[1]
         if request.bySHA {
             sha = body.map { $0 >= 65 && $0 <= 90 ? $0 + 32 : $0 }
-            guard let key = ScriptKey(sha), let found = engine.scripts[key] else { reply.error(noScript); return }
+            guard let key = ScriptKey(sha), let found = engine.scripts[key] else { reply.error(noScript); return nil }
             script = found
         } else {
             sha = SHA1.hex(body)
@@ -101,23 +150,13 @@ enum EvalCommand {
                 script = found
             } else {
                 switch compile(Array(body), state: state) {
-                case .failure(let message): reply.error(message); return
+                case .failure(let message): reply.error(message); return nil
                 case .success(let compiled): script = compiled
                 }
                 engine.scripts[key] = script
             }
         }
-        if request.readOnly && script.flags.declared && !script.flags.noWrites {
-            reply.error("ERR Can not execute a script with write flag using *_ro command.")
-            return
-        }
-        let overMemory = server.config.maxmemory != 0 && !server.enforceMemoryLimit(nowMs: loop.nowMs)
-        if overMemory && script.flags.declared && !script.flags.noWrites && !script.flags.allowOOM {
-            reply.error(Errors.oom)
-            return
-        }
-        execute(request, sha: sha, script: script, state: state, engine: engine, server: server, loop: loop,
-                reply: reply, overMemory: overMemory, busyFd: busyFd)
+        return Target(name: sha, function: script.function, flags: script.flags, isFunction: false)
     }
 
     enum Compiled { case success(CachedScript), failure(String) }
@@ -145,18 +184,24 @@ enum EvalCommand {
         }
     }
 
-    static func execute(_ request: Request, sha: [UInt8], script: CachedScript, state: LuaState, engine: ScriptEngine,
+    /// Runs `target`: a script with KEYS and ARGV as globals, a function
+    /// called as `f(keys, args)`.
+    static func execute(_ request: Request, target: Target, state: LuaState, engine: ScriptEngine,
                         server: ServerContext, loop: LoopContext, reply: ReplyBuffer, overMemory: Bool, busyFd: Int32?) {
         let args = request.arguments, keyCount = request.keyCount
         let keys = LuaTable(arrayCount: keyCount)
         for i in 0..<keyCount { keys.set(index: i + 1, .bytes(Array(args[3 + i]))) }
         let argv = LuaTable(arrayCount: args.count - 3 - keyCount)
         for i in (3 + keyCount)..<args.count { argv.set(index: i - 2 - keyCount, .bytes(Array(args[i]))) }
-        state.setGlobal(ScriptEngine.keysName, .table(keys))
-        state.setGlobal(ScriptEngine.argvName, .table(argv))
+        if !target.isFunction {
+            state.setGlobal(ScriptEngine.keysName, .table(keys))
+            state.setGlobal(ScriptEngine.argvName, .table(argv))
+        }
         let client = scriptClient(loop, server: server)
         client.select(request.db)
-        let run = ScriptRun(client: client, sha: sha, readOnly: request.readOnly, flags: script.flags, overMemory: overMemory)
+        let name = target.name, chunk = target.chunk
+        let run = ScriptRun(client: client, name: name, isFunction: target.isFunction, readOnly: request.readOnly,
+                            flags: target.flags, overMemory: overMemory)
         run.busyFd = busyFd
         run.loopIndex = loop.index
         run.startedMs = loop.nowMs  // read by `perform` just before
@@ -164,9 +209,17 @@ enum EvalCommand {
         engine.killRequested.store(false, ordering: .relaxed)
         engine.runningWrote.store(false, ordering: .relaxed)
         engine.startedMs.store(run.startedMs, ordering: .relaxed)
+        if target.isFunction {
+            engine.runningFunctionInfo.withLock { $0 = (name, (0..<args.count).map { Array(args[$0]) }, run.startedMs) }
+            engine.runningFunction.store(true, ordering: .releasing)
+        }
         engine.running.store(true, ordering: .releasing)
         defer {
             engine.running.store(false, ordering: .releasing)
+            if target.isFunction {
+                engine.runningFunction.store(false, ordering: .releasing)
+                engine.runningFunctionInfo.withLock { $0 = nil }
+            }
             engine.run = nil
             // A script that read a large reply leaves a large buffer: not kept.
             if client.reply.capacity > 1 << 20 { loop.scriptClient = nil }
@@ -175,10 +228,12 @@ enum EvalCommand {
         // it (still holding every shard), as after any command.
         defer { if !loop.readyKeys.isEmpty { client.serveReadyKeys() } }
         do {
-            let results = try state.call(.function(script.function))
+            let results = target.isFunction
+                ? try state.call(.function(target.function), [.table(keys), .table(argv)])
+                : try state.call(.function(target.function))
             ScriptReplies.write(results.first ?? .nil, to: reply, scriptResp: run.resp)
         } catch let e as LuaError {
-            reply.error(errorReply(e.value, sha: sha, line: line(of: e.value, state: state)))
+            reply.error(errorReply(e.value, name: name, chunk: chunk, line: line(of: e.value, state: state, chunk: chunk)))
         } catch is ScriptKilled where engine.abortRequested.load(ordering: .relaxed) {
             // The server stops (SHUTDOWN NOSAVE): Redis exits without a
             // reply, and the client sees its connection close.
@@ -186,9 +241,9 @@ enum EvalCommand {
             // The innermost line known is that of the last call the script
             // made; a script that made none is reported at line 1.
             reply.error(errorReply(ScriptCalls.errorTable("ERR Script killed by user with SCRIPT KILL..."),
-                                   sha: sha, line: max(1, state.lastErrorLine ?? 1)))
+                                   name: name, chunk: chunk, line: max(1, state.lastErrorLine ?? 1)))
         } catch {
-            reply.error("ERR Error running script \(String(decoding: sha, as: UTF8.self)), \(error)")
+            reply.error("ERR Error running script \(String(decoding: name, as: UTF8.self)), \(error)")
         }
     }
 
@@ -207,9 +262,9 @@ enum EvalCommand {
 
     /// The line Redis's error handler would report: the position prefix of
     /// a message raised from Lua code, else the innermost Lua line.
-    static func line(of value: LuaValue, state: LuaState) -> Int {
+    static func line(of value: LuaValue, state: LuaState, chunk: String) -> Int {
         if case .string(let s) = value {
-            let prefix = Array("user_script:".utf8)
+            let prefix = Array((chunk + ":").utf8)
             if s.bytes.starts(with: prefix) {
                 let digits = s.bytes.dropFirst(prefix.count).prefix { $0 >= 48 && $0 <= 57 }
                 if let n = Int(String(decoding: digits, as: UTF8.self)) { return n }
@@ -218,9 +273,9 @@ enum EvalCommand {
         return max(1, state.lastErrorLine ?? 1)
     }
 
-    /// `-<err> script: <sha>, on @user_script:<line>.`, with `ERR ` before a
+    /// `-<err> script: <name>, on @<chunk>:<line>.`, with `ERR ` before a
     /// message that is not an error table, and CR/LF made spaces.
-    static func errorReply(_ value: LuaValue, sha: [UInt8], line: Int) -> [UInt8] {
+    static func errorReply(_ value: LuaValue, name: [UInt8], chunk: String, line: Int) -> [UInt8] {
         var text: [UInt8]
         switch value {
         case .table(let t):
@@ -235,7 +290,7 @@ enum EvalCommand {
         case .boolean(let b): text = Array("ERR \(b)".utf8)
         default: text = Array("ERR \(value.typeName)".utf8)
         }
-        text += Array(" script: ".utf8) + sha + Array(", on @user_script:\(line).".utf8)
+        text += Array(" script: ".utf8) + name + Array(", on @\(chunk):\(line).".utf8)
         return text.map { $0 == 13 || $0 == 10 ? 32 : $0 }
     }
 }

@@ -51,14 +51,7 @@ enum ScriptCommand {
                 c.reply.ok()
             },
             sub("kill", arity: 2, flags: [.noscript, .allowBusy], summary: "Terminates a server-side Lua script during execution.") { c, _ in
-                let engine = c.server.scripts
-                guard engine.running.load(ordering: .acquiring) else { c.fail("NOTBUSY No scripts in execution right now."); return }
-                if engine.runningWrote.load(ordering: .relaxed) {
-                    c.fail("UNKILLABLE Sorry the script already executed write commands against the dataset. You can either wait the script termination or kill the server in a hard way using the SHUTDOWN NOSAVE command.")
-                    return
-                }
-                engine.killRequested.store(true, ordering: .relaxed)
-                c.reply.ok()
+                c.server.scripts.kill(c, function: false)
             },
             sub("debug", arity: 3, flags: [.noscript], summary: "Sets the debug mode of server-side Lua scripts.", since: "3.2.0",
                 arguments: [ArgumentSpec("mode", .oneof, children: [

@@ -57,7 +57,10 @@ struct ScriptFlags: Equatable {
 /// one script, read by `redis.call` and friends.
 final class ScriptRun {
     let client: Client
-    let sha: [UInt8]
+    /// The script's SHA-1, or the function's name (FCALL): what logs and
+    /// error replies call it.
+    let name: [UInt8]
+    let isFunction: Bool
     let readOnly: Bool
     let flags: ScriptFlags
     /// Memory was over `maxmemory` when the script started: writes are
@@ -72,14 +75,18 @@ final class ScriptRun {
     var busyFd: Int32? = nil
     var loopIndex = -1
     var timedOut = false
-    init(client: Client, sha: [UInt8], readOnly: Bool, flags: ScriptFlags, overMemory: Bool) {
-        self.client = client; self.sha = sha; self.readOnly = readOnly
+    init(client: Client, name: [UInt8], isFunction: Bool, readOnly: Bool, flags: ScriptFlags, overMemory: Bool) {
+        self.client = client; self.name = name; self.isFunction = isFunction; self.readOnly = readOnly
         self.flags = flags; self.overMemory = overMemory
     }
 }
 
 /// Thrown by the hook to end a killed script through every `pcall`.
 struct ScriptKilled: Error {}
+
+/// Thrown by the hook when a library's code has run for longer than
+/// FUNCTION LOAD allows.
+struct FunctionLoadTimeout: Error {}
 
 /// Redis's EVAL machinery: one Lua VM for every EVAL script (cjson settings
 /// and the random stream persist across scripts, as in Redis), the script
@@ -92,8 +99,15 @@ public final class ScriptEngine: @unchecked Sendable {
     let lock = Locked<Void>(())
     // Invariant: the fields below are used only with `lock` held.
     var vm: LuaState?
-    var scripts: [ScriptKey: CachedScript] = [:]
+    var scripts: [ScriptKey: CachedScript] = [:] { didSet { cachedScripts.store(scripts.count, ordering: .relaxed) } }
     var run: ScriptRun?
+    /// FUNCTION LOAD's VM and the libraries loaded into it.
+    var functionsVM: FunctionsVM?
+    var libraries = FunctionLibraries()
+    /// The library FUNCTION LOAD is running the code of (where
+    /// `redis.register_function` puts functions), and when it must stop.
+    var loading: FunctionLibrary?
+    var loadDeadlineMs: Int64 = 0
     /// Redis's `redisLrand48` state: process-wide, never reset (not even by
     /// SCRIPT FLUSH), shared by every script.
     var randomState: UInt64 = 0x1234_ABCD_330E
@@ -115,6 +129,14 @@ public final class ScriptEngine: @unchecked Sendable {
     /// shard (`Client.unwatchAllLeaving`): removed when the lane is free.
     let leftWatches = Locked<[(WatchedKey, WatchFlag)]>([])
     let hasLeftWatches = Atomic<Bool>(false)
+    /// The running script is a function (FCALL): BUSY names FUNCTION KILL.
+    let runningFunction = Atomic<Bool>(false)
+    /// What FUNCTION STATS reports while a function runs, readable while
+    /// the running script holds `lock`.
+    let runningFunctionInfo = Locked<(name: [UInt8], command: [[UInt8]], startedMs: Int64)?>(nil)
+    /// The loaded libraries and functions, for FUNCTION STATS and INFO
+    /// while a script holds `lock`.
+    let libraryCount = Atomic<Int>(0), functionCount = Atomic<Int>(0)
 
     public init() {}
 
@@ -133,6 +155,12 @@ public final class ScriptEngine: @unchecked Sendable {
     /// Redis's answer to commands other than SCRIPT KILL, SHUTDOWN NOSAVE
     /// and a few others while a script runs past busy-reply-threshold.
     public static let busyReply = "BUSY Redis is busy running a script. You can only call SCRIPT KILL or SHUTDOWN NOSAVE."
+    /// The same while a function (FCALL) runs.
+    public static let functionBusyReply = "BUSY Redis is busy running a script. You can only call FUNCTION KILL or SHUTDOWN NOSAVE."
+    /// The BUSY reply for the script running now.
+    public var currentBusyReply: String {
+        runningFunction.load(ordering: .acquiring) ? Self.functionBusyReply : Self.busyReply
+    }
 
     /// Whether a script has run past busy-reply-threshold (Redis's
     /// "timed out" script), when only a few commands are served.
@@ -151,7 +179,9 @@ public final class ScriptEngine: @unchecked Sendable {
         return isBusy(nowMs: nowMs, busyThresholdMs: busyThresholdMs) ? .busy : .hold
     }
 
-    public var cachedScriptCount: Int { lock.withLock { _ in scripts.count } }
+    /// INFO's number_of_cached_scripts, readable without the lock (INFO may
+    /// run inside a script, which holds it).
+    public let cachedScripts = Atomic<Int>(0)
 
     static let keysName = LuaString("KEYS"), argvName = LuaString("ARGV")
 
@@ -160,13 +190,16 @@ public final class ScriptEngine: @unchecked Sendable {
     /// SCRIPT KILL), as Redis does from its hook; a kill or the server's
     /// stop ends the script.
     func hook(_ server: ServerContext) throws {
-        guard let run else { return }
+        guard let run else {
+            if loading != nil && server.clock.milliseconds > loadDeadlineMs { throw FunctionLoadTimeout() }
+            return
+        }
         if let fd = run.busyFd {
             if !run.timedOut {
                 let elapsed = server.clock.milliseconds - run.startedMs
                 if elapsed >= Int64(server.config.busyReplyThreshold) {
                     run.timedOut = true
-                    server.log(.warning, "Slow script detected: still in execution after \(elapsed) milliseconds. You can try killing the script using the SCRIPT KILL command. Script name is: \(String(decoding: run.sha, as: UTF8.self)).")
+                    server.log(.warning, "Slow script detected: still in execution after \(elapsed) milliseconds. You can try killing the script using the SCRIPT KILL command. Script name is: \(String(decoding: run.name, as: UTF8.self)).")
                 }
             }
             if run.timedOut {

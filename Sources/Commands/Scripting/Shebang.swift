@@ -26,14 +26,8 @@ enum Shebang {
             let list = word.dropFirst(prefix.count)
             if list.isEmpty { continue }
             for flag in list.split(separator: UInt8(ascii: ","), omittingEmptySubsequences: false) {
-                switch String(decoding: flag, as: UTF8.self) {
-                case "no-writes": flags.noWrites = true
-                case "allow-oom": flags.allowOOM = true
-                case "allow-stale": flags.allowStale = true
-                case "no-cluster": flags.noCluster = true
-                case "allow-cross-slot-keys": flags.allowCrossSlot = true
-                case let other: return .failure("ERR Unexpected flag in script shebang: \(other)")
-                }
+                let name = String(decoding: flag, as: UTF8.self)
+                if !flags.insert(name) { return .failure("ERR Unexpected flag in script shebang: \(name)") }
             }
         }
         return .success(Parsed(flags: flags, lineEnd: newline))
@@ -87,5 +81,29 @@ enum Shebang {
             }
             words.append(word)
         }
+    }
+}
+
+extension ScriptFlags {
+    /// The flag names of shebangs and `redis.register_function`, in the
+    /// order FUNCTION LIST shows them.
+    static let names = ["no-writes", "allow-oom", "allow-stale", "no-cluster", "allow-cross-slot-keys"]
+
+    /// Sets the flag `name`; false when there is no such flag.
+    mutating func insert(_ name: String) -> Bool {
+        switch name {
+        case "no-writes": noWrites = true
+        case "allow-oom": allowOOM = true
+        case "allow-stale": allowStale = true
+        case "no-cluster": noCluster = true
+        case "allow-cross-slot-keys": allowCrossSlot = true
+        default: return false
+        }
+        return true
+    }
+
+    /// The names of the flags set, in `names`' order.
+    var setNames: [String] {
+        zip(Self.names, [noWrites, allowOOM, allowStale, noCluster, allowCrossSlot]).filter { $0.1 }.map { $0.0 }
     }
 }

@@ -72,7 +72,7 @@ enum ShutdownCommand {
         // During a script past busy-reply-threshold only SHUTDOWN NOSAVE
         // goes through (it ends the script wherever it is).
         if !nosave && c.server.scripts.isBusy(nowMs: c.loop.nowMs, busyThresholdMs: c.server.config.busyReplyThreshold) {
-            c.fail(ScriptEngine.busyReply)
+            c.fail(c.server.scripts.currentBusyReply)
             return
         }
         if save { request = .save } else if nosave { request = .nosave }
