@@ -145,7 +145,15 @@ COMMANDS = {
     "EVAL_unlock": ["EVAL", "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) else return 0 end",
                     "1", "k:__rand_int__", "abcdefghij"],
     "PUBLISH_1000_patterns": ["PUBLISH", "ch:__rand_int__", "hello"],
+    # The same work as EVAL_INCR and EVAL_unlock, as functions (see SETUP).
+    "FCALL_INCR": ["FCALL", "bench_incr", "1", "c:__rand_int__"],
+    "FCALL_unlock": ["FCALL", "bench_unlock", "1", "k:__rand_int__", "abcdefghij"],
 }
+
+BENCH_LIBRARY = (b"#!lua name=bench\n"
+                 b"redis.register_function('bench_incr', function(keys) return redis.call('INCR', keys[1]) end)\n"
+                 b"redis.register_function('bench_unlock', function(keys, args) "
+                 b"if redis.call('GET', keys[1]) == args[1] then return redis.call('DEL', keys[1]) else return 0 end end)")
 
 # Commands that need a live connection set up first (subscriptions cannot be
 # prefilled): what the table says about it, and a function of the server
@@ -153,7 +161,18 @@ COMMANDS = {
 SETUP = {
     "PUBLISH_1000_patterns": ("1000 patterns subscribed",
                               lambda server: subscribed(server, b"PSUBSCRIBE", [b"news.*.p%d" % i for i in range(1000)])),
+    "FCALL_INCR": ("library loaded", lambda server: loaded(server, BENCH_LIBRARY)),
+    "FCALL_unlock": ("library loaded", lambda server: loaded(server, BENCH_LIBRARY)),
 }
+
+
+def loaded(server, code):
+    s = socket.create_connection(("127.0.0.1", server.port))
+    s.sendall(resp(b"FUNCTION", b"LOAD", code))
+    reply = s.recv(1 << 16)
+    if not reply.startswith(b"$"):
+        raise RuntimeError(f"FUNCTION LOAD failed: {reply!r}")
+    return s
 
 
 def subscribed(server, command, names):

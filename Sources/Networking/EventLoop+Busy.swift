@@ -110,6 +110,7 @@ extension EventLoop {
                             afterBusy = true
                             if !connection.receiveStopped {
                                 connection.receiveStopped = true
+                                stoppedReceives.append((fd, connection.id))
                                 _ = cs_uring_cancel(ring, tag, RingTag.make(RingTag.cancel, fd: -1))
                             }
                         } else {
@@ -129,7 +130,8 @@ extension EventLoop {
                         return
                     }
                     if flags & CS_URING_MORE == 0 {
-                        if connection.receiveStopped { connection.receiveEnded = true } else { armReceive(ring, connection) }
+                        // A stopped receive is asked again at the end of the turn.
+                        if connection.receiveStopped { connection.receiveEnded = true; afterBusy = true } else { armReceive(ring, connection) }
                     }
                 }
                 if flags & CS_URING_BUFFER != 0 { cs_uring_recycle(ring, flags >> 16) }
@@ -196,14 +198,6 @@ extension EventLoop {
             connection.reserveInput(bytes.count)
             bytes.withUnsafeBytes { (connection.input + connection.inputEnd).copyMemory(from: $0.baseAddress!, byteCount: $0.count) }
             connection.inputEnd += bytes.count
-            // Its receive, stopped while the command ran, is asked again
-            // once the cancelled one has ended (else at its end: the ring's
-            // receive completion in the next turn).
-            if connection.receiveStopped && connection.receiveEnded, let ring {
-                connection.receiveStopped = false
-                connection.receiveEnded = false
-                armReceive(ring, connection)
-            }
         }
     }
 
@@ -217,6 +211,7 @@ extension EventLoop {
             appendHeldInput()
             serveInput(fd, id: id, bytesRead: count)
         }
+        if !stoppedReceives.isEmpty { resumeStoppedReceives() }
         if wakeAfterBusy {
             wakeAfterBusy = false
             var value: UInt64 = 0
@@ -224,5 +219,32 @@ extension EventLoop {
             drainMailbox()
             drainOutbox()
         }
+    }
+
+    /// Asks again for the receives stopped while their connections' commands
+    /// ran long, once the cancelled ones have ended (those still ending are
+    /// asked again by the ring's completion in a later turn, which resets
+    /// the connection). Runs at the end of the turn, when no command runs.
+    private func resumeStoppedReceives() {
+        guard let ring else { stoppedReceives.removeAll(); return }
+        var kept = 0
+        for k in stoppedReceives.indices {
+            let (fd, id) = stoppedReceives[k]
+            var stillStopped = false
+            withConnection(fd) { connection, _ in
+                guard connection.id == id, !connection.closed, connection.receiveStopped else { return }
+                // Bytes still kept aside for it go to its input first (the
+                // next `finishAfterBusy`, after the command that runs now).
+                if connection.receiveEnded && !(heldWhileBusy.fd == fd && heldWhileBusy.id == id) {
+                    connection.receiveStopped = false
+                    connection.receiveEnded = false
+                    armReceive(ring, connection)
+                } else {
+                    stillStopped = true
+                }
+            }
+            if stillStopped { stoppedReceives[kept] = stoppedReceives[k]; kept += 1 }
+        }
+        stoppedReceives.removeLast(stoppedReceives.count - kept)
     }
 }

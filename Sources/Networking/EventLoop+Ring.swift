@@ -163,7 +163,12 @@ extension EventLoop {
                 var keep = false
                 withConnection(fd) { connection, session in
                     guard RingTag.matches(tag, connection), !connection.closed else { return }
-                    if result > 0 {
+                    if result > 0 && connection.receiveStopped && heldWhileBusy.fd == fd && heldWhileBusy.id == connection.id {
+                        // A late delivery of a receive stopped while a command
+                        // ran long: after the bytes kept aside then, in order.
+                        heldWhileBusy.bytes.append(contentsOf: UnsafeRawBufferPointer(start: cs_uring_buffer(ring, flags >> 16)!, count: result))
+                        afterBusy = true
+                    } else if result > 0 {
                         let buffer = cs_uring_buffer(ring, flags >> 16)!
                         if connection.inputStart == connection.inputEnd && connection.ownInput == nil {
                             connection.borrowInput(buffer, count: result, capacity: Int(ringBufferSize))

@@ -94,6 +94,9 @@ public final class EventLoop<Handler: ConnectionHandler>: @unchecked Sendable {
     @exclusivity(unchecked) var afterBusy = false
     @exclusivity(unchecked) var wakeAfterBusy = false
     @exclusivity(unchecked) var heldWhileBusy: (fd: Int32, id: Int, bytes: [UInt8]) = (-1, -1, [])
+    /// Connections whose ring receive was stopped while their command ran
+    /// long (`Connection.receiveStopped`), to ask again after it.
+    @exclusivity(unchecked) var stoppedReceives: [(fd: Int32, id: Int)] = []
     /// The connection whose command runs while `serveWhileBusy` serves the
     /// others (-1: none): its replies wait until the command is done.
     @exclusivity(unchecked) var busyFd: Int32 = -1

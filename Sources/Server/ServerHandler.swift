@@ -71,7 +71,8 @@ final class ServerHandler: ConnectionHandler, @unchecked Sendable {
         // busy-reply-threshold.
         if server.scripts.exclusive.load(ordering: .sequentiallyConsistent) {
             let spec = server.commands.lookupForAdmission(arguments)
-            switch server.scripts.admission(spec, nowMs: loop.nowMs, busyThresholdMs: server.config.busyReplyThreshold) {
+            switch server.scripts.admission(spec, argumentCount: arguments.count, nowMs: loop.nowMs,
+                                            busyThresholdMs: server.config.busyReplyThreshold) {
             case .run:
                 // WATCH's registrations live in the shards the script holds:
                 // on another loop than the script's, the command waits for it.
@@ -106,7 +107,10 @@ final class ServerHandler: ConnectionHandler, @unchecked Sendable {
     func mustWaitForPause(_ arguments: Arguments) -> Bool {
         if !server.pauseWritesOnly.load(ordering: .relaxed) { return true }
         guard let spec = server.commands.lookup(arguments[0]) else { return false }
+        // FCALL writes unless the function says otherwise, which Redis
+        // reads from the function; here every FCALL but FCALL_RO waits.
         return spec.flags.contains(.write) || spec.flags.contains(.mayReplicate)
+            || (spec.runsScripts && !spec.flags.contains(.readonly))
     }
 
     /// Appends a pub/sub frame to a subscriber's output (on its own loop),

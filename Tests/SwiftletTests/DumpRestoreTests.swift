@@ -1,6 +1,7 @@
 import XCTest
 import Swiftlet
 import Commands
+import Storage
 import TestSupport
 
 /// DUMP and RESTORE beyond Conformance/cases/dump.case: random values of
@@ -11,6 +12,29 @@ import TestSupport
 /// and the restored values read back and compared: values cross between
 /// Redis and Swiftlet in both directions.
 final class DumpRestoreTests: XCTestCase {
+    /// A compressed string may claim any length up to 4 GiB before its
+    /// data shows it is not LZF. RESTORE and FUNCTION RESTORE of a 30-byte
+    /// payload that claims 4 GiB must fail as Redis's do without the
+    /// server touching that much memory (it wrote 4 GiB of zeros first).
+    func testPayloadClaimingFourGibibytesCostsNoMemory() throws {
+        let server = try startServer()
+        defer { server.stop() }
+        let c = try TestConnection(port: server.port)
+        func residentBytes() -> Int {
+            let fields = ((try? String(contentsOfFile: "/proc/self/statm", encoding: .utf8)) ?? "").split(separator: " ")
+            return fields.count > 1 ? (Int(fields[1]) ?? 0) * Int(sysconf(Int32(_SC_PAGESIZE))) : 0
+        }
+        let before = residentBytes()
+        let compressedClaim: [UInt8] = [0xC3, 0x01, 0x80, 0xFF, 0xFF, 0xFF, 0xFF, 0x00]
+        try c.send([UInt8](TestConnection.encode([Array("RESTORE".utf8), Array("k".utf8), Array("0".utf8),
+                                                   { var p: [UInt8] = [0x00] + compressedClaim; RDB.sealPayload(&p); return p }()])))
+        XCTAssertEqual(try c.readFrame(), .error("ERR Bad data format"))
+        try c.send([UInt8](TestConnection.encode([Array("FUNCTION".utf8), Array("RESTORE".utf8),
+                                                   { var p: [UInt8] = [0xF5] + compressedClaim; RDB.sealPayload(&p); return p }()])))
+        XCTAssertEqual(try c.readFrame(), .error("ERR Failed loading library payload"))
+        XCTAssertLessThan(residentBytes() - before, 256 << 20)
+    }
+
     func testRandomValuesDumpAndRestoreAcrossServers() throws {
         let pair = try DifferentialPair.start()
         defer { pair.stop() }

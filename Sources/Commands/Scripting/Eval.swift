@@ -206,7 +206,9 @@ enum EvalCommand {
         run.loopIndex = loop.index
         run.startedMs = loop.nowMs  // read by `perform` just before
         engine.run = run
-        engine.killRequested.store(false, ordering: .relaxed)
+        engine.runs += 1
+        run.id = engine.runs
+        engine.runningId.store(run.id, ordering: .relaxed)
         engine.runningWrote.store(false, ordering: .relaxed)
         engine.startedMs.store(run.startedMs, ordering: .relaxed)
         if target.isFunction {

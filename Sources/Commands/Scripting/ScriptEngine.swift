@@ -75,6 +75,8 @@ final class ScriptRun {
     var busyFd: Int32? = nil
     var loopIndex = -1
     var timedOut = false
+    /// The run's number (`ScriptEngine.runningId`).
+    var id = 0
     init(client: Client, name: [UInt8], isFunction: Bool, readOnly: Bool, flags: ScriptFlags, overMemory: Bool) {
         self.client = client; self.name = name; self.isFunction = isFunction; self.readOnly = readOnly
         self.flags = flags; self.overMemory = overMemory
@@ -120,7 +122,12 @@ public final class ScriptEngine: @unchecked Sendable {
     /// Set while a script runs (for SCRIPT KILL and BUSY), with its start.
     public let running = Atomic<Bool>(false)
     let startedMs = Atomic<Int64>(0)
-    let killRequested = Atomic<Bool>(false)
+    /// Each script run's number (from 1), and the number of the run SCRIPT
+    /// or FUNCTION KILL asked to end: a kill that races with the end of
+    /// one script and the start of the next cannot end the next.
+    let runningId = Atomic<Int>(0)
+    let killTarget = Atomic<Int>(0)
+    var runs = 0
     let runningWrote = Atomic<Bool>(false)
     /// The server stops (SHUTDOWN NOSAVE, or the embedder's stop): the
     /// running script ends at its next hook, writes or not.
@@ -169,14 +176,18 @@ public final class ScriptEngine: @unchecked Sendable {
     }
 
     /// How a command that arrives while a script holds the keyspace is
-    /// treated: held until the script ends; after `busy-reply-threshold`,
-    /// refused with BUSY unless it may run while busy (SCRIPT KILL…).
+    /// treated, as Redis treats it: nothing is served until the script has
+    /// run past busy-reply-threshold (the command is held); then commands
+    /// that may run while busy (SCRIPT KILL...) run and the rest are refused
+    /// with BUSY. Unknown commands and subcommands and wrong argument
+    /// counts are answered at once: Redis checks them first, and they need
+    /// no keyspace.
     public enum Admission { case run, hold, busy }
 
-    public func admission(_ spec: CommandSpec?, nowMs: Int64, busyThresholdMs: Int) -> Admission {
-        guard let spec else { return .run }  // unknown commands are answered without the keyspace
-        if spec.flags.contains(.allowBusy) { return .run }
-        return isBusy(nowMs: nowMs, busyThresholdMs: busyThresholdMs) ? .busy : .hold
+    public func admission(_ spec: CommandSpec?, argumentCount: Int, nowMs: Int64, busyThresholdMs: Int) -> Admission {
+        guard let spec, spec.accepts(argumentCount) else { return .run }
+        if !isBusy(nowMs: nowMs, busyThresholdMs: busyThresholdMs) { return .hold }
+        return spec.flags.contains(.allowBusy) ? .run : .busy
     }
 
     /// INFO's number_of_cached_scripts, readable without the lock (INFO may
@@ -191,7 +202,7 @@ public final class ScriptEngine: @unchecked Sendable {
     /// stop ends the script.
     func hook(_ server: ServerContext) throws {
         guard let run else {
-            if loading != nil && server.clock.milliseconds > loadDeadlineMs { throw FunctionLoadTimeout() }
+            if loading != nil && cs_monotonic_us() / 1000 > loadDeadlineMs { throw FunctionLoadTimeout() }
             return
         }
         if let fd = run.busyFd {
@@ -212,7 +223,7 @@ public final class ScriptEngine: @unchecked Sendable {
                 loop.nowMs = now
             }
         }
-        if killRequested.load(ordering: .relaxed) || abortRequested.load(ordering: .relaxed) { throw ScriptKilled() }
+        if killTarget.load(ordering: .relaxed) == run.id || abortRequested.load(ordering: .relaxed) { throw ScriptKilled() }
     }
 
     /// The next value of Redis's `math.random`: a 48-bit `drand48` step,
@@ -248,7 +259,7 @@ extension CommandTable {
     /// commands while a script runs; nil when unknown.
     public func lookupForAdmission(_ args: Arguments) -> CommandSpec? {
         guard let top = lookup(args[0]) else { return nil }
-        if !top.subcommands.isEmpty && args.count >= 2 { return top.subcommand(args[1]) ?? top }
+        if !top.subcommands.isEmpty && args.count >= 2 { return top.subcommand(args[1]) }
         return top
     }
 }

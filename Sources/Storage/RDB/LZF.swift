@@ -106,33 +106,47 @@ public enum LZF {
     /// The `originalLength` bytes `input` decompresses to, or nil when the
     /// stream is malformed or does not produce exactly that many.
     public static func decompress(_ input: UnsafeRawBufferPointer, originalLength: Int) -> [UInt8]? {
-        var out = [UInt8](repeating: 0, count: originalLength)
-        let produced: Int? = out.withUnsafeMutableBufferPointer { o -> Int? in
-            var ip = 0, op = 0
-            let n = input.count
-            while ip < n {
-                var ctrl = Int(input[ip]); ip += 1
-                if ctrl < (1 << 5) {
-                    ctrl += 1
-                    if op + ctrl > originalLength || ip + ctrl > n { return nil }
-                    for k in 0..<ctrl { o[op + k] = input[ip + k] }
-                    op += ctrl; ip += ctrl
-                } else {
-                    var len = ctrl >> 5
-                    var ref = op - ((ctrl & 0x1f) << 8) - 1
-                    if ip >= n { return nil }
-                    if len == 7 {
-                        len += Int(input[ip]); ip += 1
-                        if ip >= n { return nil }
-                    }
-                    ref -= Int(input[ip]); ip += 1
-                    if op + len + 2 > originalLength || ref < 0 { return nil }
-                    // Byte by byte: a copy may overlap what it writes.
-                    for _ in 0..<(len + 2) { o[op] = o[ref]; op += 1; ref += 1 }
-                }
-            }
-            return op
+        // Three bytes of back-reference yield at most 264: a payload that
+        // claims more than 88 times its size is not LZF. The output is not
+        // zeroed first either: a 30-byte payload claiming 4 GiB made the
+        // server write 4 GiB of zeros before finding out (Redis only
+        // allocates, and the pages it never touches cost nothing).
+        guard originalLength <= input.count * 88 else { return nil }
+        var produced: Int? = nil
+        let out = [UInt8](unsafeUninitializedCapacity: originalLength) { o, initialized in
+            produced = expand(input, into: o, originalLength: originalLength)
+            // Only a complete stream counts as initialized; anything else is discarded.
+            initialized = produced == originalLength ? originalLength : 0
         }
         return produced == originalLength ? out : nil
+    }
+
+    /// Decodes `input` into `o`; the number of bytes produced, or nil
+    /// when the stream is malformed. Reads only bytes it has written.
+    static func expand(_ input: UnsafeRawBufferPointer, into o: UnsafeMutableBufferPointer<UInt8>, originalLength: Int) -> Int? {
+        var ip = 0, op = 0
+        let n = input.count
+        while ip < n {
+            var ctrl = Int(input[ip]); ip += 1
+            if ctrl < (1 << 5) {
+                ctrl += 1
+                if op + ctrl > originalLength || ip + ctrl > n { return nil }
+                for k in 0..<ctrl { o[op + k] = input[ip + k] }
+                op += ctrl; ip += ctrl
+            } else {
+                var len = ctrl >> 5
+                var ref = op - ((ctrl & 0x1f) << 8) - 1
+                if ip >= n { return nil }
+                if len == 7 {
+                    len += Int(input[ip]); ip += 1
+                    if ip >= n { return nil }
+                }
+                ref -= Int(input[ip]); ip += 1
+                if op + len + 2 > originalLength || ref < 0 { return nil }
+                // Byte by byte: a copy may overlap what it writes.
+                for _ in 0..<(len + 2) { o[op] = o[ref]; op += 1; ref += 1 }
+            }
+        }
+        return op
     }
 }

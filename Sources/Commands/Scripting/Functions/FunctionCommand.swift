@@ -221,6 +221,7 @@ extension ScriptEngine {
     /// Redis's order; a script that wrote cannot be killed, and each
     /// command kills only its own kind (the other's BUSY reply says which).
     func kill(_ c: Client, function: Bool) {
+        let id = runningId.load(ordering: .acquiring)
         guard running.load(ordering: .acquiring) else { c.fail("NOTBUSY No scripts in execution right now."); return }
         if runningWrote.load(ordering: .relaxed) {
             c.fail("UNKILLABLE Sorry the script already executed write commands against the dataset. You can either wait the script termination or kill the server in a hard way using the SHUTDOWN NOSAVE command.")
@@ -228,7 +229,7 @@ extension ScriptEngine {
         }
         let isFunction = runningFunction.load(ordering: .acquiring)
         if isFunction != function { c.fail(isFunction ? Self.functionBusyReply : Self.busyReply); return }
-        killRequested.store(true, ordering: .relaxed)
+        killTarget.store(id, ordering: .relaxed)
         c.reply.ok()
     }
 }

@@ -1,3 +1,4 @@
+import CSystem
 import Lua
 
 /// FUNCTION LOAD's work: the library's metadata line, its code compiled
@@ -50,7 +51,7 @@ enum FunctionLoader {
     /// (a library of the same name is an error unless `replace`). Nothing
     /// changes; the caller adds it. Holding the engine's lock.
     static func create(_ code: [UInt8], replace: Bool, libraries: FunctionLibraries, engine: ScriptEngine,
-                       server: ServerContext) -> Result<FunctionLibrary, LoadError> {
+                       server: ServerContext, timeLimited: Bool = true) -> Result<FunctionLibrary, LoadError> {
         let (name, codeStart): ([UInt8], Int)
         switch metadata(code) {
         case .failure(let error): return .failure(error)
@@ -72,7 +73,8 @@ enum FunctionLoader {
         chunk.environment = vm.environment
         let library = FunctionLibrary(name: name, code: code)
         engine.loading = library
-        engine.loadDeadlineMs = server.clock.milliseconds + timeoutMs
+        // A monotonic clock: a wall clock stepped meanwhile must not cut it short.
+        engine.loadDeadlineMs = timeLimited ? cs_monotonic_us() / 1000 + timeoutMs : .max
         vm.useLoadGlobals()
         defer {
             vm.useRuntimeGlobals()
@@ -92,6 +94,14 @@ enum FunctionLoader {
             return .failure(LoadError("ERR Function \(String(decoding: taken.name, as: UTF8.self)) already exists"))
         }
         return .success(library)
+    }
+
+    static func stringOrNumber(_ value: LuaValue) -> [UInt8]? {
+        switch value {
+        case .string(let s): return s.bytes
+        case .number: return value.coercedString?.bytes
+        default: return nil
+        }
     }
 
     /// An error raised while loading, as Redis reports it: an error table's
@@ -115,10 +125,8 @@ enum FunctionLoader {
             flags.declared = true
             switch args.count {
             case 2:
-                switch args[0] {
-                case .string, .number: name = args[0].coercedString?.bytes
-                default: throw fail("first argument to redis.register_function must be a string")
-                }
+                guard let given = stringOrNumber(args[0]) else { throw fail("first argument to redis.register_function must be a string") }
+                name = given
                 guard case .function(let f) = args[1] else { throw fail("second argument to redis.register_function must be a function") }
                 callback = f
             case 1:
@@ -131,12 +139,13 @@ enum FunctionLoader {
                     default: throw fail("named argument key given to redis.register_function is not a string")
                     }
                     switch key.coercedString?.description.lowercased() ?? "" {
+                    // Strings or numbers, as Lua's lua_isstring accepts.
                     case "function_name":
-                        guard case .string(let s) = value else { throw fail("function_name argument given to redis.register_function must be a string") }
-                        name = s.bytes
+                        guard let s = stringOrNumber(value) else { throw fail("function_name argument given to redis.register_function must be a string") }
+                        name = s
                     case "description":
-                        guard case .string(let s) = value else { throw fail("description argument given to redis.register_function must be a string") }
-                        description = s.bytes
+                        guard let s = stringOrNumber(value) else { throw fail("description argument given to redis.register_function must be a string") }
+                        description = s
                     case "callback":
                         guard case .function(let f) = value else { throw fail("callback argument given to redis.register_function must be a function") }
                         callback = f
@@ -144,8 +153,11 @@ enum FunctionLoader {
                         guard case .table(let list) = value else {
                             throw fail("flags argument to redis.register_function must be a table representing function flags")
                         }
-                        for (_, flag) in list.entries {
+                        // Entries 1, 2... up to the first nil, as Redis reads them.
+                        var index = 1
+                        while case let flag = list.get(number: Double(index)), !flag.isNil {
                             guard case .string(let s) = flag, flags.insert(s.description.lowercased()) else { throw fail("unknown flag given") }
+                            index += 1
                         }
                     default:
                         throw fail("unknown argument given to redis.register_function")

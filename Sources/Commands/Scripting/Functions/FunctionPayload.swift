@@ -43,28 +43,37 @@ enum FunctionPayload {
         guard RDB.payloadIsSound(payload) else { c.fail("ERR DUMP payload version or checksum are wrong"); return }
         // The libraries, each created as FUNCTION LOAD would, into a set
         // of their own first: all of them or none.
-        var reader = RDBReader(UnsafeRawBufferPointer(rebasing: payload[0..<(payload.count - 10)]))
+        // As Redis reads it: the footer is not part of what is read, but a
+        // truncated library reads on into it (and fails there).
+        var reader = RDBReader(payload)
+        let end = payload.count - 10
         let engine = c.server.scripts
         engine.lock.withLock { _ in
             var restored = FunctionLibraries()
-            while reader.remaining > 0 {
+            while reader.position < end {
                 let code: [UInt8]
                 switch reader.byte() {
                 case function2:
-                    guard let s = reader.string() else { c.fail("ERR Bad payload"); return }
+                    guard let s = reader.string() else { c.fail("ERR Failed loading library payload"); return }
                     code = s
                 case function1:
-                    guard let name = reader.string(), let engineName = reader.string(), let hasDescription = reader.length() else {
-                        c.fail("ERR Bad payload"); return
+                    guard let name = reader.string() else { c.fail("ERR Failed loading library name"); return }
+                    guard let engineName = reader.string() else { c.fail("ERR Failed loading engine name"); return }
+                    guard let hasDescription = reader.length(bounded: false) else {
+                        c.fail("ERR Failed loading library description indicator"); return
                     }
-                    if hasDescription != 0 { guard reader.string() != nil else { c.fail("ERR Bad payload"); return } }
-                    guard let body = reader.string() else { c.fail("ERR Bad payload"); return }
+                    if hasDescription != 0 {
+                        guard reader.string() != nil else { c.fail("ERR Failed loading library description"); return }
+                    }
+                    guard let body = reader.string() else { c.fail("ERR Failed loading library blob"); return }
                     code = Array("#!".utf8) + engineName + Array(" name=".utf8) + name + [10] + body
                 default:
                     c.fail("ERR given type is not a function")
                     return
                 }
-                switch FunctionLoader.create(code, replace: false, libraries: restored, engine: engine, server: c.server) {
+                // (No time limit here: Redis loads restored libraries without one.)
+                switch FunctionLoader.create(code, replace: false, libraries: restored, engine: engine, server: c.server,
+                                             timeLimited: false) {
                 case .failure(let error): c.fail(error.message); return
                 case .success(let library): restored.add(library)
                 }
