@@ -145,6 +145,12 @@ public final class ScriptEngine: @unchecked Sendable {
     /// while a script holds `lock`.
     let libraryCount = Atomic<Int>(0), functionCount = Atomic<Int>(0)
 
+    /// Ends any script that has run this long (ms), writes or not, as if
+    /// killed; 0 (the default): never. Not a Redis setting: the fuzz
+    /// harness runs scripts in-process, where nobody could send SCRIPT
+    /// KILL, and a generated endless loop must not stall it.
+    public var scriptTimeLimitMs: Int64 = 0
+
     public init() {}
 
     /// Ends a running script at its next hook, whatever it did: the server
@@ -205,6 +211,7 @@ public final class ScriptEngine: @unchecked Sendable {
             if loading != nil && cs_monotonic_us() / 1000 > loadDeadlineMs { throw FunctionLoadTimeout() }
             return
         }
+        if scriptTimeLimitMs > 0 && server.clock.milliseconds - run.startedMs > scriptTimeLimitMs { throw ScriptKilled() }
         if let fd = run.busyFd {
             if !run.timedOut {
                 let elapsed = server.clock.milliseconds - run.startedMs
