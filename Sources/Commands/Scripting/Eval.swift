@@ -38,8 +38,9 @@ enum EvalCommand {
     struct Request {
         let arguments: Arguments
         let bySHA: Bool
-        /// FCALL: `arguments[1]` names a function.
+        /// FCALL: `arguments[1]` names a function, the one FCALL found.
         var isFunction = false
+        var function: RegisteredFunction? = nil
         let readOnly: Bool
         let keyCount: Int
         let db: Int
@@ -107,11 +108,9 @@ enum EvalCommand {
         loop.nowMs = server.clock.milliseconds
         let target: Target, state: LuaState
         if request.isFunction {
-            // (Looked up before, but a FUNCTION DELETE may have run since.)
-            guard let function = engine.libraries.function(named: request.arguments[1]) else {
-                reply.error(FcallCommand.notFound)
-                return
-            }
+            // Found when FCALL was checked (a FUNCTION DELETE since then
+            // does not stop it: the library's code stays alive meanwhile).
+            guard let function = request.function else { reply.error(FcallCommand.notFound); return }
             state = engine.functionsMachine(server).state
             target = Target(name: function.name, function: function.callback, flags: function.flags, isFunction: true)
         } else {
@@ -212,7 +211,7 @@ enum EvalCommand {
         engine.runningWrote.store(false, ordering: .relaxed)
         engine.startedMs.store(run.startedMs, ordering: .relaxed)
         if target.isFunction {
-            engine.runningFunctionInfo.withLock { $0 = (name, (0..<args.count).map { Array(args[$0]) }, run.startedMs) }
+            engine.runningFunctionInfo.withLock { $0 = (name, args, run.startedMs) }
             engine.runningFunction.store(true, ordering: .releasing)
         }
         engine.running.store(true, ordering: .releasing)

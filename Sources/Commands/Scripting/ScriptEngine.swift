@@ -140,7 +140,10 @@ public final class ScriptEngine: @unchecked Sendable {
     let runningFunction = Atomic<Bool>(false)
     /// What FUNCTION STATS reports while a function runs, readable while
     /// the running script holds `lock`.
-    let runningFunctionInfo = Locked<(name: [UInt8], command: [[UInt8]], startedMs: Int64)?>(nil)
+    /// The command's arguments are a view of the FCALL's request, which
+    /// stays where it is while the function runs: read them only under
+    /// this lock, which the FCALL takes to clear the record before it ends.
+    let runningFunctionInfo = Locked<(name: [UInt8], command: Arguments, startedMs: Int64)?>(nil)
     /// The loaded libraries and functions, for FUNCTION STATS and INFO
     /// while a script holds `lock`.
     let libraryCount = Atomic<Int>(0), functionCount = Atomic<Int>(0)

@@ -29,14 +29,14 @@ enum FcallCommand {
 
     static func run(_ c: Client, _ args: Arguments, readOnly: Bool) {
         let engine = c.server.scripts
-        guard engine.lock.withLock({ _ in engine.libraries.function(named: args[1]) != nil }) else {
+        guard let function = engine.lock.withLock({ _ in engine.libraries.function(named: args[1]) }) else {
             c.fail(notFound)
             return
         }
         guard let keyCount = Decimal.parse(args[2]) else { c.fail("ERR Bad number of keys provided"); return }
         if keyCount > args.count - 3 { c.fail("ERR Number of keys can't be greater than number of args"); return }
         if keyCount < 0 { c.fail("ERR Number of keys can't be negative"); return }
-        EvalCommand.dispatch(c, EvalCommand.Request(arguments: args, bySHA: false, isFunction: true, readOnly: readOnly,
-                                                    keyCount: keyCount, db: c.db))
+        EvalCommand.dispatch(c, EvalCommand.Request(arguments: args, bySHA: false, isFunction: true, function: function,
+                                                    readOnly: readOnly, keyCount: keyCount, db: c.db))
     }
 }

@@ -157,15 +157,14 @@ enum FunctionCommand {
         let reply = c.reply
         reply.map(2)
         reply.bulk("running_script")
-        if let running = engine.runningFunctionInfo.withLock({ $0 }) {
+        engine.runningFunctionInfo.withLock { info in
+            guard let running = info else { reply.null(); return }
             reply.map(3)
             reply.bulk("name"); reply.bulk(running.name)
             reply.bulk("command")
             reply.array(running.command.count)
-            for argument in running.command { reply.bulk(argument) }
+            for i in 0..<running.command.count { reply.bulk(running.command[i]) }
             reply.bulk("duration_ms"); reply.integer(Int(c.server.clock.milliseconds - running.startedMs))
-        } else {
-            reply.null()
         }
         reply.bulk("engines")
         reply.map(1)

@@ -34,21 +34,26 @@ final class FunctionLibrary {
 /// engine's lock held.
 struct FunctionLibraries {
     private(set) var libraries: [FunctionLibrary] = []
-    private var byName: [[UInt8]: RegisteredFunction] = [:]
-
-    var functionCount: Int { byName.count }
+    /// By the hash of the lower-cased name (`foldedHash`), so that FCALL's
+    /// lookup folds and hashes its argument in place, allocating nothing.
+    private var byName: [UInt64: [RegisteredFunction]] = [:]
+    private(set) var functionCount = 0
 
     func library(named name: [UInt8]) -> FunctionLibrary? { libraries.first { $0.name == name } }
 
-    func function(named name: UnsafeRawBufferPointer) -> RegisteredFunction? { byName[Self.folded(name)] }
+    func function(named name: UnsafeRawBufferPointer) -> RegisteredFunction? {
+        byName[Self.foldedHash(name)]?.first { f in f.name.withUnsafeBytes { Self.equalFolded($0, name) } }
+    }
 
     func function(named name: [UInt8]) -> RegisteredFunction? { name.withUnsafeBytes { function(named: $0) } }
 
     /// The first function of `library` that another library (other than
     /// `replacing`) already has under the same name, if any.
     func collision(_ library: FunctionLibrary, replacing: FunctionLibrary?) -> RegisteredFunction? {
-        let others = Set(replacing?.functions.map { Self.folded($0.name) } ?? [])
-        return library.functions.first { byName[Self.folded($0.name)] != nil && !others.contains(Self.folded($0.name)) }
+        library.functions.first { f in
+            guard let existing = function(named: f.name) else { return false }
+            return !(replacing?.functions.contains { $0 === existing } ?? false)
+        }
     }
 
     /// Adds `library`, replacing the one of the same name (the caller
@@ -56,24 +61,43 @@ struct FunctionLibraries {
     mutating func add(_ library: FunctionLibrary) {
         remove(library.name)
         libraries.append(library)
-        for f in library.functions { byName[Self.folded(f.name)] = f }
+        for f in library.functions {
+            byName[f.name.withUnsafeBytes { Self.foldedHash($0) }, default: []].append(f)
+            functionCount += 1
+        }
     }
 
     @discardableResult
     mutating func remove(_ name: [UInt8]) -> FunctionLibrary? {
         guard let index = libraries.firstIndex(where: { $0.name == name }) else { return nil }
         let library = libraries.remove(at: index)
-        for f in library.functions { byName[Self.folded(f.name)] = nil }
+        for f in library.functions {
+            let hash = f.name.withUnsafeBytes { Self.foldedHash($0) }
+            byName[hash]?.removeAll { $0 === f }
+            if byName[hash]?.isEmpty == true { byName[hash] = nil }
+            functionCount -= 1
+        }
         return library
     }
 
     mutating func removeAll() {
         libraries.removeAll()
         byName.removeAll()
+        functionCount = 0
     }
 
-    static func folded(_ name: UnsafeRawBufferPointer) -> [UInt8] { name.map { $0 >= 65 && $0 <= 90 ? $0 + 32 : $0 } }
-    static func folded(_ name: [UInt8]) -> [UInt8] { name.withUnsafeBytes { folded($0) } }
+    static func lower(_ b: UInt8) -> UInt8 { b >= 65 && b <= 90 ? b + 32 : b }
+
+    /// FNV-1a of the name's ASCII lower case.
+    static func foldedHash(_ name: UnsafeRawBufferPointer) -> UInt64 {
+        var h: UInt64 = 0xcbf2_9ce4_8422_2325
+        for b in name { h = (h ^ UInt64(lower(b))) &* 0x100_0000_01b3 }
+        return h
+    }
+
+    static func equalFolded(_ a: UnsafeRawBufferPointer, _ b: UnsafeRawBufferPointer) -> Bool {
+        a.count == b.count && zip(a, b).allSatisfy { lower($0) == lower($1) }
+    }
 }
 
 extension ScriptEngine {
