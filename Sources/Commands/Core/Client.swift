@@ -139,6 +139,8 @@ public final class Client: @unchecked Sendable {
     /// (`ScriptLane.enter`): a script it runs serves the loop's other
     /// clients once busy, all but this one.
     @exclusivity(unchecked) var holdsScriptLane = false
+    /// The EVAL or FCALL held to run again has shown in MONITOR already.
+    @exclusivity(unchecked) var monitorFedForRetry = false
     /// The wait of a blocking command in progress (see Blocking.swift).
     /// Read after every command by the server module: a plain public
     /// stored property gets a dynamic exclusivity check there (the

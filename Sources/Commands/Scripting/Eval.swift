@@ -47,6 +47,7 @@ enum EvalCommand {
     }
 
     static func run(_ c: Client, _ args: Arguments, bySHA: Bool, readOnly: Bool) {
+        feedMonitors(c, args)
         if bySHA && args[1].count != 40 { c.fail(noScript); return }
         guard let keyCount = c.integerArgument(args[2]) else { return }
         if keyCount > args.count - 3 { c.fail("ERR Number of keys can't be greater than number of args"); return }
@@ -57,19 +58,14 @@ enum EvalCommand {
     /// Runs a checked EVAL or FCALL: here, inside EXEC or an in-process
     /// call; else as the server's one script (`ScriptLane`).
     static func dispatch(_ c: Client, _ request: Request) {
-        let args = request.arguments
         // Inside EXEC (the shards are this thread's already) or without a
         // connection (in-process calls): run here. Nobody is served while
         // it runs unless the EXEC holds the script lane.
         if c.server.keyspace.heldByThisThread || !ScriptLane.canServe(c) {
-            feedMonitors(c, args)
             performHoldingEverything(request, c, busyFd: c.holdsScriptLane ? c.fd : nil)
             return
         }
-        ScriptLane.enter(c) { busyFd in
-            feedMonitors(c, args)
-            performHoldingEverything(request, c, busyFd: busyFd)
-        }
+        ScriptLane.enter(c) { busyFd in performHoldingEverything(request, c, busyFd: busyFd) }
     }
 
     /// `perform` holding every shard, then the engine (that order, always).
@@ -82,9 +78,13 @@ enum EvalCommand {
         }
     }
 
-    /// EVAL skips the usual MONITOR feed (Redis's skip_monitor): it shows
-    /// first, its script's commands after it.
+    /// EVAL and FCALL skip the usual MONITOR feed (Redis's skip_monitor):
+    /// they show before any check, as in Redis (even when their arguments
+    /// are refused), and their script's commands after them. Once per
+    /// request: not again when it is held to run after another loop's
+    /// script (`ScriptLane`).
     static func feedMonitors(_ c: Client, _ args: Arguments) {
+        if c.monitorFedForRetry { c.monitorFedForRetry = false; return }
         if !c.server.monitors.isEmpty, let spec = c.server.commands.lookup(args[0]) { MonitorCommand.feed(c, spec, args) }
     }
 

@@ -21,6 +21,7 @@ enum ScriptLane {
         let server = c.server, engine = server.scripts
         guard engine.exclusive.compareExchange(expected: false, desired: true, ordering: .sequentiallyConsistent).exchanged else {
             c.blockedWaiter = BlockedWaiter.retryLater
+            c.monitorFedForRetry = true
             return
         }
         defer { engine.exclusive.store(false, ordering: .releasing) }

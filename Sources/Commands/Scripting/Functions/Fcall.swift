@@ -28,6 +28,7 @@ enum FcallCommand {
     static let notFound = "ERR Function not found"
 
     static func run(_ c: Client, _ args: Arguments, readOnly: Bool) {
+        EvalCommand.feedMonitors(c, args)
         let engine = c.server.scripts
         guard let function = engine.lock.withLock({ _ in engine.libraries.function(named: args[1]) }) else {
             c.fail(notFound)
