@@ -43,6 +43,13 @@ public struct Arguments {
 }
 
 extension UnsafeRawBufferPointer {
+    /// ASCII case-insensitive comparison with other bytes.
+    public func equalsIgnoringCase(_ other: UnsafeRawBufferPointer) -> Bool {
+        count == other.count && zip(self, other).allSatisfy { a, b in
+            (a >= 0x41 && a <= 0x5A ? a | 0x20 : a) == (b >= 0x41 && b <= 0x5A ? b | 0x20 : b)
+        }
+    }
+
     /// ASCII case-insensitive comparison with a lowercase literal (`"ex"`, `"nx"`).
     @inlinable
     public func equalsIgnoringCase(_ lowercase: StaticString) -> Bool {

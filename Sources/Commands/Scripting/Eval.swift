@@ -38,8 +38,7 @@ enum EvalCommand {
     struct Request {
         let arguments: Arguments
         let bySHA: Bool
-        /// FCALL: `arguments[1]` names a function, the one FCALL found.
-        var isFunction = false
+        /// FCALL: the function `arguments[1]` names, as FCALL found it.
         var function: RegisteredFunction? = nil
         let readOnly: Bool
         let keyCount: Int
@@ -107,10 +106,9 @@ enum EvalCommand {
                         busyFd: Int32?) {
         loop.nowMs = server.clock.milliseconds
         let target: Target, state: LuaState
-        if request.isFunction {
+        if let function = request.function {
             // Found when FCALL was checked (a FUNCTION DELETE since then
             // does not stop it: the library's code stays alive meanwhile).
-            guard let function = request.function else { reply.error(FcallCommand.notFound); return }
             state = engine.functionsMachine(server).state
             target = Target(name: function.name, function: function.callback, flags: function.flags, isFunction: true)
         } else {
@@ -199,7 +197,7 @@ enum EvalCommand {
         let client = scriptClient(loop, server: server)
         client.select(request.db)
         let name = target.name, chunk = target.chunk
-        let run = ScriptRun(client: client, name: name, isFunction: target.isFunction, readOnly: request.readOnly,
+        let run = ScriptRun(client: client, name: name, readOnly: request.readOnly,
                             flags: target.flags, overMemory: overMemory)
         run.busyFd = busyFd
         run.loopIndex = loop.index

@@ -60,7 +60,6 @@ final class ScriptRun {
     /// The script's SHA-1, or the function's name (FCALL): what logs and
     /// error replies call it.
     let name: [UInt8]
-    let isFunction: Bool
     let readOnly: Bool
     let flags: ScriptFlags
     /// Memory was over `maxmemory` when the script started: writes are
@@ -77,8 +76,8 @@ final class ScriptRun {
     var timedOut = false
     /// The run's number (`ScriptEngine.runningId`).
     var id = 0
-    init(client: Client, name: [UInt8], isFunction: Bool, readOnly: Bool, flags: ScriptFlags, overMemory: Bool) {
-        self.client = client; self.name = name; self.isFunction = isFunction; self.readOnly = readOnly
+    init(client: Client, name: [UInt8], readOnly: Bool, flags: ScriptFlags, overMemory: Bool) {
+        self.client = client; self.name = name; self.readOnly = readOnly
         self.flags = flags; self.overMemory = overMemory
     }
 }

@@ -37,7 +37,7 @@ enum FcallCommand {
         guard let keyCount = Decimal.parse(args[2]) else { c.fail("ERR Bad number of keys provided"); return }
         if keyCount > args.count - 3 { c.fail("ERR Number of keys can't be greater than number of args"); return }
         if keyCount < 0 { c.fail("ERR Number of keys can't be negative"); return }
-        EvalCommand.dispatch(c, EvalCommand.Request(arguments: args, bySHA: false, isFunction: true, function: function,
+        EvalCommand.dispatch(c, EvalCommand.Request(arguments: args, bySHA: false, function: function,
                                                     readOnly: readOnly, keyCount: keyCount, db: c.db))
     }
 }

@@ -34,15 +34,15 @@ final class FunctionLibrary {
 /// engine's lock held.
 struct FunctionLibraries {
     private(set) var libraries: [FunctionLibrary] = []
-    /// By the hash of the lower-cased name (`foldedHash`), so that FCALL's
-    /// lookup folds and hashes its argument in place, allocating nothing.
+    /// By the case-insensitive hash of the name (the command table's), so
+    /// that FCALL's lookup hashes its argument in place, allocating nothing.
     private var byName: [UInt64: [RegisteredFunction]] = [:]
     private(set) var functionCount = 0
 
     func library(named name: [UInt8]) -> FunctionLibrary? { libraries.first { $0.name == name } }
 
     func function(named name: UnsafeRawBufferPointer) -> RegisteredFunction? {
-        byName[Self.foldedHash(name)]?.first { f in f.name.withUnsafeBytes { Self.equalFolded($0, name) } }
+        byName[CommandTable.hash(name)]?.first { f in f.name.withUnsafeBytes { $0.equalsIgnoringCase(name) } }
     }
 
     func function(named name: [UInt8]) -> RegisteredFunction? { name.withUnsafeBytes { function(named: $0) } }
@@ -62,7 +62,7 @@ struct FunctionLibraries {
         remove(library.name)
         libraries.append(library)
         for f in library.functions {
-            byName[f.name.withUnsafeBytes { Self.foldedHash($0) }, default: []].append(f)
+            byName[f.name.withUnsafeBytes { CommandTable.hash($0) }, default: []].append(f)
             functionCount += 1
         }
     }
@@ -72,7 +72,7 @@ struct FunctionLibraries {
         guard let index = libraries.firstIndex(where: { $0.name == name }) else { return nil }
         let library = libraries.remove(at: index)
         for f in library.functions {
-            let hash = f.name.withUnsafeBytes { Self.foldedHash($0) }
+            let hash = f.name.withUnsafeBytes { CommandTable.hash($0) }
             byName[hash]?.removeAll { $0 === f }
             if byName[hash]?.isEmpty == true { byName[hash] = nil }
             functionCount -= 1
@@ -84,19 +84,6 @@ struct FunctionLibraries {
         libraries.removeAll()
         byName.removeAll()
         functionCount = 0
-    }
-
-    static func lower(_ b: UInt8) -> UInt8 { b >= 65 && b <= 90 ? b + 32 : b }
-
-    /// FNV-1a of the name's ASCII lower case.
-    static func foldedHash(_ name: UnsafeRawBufferPointer) -> UInt64 {
-        var h: UInt64 = 0xcbf2_9ce4_8422_2325
-        for b in name { h = (h ^ UInt64(lower(b))) &* 0x100_0000_01b3 }
-        return h
-    }
-
-    static func equalFolded(_ a: UnsafeRawBufferPointer, _ b: UnsafeRawBufferPointer) -> Bool {
-        a.count == b.count && zip(a, b).allSatisfy { lower($0) == lower($1) }
     }
 }
 

@@ -22,7 +22,7 @@ enum FunctionLoader {
         let engine = parts[0].dropFirst(2)
         var name: [UInt8]?
         for part in parts.dropFirst() {
-            if part.count >= 5 && String(decoding: part.prefix(5), as: UTF8.self).lowercased() == "name=" {
+            if part.prefix(5).withUnsafeBytes({ $0.equalsIgnoringCase("name=") }) {
                 if name != nil { return .failure(LoadError("ERR Invalid metadata value, name argument was given multiple times")) }
                 name = Array(part.dropFirst(5))
                 continue
@@ -31,7 +31,7 @@ enum FunctionLoader {
         }
         guard let name else { return .failure(LoadError("ERR Library name was not given")) }
         guard isValidName(name) else { return .failure(LoadError("ERR " + invalidName)) }
-        guard String(decoding: engine, as: UTF8.self).lowercased() == "lua" else {
+        guard engine.withUnsafeBytes({ $0.equalsIgnoringCase("lua") }) else {
             return .failure(LoadError("ERR Engine '\(String(decoding: engine, as: UTF8.self))' not found"))
         }
         return .success((name, newline))
