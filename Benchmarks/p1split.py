@@ -5,6 +5,7 @@ same run, interleaved.
 
     python3 Benchmarks/p1split.py              # SET and GET, repeat 3, about 1 minute
     python3 Benchmarks/p1split.py --repeat 5 --tests get
+    python3 Benchmarks/p1split.py --also other=/tmp/b/swiftlet-server   # a second build, same rounds
 
 redis-benchmark, 50 clients, pipeline 1, 1M-key space, servers pinned to
 CPU 1 and the client to CPU 0; GET runs after the keyspace is filled. For
@@ -44,11 +45,16 @@ def main():
     ap.add_argument("--tests", default="set,get")
     ap.add_argument("--requests", type=int, default=300_000)
     ap.add_argument("--epoll", action="store_true", help="also run Swiftlet with SWIFTLET_IO_BACKEND=epoll")
+    ap.add_argument("--also", action="append", default=[], metavar="NAME=PATH",
+                    help="also run another server binary (another build, to compare two builds in the same rounds)")
     args = ap.parse_args()
     servers = server_pair(args)
     if args.epoll:
         # The same binary with its event loops on epoll instead of io_uring.
         servers.append(("swiftlet-epoll", ["env", "SWIFTLET_IO_BACKEND=epoll", args.swiftlet]))
+    for extra in args.also:
+        name, _, path = extra.partition("=")
+        servers.append((name, [path]))
     servers.append(("floor", [report.ensure_built(report.FLOOR_SRC, report.FLOOR)]))
     tick_us = 1e6 / os.sysconf("SC_CLK_TCK")
     n = args.requests

@@ -60,7 +60,7 @@ final class ServerHandler: ConnectionHandler, @unchecked Sendable {
         if client.killed.load(ordering: .relaxed) { return .close }
         let loop = client.loop
         // Monitors are replicas to Redis, which CLIENT PAUSE never holds.
-        if server.pausedUntilMs.load(ordering: .relaxed) > loop.nowMs && mustWaitForPause(arguments)
+        if server.pausedUntilMs.load(ordering: .relaxed) > loop.nowMs && mustWaitForPause(client, arguments)
             && !client.monitorMode.load(ordering: .relaxed) {
             client.waitingForPause.store(true, ordering: .relaxed)
             return .wait
@@ -70,7 +70,7 @@ final class ServerHandler: ConnectionHandler, @unchecked Sendable {
         // than wait on a shard, or answer BUSY once the script has run past
         // busy-reply-threshold.
         if server.scripts.exclusive.load(ordering: .sequentiallyConsistent) {
-            let spec = server.commands.lookupForAdmission(arguments)
+            let spec = server.commands.lookupRequest(arguments)
             switch server.scripts.admission(spec, argumentCount: arguments.count, nowMs: loop.nowMs,
                                             busyThresholdMs: server.config.busyReplyThreshold) {
             case .run:
@@ -102,15 +102,24 @@ final class ServerHandler: ConnectionHandler, @unchecked Sendable {
         return client.closeAfterReply ? .close : .done
     }
 
-    /// During CLIENT PAUSE ALL every command waits; during PAUSE WRITE only
-    /// commands that may write (and EVAL/PUBLISH-like ones) do.
-    func mustWaitForPause(_ arguments: Arguments) -> Bool {
+    /// During CLIENT PAUSE ALL every command waits; during PAUSE WRITE
+    /// only commands that may write or replicate (PUBLISH, EVAL...), with
+    /// the flags of what EVAL or FCALL would run, and EXEC when it would
+    /// run such a command (the flags of its queue).
+    func mustWaitForPause(_ client: Client, _ arguments: Arguments) -> Bool {
         if !server.pauseWritesOnly.load(ordering: .relaxed) { return true }
-        guard let spec = server.commands.lookup(arguments[0]) else { return false }
-        // FCALL writes unless the function says otherwise, which Redis
-        // reads from the function; here every FCALL but FCALL_RO waits.
-        return spec.flags.contains(.write) || spec.flags.contains(.mayReplicate)
-            || (spec.runsScripts && !spec.flags.contains(.readonly))
+        guard let spec = server.commands.lookupRequest(arguments) else { return false }
+        let flags: CommandFlags
+        if spec.isExec, let transaction = client.transaction {
+            flags = transaction.flags
+        } else if spec.runsScripts && !server.scripts.exclusive.load(ordering: .relaxed) {
+            // (While a script runs it holds the engine's lock, which the
+            // flags need: the command's own flags then say.)
+            flags = client.commandFlags(spec, arguments)
+        } else {
+            flags = spec.flags
+        }
+        return !flags.isDisjoint(with: [.write, .mayReplicate])
     }
 
     /// Appends a pub/sub frame to a subscriber's output (on its own loop),
@@ -257,10 +266,6 @@ final class ServerHandler: ConnectionHandler, @unchecked Sendable {
     func tick(loop: Int) {
         let context = loops[loop]
         context.nowMs = server.clock.milliseconds
-        if context.resetRequested.load(ordering: .relaxed) {
-            context.resetCounters()
-            context.resetRequested.store(false, ordering: .relaxed)
-        }
         cron.tick(loop: loop, nowMs: context.nowMs)
     }
 

@@ -274,6 +274,65 @@ final class ScriptingTests: XCTestCase {
         }
     }
 
+    /// INFO commandstats, errorstats and total_error_replies count script
+    /// errors as Redis does: the script's command fails for every error in
+    /// its reply; a command's error (or a command refused inside the script)
+    /// is counted where it arose and not again when the script passes it
+    /// on; errorstats names an error by its first word if it comes within
+    /// 31 bytes. Right after CONFIG RESETSTAT (the counters start from
+    /// zero at once, on every loop).
+    func testScriptErrorsCountInInfoLikeRedis() throws {
+        try sameTranscript { _, port in
+            let c = try TestConnection(port: port)
+            _ = try c.call("SET", "s", "abc")
+            _ = try c.call("CONFIG", "RESETSTAT")
+            let scripts = [
+                "return redis.call('incr', 's')", "return redis.pcall('incr', 's')", "redis.pcall('incr', 's') return 1",
+                "return redis.call('nosuch')", "return redis.call('get')", "error('x')", "return {err='MY thing'}",
+                "return {1, {err='oops'}, {err='" + String(repeating: "a", count: 40) + " b'}}", "return redis.call()",
+                "return (", "return redis.call('subscribe', 'x')", "return redis.pcall('subscribe', 'x')",
+            ]
+            var lines = try scripts.map { RESPValue.escape(try c.call("EVAL", $0, "0").serialized) }
+            lines.append(RESPValue.escape(try c.call("EVAL_RO", "return redis.call('set', 'a', 'b')", "0").serialized))
+            lines.append(RESPValue.escape(try c.call("EVALSHA", String(repeating: "0", count: 40), "0").serialized))
+            for section in ["commandstats", "errorstats", "stats"] {
+                guard case .bulk(let info?) = try c.call("INFO", section) else { throw TestConnection.Failure(description: "INFO") }
+                let wanted = String(decoding: info, as: UTF8.self).split(separator: "\r\n").filter {
+                    ($0.hasPrefix("cmdstat_") && !$0.hasPrefix("cmdstat_info") && !$0.hasPrefix("cmdstat_config"))
+                        || $0.hasPrefix("errorstat_") || $0.hasPrefix("total_error_replies")
+                }
+                // Without the timings; by name (Redis lists commands in its table's hash order).
+                lines += wanted.map { $0.split(separator: ",").filter { !$0.contains("usec") }.joined(separator: ",") }.sorted()
+            }
+            return lines
+        }
+    }
+
+    /// Over maxmemory, EVAL and FCALL of what may write are refused before
+    /// they run (INFO commandstats counts them as rejected, not failed, as
+    /// Redis does), while what declares no-writes or allow-oom runs, and a
+    /// script without a shebang runs and fails at its write.
+    func testOutOfMemoryScriptsCountAsRejectedLikeRedis() throws {
+        try sameTranscript { _, port in
+            let c = try TestConnection(port: port)
+            _ = try c.call("FUNCTION", "LOAD", "#!lua name=om\nredis.register_function('rw', function() return redis.call('incr', 'n') end)\nredis.register_function{function_name='ro', callback=function() return 1 end, flags={'no-writes'}}")
+            _ = try c.call("CONFIG", "SET", "maxmemory", "1")
+            var lines = try [
+                c.call("FCALL", "rw", "0"), c.call("FCALL_RO", "rw", "0"), c.call("FCALL", "ro", "0"),
+                c.call("EVAL", "#!lua\nreturn 1", "0"), c.call("EVAL", "#!lua flags=allow-oom\nreturn 1", "0"),
+                c.call("EVAL", "return redis.call('incr', 'n')", "0"),
+            ].map { RESPValue.escape($0.serialized) }
+            _ = try c.call("CONFIG", "SET", "maxmemory", "0")
+            guard case .bulk(let info?) = try c.call("INFO", "commandstats") else { throw TestConnection.Failure(description: "INFO") }
+            // calls, rejected_calls and failed_calls (not the timings), by
+            // name (Redis lists commands in its table's hash order).
+            let counts = String(decoding: info, as: UTF8.self).split(separator: "\r\n")
+                .filter { $0.hasPrefix("cmdstat_fcall") || $0.hasPrefix("cmdstat_eval") }
+                .map { $0.split(separator: ",").filter { !$0.contains("usec") }.joined(separator: ",") }
+            return lines + counts.sorted()
+        }
+    }
+
     /// SHUTDOWN NOSAVE ends a runaway script with the server: as in Redis,
     /// the script's client and the one that asked see their connections
     /// close, with no reply.

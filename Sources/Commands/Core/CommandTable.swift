@@ -223,3 +223,14 @@ struct RecentCommand {
         return h
     }
 }
+
+extension CommandTable {
+    /// The command, or the subcommand, a request names (whose flags the
+    /// checks before it runs read: the admission of commands while a script
+    /// runs, CLIENT PAUSE WRITE); nil when unknown.
+    public func lookupRequest(_ args: Arguments) -> CommandSpec? {
+        guard let top = lookup(args[0]) else { return nil }
+        if !top.subcommands.isEmpty && args.count >= 2 { return top.subcommand(args[1]) }
+        return top
+    }
+}

@@ -86,7 +86,7 @@ public final class Dispatcher: @unchecked Sendable {
         // MULTI every queued command counts, since the queue itself grows;
         // EXEC counts when it would run a command that may grow memory.
         if server.config.maxmemory != 0 && !server.enforceMemoryLimit(nowMs: client.loop.nowMs)
-            && refusedWhenOutOfMemory(spec, client) {
+            && refusedWhenOutOfMemory(spec, client, args) {
             reject(spec, client, Errors.oom)
             return
         }
@@ -97,7 +97,7 @@ public final class Dispatcher: @unchecked Sendable {
         }
         // A monitor is a replica to Redis, kept away from the keyspace.
         if !server.monitors.isEmpty && client.monitorMode.load(ordering: .relaxed)
-            && !spec.flags.intersection([.readonly, .write, .mayReplicate]).isEmpty {
+            && !client.commandFlags(spec, args).isDisjoint(with: [.readonly, .write, .mayReplicate]) {
             reject(spec, client, "ERR Replica can't interact with the keyspace")
             return
         }
@@ -155,8 +155,8 @@ public final class Dispatcher: @unchecked Sendable {
     }
 
     /// Whether `spec` must be refused when memory cannot be brought under maxmemory.
-    func refusedWhenOutOfMemory(_ spec: CommandSpec, _ client: Client) -> Bool {
-        if spec.flags.contains(.denyoom) { return true }
+    func refusedWhenOutOfMemory(_ spec: CommandSpec, _ client: Client, _ args: Arguments) -> Bool {
+        if client.commandFlags(spec, args).contains(.denyoom) { return true }
         guard let transaction = client.transaction else { return false }
         if spec.isExec { return transaction.flags.contains(.denyoom) }
         switch spec.name {
@@ -191,7 +191,7 @@ public final class Dispatcher: @unchecked Sendable {
     /// doomed, EXEC itself answered with EXECABORT.
     public func rejectBusy(_ client: Client, _ args: Arguments) {
         let text = server.scripts.currentBusyReply
-        guard let spec = server.commands.lookupForAdmission(args) else { client.fail(text); return }
+        guard let spec = server.commands.lookupRequest(args) else { client.fail(text); return }
         reject(spec, client, text)
     }
 

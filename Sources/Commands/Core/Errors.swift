@@ -66,13 +66,34 @@ extension Client {
 
     /// The same for a message that may not be valid UTF-8 (echoed arguments).
     /// CR and LF become spaces: an error reply is one line.
-    public func fail(bytes message: [UInt8]) {
+    /// `counted` false: the error was counted in INFO errorstats where it
+    /// arose (a script passing on a command's error, Redis's
+    /// `ERR_REPLY_FLAG_NO_STATS_UPDATE`); the command still counts as failed.
+    public func fail(bytes message: [UInt8], counted: Bool = true) {
         let line = message.map { $0 == 0x0D || $0 == 0x0A ? 0x20 : $0 }
         reply.append(0x2D)
         line.withUnsafeBytes { reply.append($0) }
         reply.append("\r\n")
-        let code = line.prefix { $0 != 0x20 }
-        loop.countError(String(decoding: code, as: UTF8.self))
+        countFailure(line, counted: counted)
+    }
+}
+
+extension Client {
+    /// Counts an error line already written into this client's reply
+    /// (a script's error nested in its result): INFO errorstats unless
+    /// `counted` is false (see `fail`), and the command as failed.
+    func countFailure(_ line: [UInt8], counted: Bool) {
+        if counted { loop.countError(Errors.statsCode(line)) }
         commandFailed = true
+    }
+}
+
+extension Errors {
+    /// The name INFO errorstats counts an error line under, by Redis's
+    /// rule: its first word when a space comes within the first 31 bytes,
+    /// else ERR (a script's `{err='oops'}` counts as ERR).
+    public static func statsCode(_ line: [UInt8]) -> String {
+        guard let space = line.prefix(31).firstIndex(of: 0x20) else { return "ERR" }
+        return String(decoding: line[..<space], as: UTF8.self)
     }
 }

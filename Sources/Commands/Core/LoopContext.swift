@@ -6,11 +6,18 @@ import Synchronization
 /// instead of an atomic add, because only the owning loop ever writes it.
 public struct SingleWriterCounter: ~Copyable {
     public let value = Atomic<Int>(0)
+    /// What `value` was at the last `reset`: CONFIG RESETSTAT, from any
+    /// loop, must not write `value` (its owner's load-add-store could put
+    /// back what the reset removed), and must take effect at once (Redis
+    /// counts the next command from zero).
+    public let resetAt = Atomic<Int>(0)
     public init() {}
     @inlinable @inline(__always) public func add(_ n: Int) {
         value.store(value.load(ordering: .relaxed) &+ n, ordering: .relaxed)
     }
-    @inlinable public var current: Int { value.load(ordering: .relaxed) }
+    @inlinable public var current: Int { max(0, value.load(ordering: .relaxed) &- resetAt.load(ordering: .relaxed)) }
+    /// Counts from zero again (any thread).
+    public func reset() { resetAt.store(value.load(ordering: .relaxed), ordering: .relaxed) }
 }
 
 /// Per-command statistics of one loop (INFO commandstats).
@@ -50,20 +57,18 @@ public final class LoopContext: @unchecked Sendable {
     public let errorLock = Locked<Void>(())
     public let totalErrorReplies = SingleWriterCounter()
 
-    /// Set by CONFIG RESETSTAT; the loop zeroes its own counters when it sees it.
-    public let resetRequested = Atomic<Bool>(false)
-
-    /// Zeroes the counters (only on the loop's own thread).
+    /// Counts from zero again: CONFIG RESETSTAT, from any thread, at once.
     public func resetCounters() {
         for k in commandCounters {
-            k.calls.value.store(0, ordering: .relaxed); k.cycles.value.store(0, ordering: .relaxed)
-            k.rejected.value.store(0, ordering: .relaxed); k.failed.value.store(0, ordering: .relaxed)
+            k.calls.reset(); k.cycles.reset(); k.rejected.reset(); k.failed.reset()
         }
-        commandsProcessed.value.store(0, ordering: .relaxed)
-        netInputBytes.value.store(0, ordering: .relaxed)
-        netOutputBytes.value.store(0, ordering: .relaxed)
-        totalErrorReplies.value.store(0, ordering: .relaxed)
-        errorLock.withLock { _ in errorCounts = [:] }
+        commandsProcessed.reset()
+        netInputBytes.reset()
+        netOutputBytes.reset()
+        errorLock.withLock { _ in
+            totalErrorReplies.reset()
+            errorCounts = [:]
+        }
     }
 
     /// `CycleClock` reading at the end of the last command (0: none yet this batch).

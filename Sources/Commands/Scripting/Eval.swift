@@ -72,7 +72,7 @@ enum EvalCommand {
         let server = c.server, engine = server.scripts
         server.keyspace.withAllShardsLocked {
             engine.lock.withLock { _ in
-                perform(request, server: server, engine: engine, loop: c.loop, reply: c.reply, busyFd: busyFd)
+                perform(request, caller: c, server: server, engine: engine, busyFd: busyFd)
             }
         }
     }
@@ -99,11 +99,11 @@ enum EvalCommand {
     }
 
     /// Looks the script up (or compiles it) or the function, checks its
-    /// flags, runs it; the reply goes to `reply`. Holding every shard and
+    /// flags, runs it; the reply goes to `caller`. Holding every shard and
     /// the engine. Past busy-reply-threshold the loop's other clients are
     /// served, all but the one on `busyFd` (nil: not on a loop).
-    static func perform(_ request: Request, server: ServerContext, engine: ScriptEngine, loop: LoopContext, reply: ReplyBuffer,
-                        busyFd: Int32?) {
+    static func perform(_ request: Request, caller: Client, server: ServerContext, engine: ScriptEngine, busyFd: Int32?) {
+        let loop = caller.loop
         loop.nowMs = server.clock.milliseconds
         let target: Target, state: LuaState
         if let function = request.function {
@@ -113,32 +113,32 @@ enum EvalCommand {
             target = Target(name: function.name, function: function.callback, flags: function.flags, isFunction: true)
         } else {
             state = engine.machine(server)
-            guard let script = cachedScript(request, engine: engine, state: state, reply: reply) else { return }
+            guard let script = cachedScript(request, engine: engine, state: state, caller: caller) else { return }
             target = script
         }
         let flags = target.flags
         if request.readOnly && flags.declared && !flags.noWrites {
-            reply.error("ERR Can not execute a script with write flag using *_ro command.")
+            caller.fail("ERR Can not execute a script with write flag using *_ro command.")
             return
         }
         let overMemory = server.config.maxmemory != 0 && !server.enforceMemoryLimit(nowMs: loop.nowMs)
         if overMemory && flags.declared && !flags.noWrites && !flags.allowOOM {
-            reply.error(Errors.oom)
+            caller.fail(Errors.oom)
             return
         }
         execute(request, target: target, state: state, engine: engine, server: server, loop: loop,
-                reply: reply, overMemory: overMemory, busyFd: busyFd)
+                caller: caller, overMemory: overMemory, busyFd: busyFd)
     }
 
     /// EVAL's script from the cache, compiled (and cached) when new;
     /// nil when there is none, with the error replied.
-    static func cachedScript(_ request: Request, engine: ScriptEngine, state: LuaState, reply: ReplyBuffer) -> Target? {
+    static func cachedScript(_ request: Request, engine: ScriptEngine, state: LuaState, caller: Client) -> Target? {
         let sha: [UInt8]
         let script: CachedScript
         let body = request.arguments[1]
         if request.bySHA {
             sha = body.map { $0 >= 65 && $0 <= 90 ? $0 + 32 : $0 }
-            guard let key = ScriptKey(sha), let found = engine.scripts[key] else { reply.error(noScript); return nil }
+            guard let key = ScriptKey(sha), let found = engine.scripts[key] else { caller.fail(noScript); return nil }
             script = found
         } else {
             sha = SHA1.hex(body)
@@ -147,7 +147,7 @@ enum EvalCommand {
                 script = found
             } else {
                 switch compile(Array(body), state: state) {
-                case .failure(let message): reply.error(message); return nil
+                case .failure(let message): caller.fail(message); return nil
                 case .success(let compiled): script = compiled
                 }
                 engine.scripts[key] = script
@@ -184,7 +184,7 @@ enum EvalCommand {
     /// Runs `target`: a script with KEYS and ARGV as globals, a function
     /// called as `f(keys, args)`.
     static func execute(_ request: Request, target: Target, state: LuaState, engine: ScriptEngine,
-                        server: ServerContext, loop: LoopContext, reply: ReplyBuffer, overMemory: Bool, busyFd: Int32?) {
+                        server: ServerContext, loop: LoopContext, caller: Client, overMemory: Bool, busyFd: Int32?) {
         let args = request.arguments, keyCount = request.keyCount
         let keys = LuaTable(arrayCount: keyCount)
         for i in 0..<keyCount { keys.set(index: i + 1, .bytes(Array(args[3 + i]))) }
@@ -230,19 +230,22 @@ enum EvalCommand {
             let results = target.isFunction
                 ? try state.call(.function(target.function), [.table(keys), .table(argv)])
                 : try state.call(.function(target.function))
-            ScriptReplies.write(results.first ?? .nil, to: reply, scriptResp: run.resp)
+            ScriptReplies.write(results.first ?? .nil, to: caller.reply, scriptResp: run.resp) { line, counted in
+                caller.countFailure(line, counted: counted)
+            }
         } catch let e as LuaError {
-            reply.error(errorReply(e.value, name: name, chunk: chunk, line: line(of: e.value, state: state, chunk: chunk)))
+            caller.fail(bytes: errorReply(e.value, name: name, chunk: chunk, line: line(of: e.value, state: state, chunk: chunk)),
+                        counted: !ScriptCalls.wasCounted(e.value))
         } catch is ScriptKilled where engine.abortRequested.load(ordering: .relaxed) {
             // The server stops (SHUTDOWN NOSAVE): Redis exits without a
             // reply, and the client sees its connection close.
         } catch is ScriptKilled {
             // The innermost line known is that of the last call the script
             // made; a script that made none is reported at line 1.
-            reply.error(errorReply(ScriptCalls.errorTable("ERR Script killed by user with SCRIPT KILL..."),
+            caller.fail(bytes: errorReply(ScriptCalls.errorTable("ERR Script killed by user with SCRIPT KILL..."),
                                    name: name, chunk: chunk, line: max(1, state.lastErrorLine ?? 1)))
         } catch {
-            reply.error("ERR Error running script \(String(decoding: name, as: UTF8.self)), \(error)")
+            caller.fail("ERR Error running script \(String(decoding: name, as: UTF8.self)), \(error)")
         }
     }
 

@@ -72,7 +72,7 @@ enum ScriptCalls {
         state.registerFunction("debug", in: redis) { _ in 0 }
         state.registerFunction("acl_check_cmd", in: redis) { [unowned engine] args in
             var arguments = try commandArguments(args)
-            guard let run = engine.run, arguments.withArguments({ lookUp($0, run.client.server) }) != nil else {
+            guard let run = engine.run, arguments.withArguments({ run.client.server.commands.lookupRequest($0) }) != nil else {
                 throw raised(args, "Invalid command passed to redis.acl_check_cmd()")
             }
             return try args.return(.boolean(true))  // the default user may run everything
@@ -128,13 +128,6 @@ enum ScriptCalls {
         return out
     }
 
-    /// The command or subcommand `arguments` name; nil when unknown.
-    static func lookUp(_ arguments: Arguments, _ server: ServerContext) -> CommandSpec? {
-        guard let top = server.commands.lookup(arguments[0]) else { return nil }
-        if !top.subcommands.isEmpty && arguments.count >= 2 { return top.subcommand(arguments[1]) }
-        return top
-    }
-
     /// `redis.call` (errors raised) and `redis.pcall` (errors returned).
     static func call(_ args: LuaArguments, engine: ScriptEngine, raise: Bool) throws -> Int {
         var owned: OwnedArguments
@@ -153,17 +146,28 @@ enum ScriptCalls {
         }
         guard let run = engine.run else { return try fail("ERR no script is running") }
         let server = run.client.server
-        guard let spec = lookUp(arguments, server) else { return try fail("ERR Unknown Redis command called from script") }
-        if !spec.accepts(arguments.count) { return try fail("ERR Wrong number of args calling Redis command from script") }
+        /// A command refused before it runs, as Redis's `scriptCall` does:
+        /// counted here (INFO errorstats, and the command's rejected_calls),
+        /// so not again when the script passes the error on.
+        func reject(_ spec: CommandSpec?, _ text: String) throws -> Int {
+            run.client.loop.countError(Errors.statsCode(Array(text.utf8)))
+            if let spec { run.client.loop.commandCounters[spec.id].rejected.add(1) }
+            let e = errorTable(text)
+            markCounted(e)
+            if raise { throw LuaError(e) }
+            return try args.return(e)
+        }
+        guard let spec = server.commands.lookupRequest(arguments) else { return try reject(nil, "ERR Unknown Redis command called from script") }
+        if !spec.accepts(arguments.count) { return try reject(spec, "ERR Wrong number of args calling Redis command from script") }
         if spec.flags.contains(.noscript) || (spec.parent?.flags.contains(.noscript) ?? false) {
-            return try fail("ERR This Redis command is not allowed from script")
+            return try reject(spec, "ERR This Redis command is not allowed from script")
         }
         let writes = spec.flags.contains(.write) || spec.flags.contains(.mayReplicate)
         if writes && (run.readOnly || run.flags.noWrites) {
-            return try fail("ERR Write commands are not allowed from read-only scripts.")
+            return try reject(spec, "ERR Write commands are not allowed from read-only scripts.")
         }
         if run.overMemory && !run.wrote && !run.flags.allowOOM && spec.flags.contains(.denyoom) {
-            return try fail(Errors.oom)
+            return try reject(spec, Errors.oom)
         }
         if spec.flags.contains(.write) {
             run.wrote = true
@@ -183,13 +187,27 @@ enum ScriptCalls {
         let value = parser.value()
         reply.count = start
         if case .table(let t) = value, case .string = t.get(string: errorKey) {
-            try? t.rawSet(.string("ignore_error_stats_update"), .boolean(true))
+            markCounted(value)
             if raise { throw LuaError(value) }
         }
         return try args.return(value)
     }
 
     static let errorKey = LuaString("err")
+    static let countedKey = LuaString("ignore_error_stats_update")
+
+    /// Marks an error table as counted in INFO errorstats already (a
+    /// command's error, or a command refused inside the script), as Redis
+    /// does with the same field: when the script passes it on, only the
+    /// script's command counts as failed.
+    static func markCounted(_ error: LuaValue) {
+        if case .table(let t) = error { try? t.rawSet(.string(countedKey), .boolean(true)) }
+    }
+
+    static func wasCounted(_ error: LuaValue) -> Bool {
+        if case .table(let t) = error, case .boolean(true) = t.get(string: countedKey) { return true }
+        return false
+    }
 }
 
 /// Redis's reply → Lua conversion of a command's reply bytes: integers as

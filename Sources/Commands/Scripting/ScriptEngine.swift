@@ -263,16 +263,6 @@ public final class ScriptEngine: @unchecked Sendable {
     }
 }
 
-extension CommandTable {
-    /// The command (or subcommand) a request names, for the admission of
-    /// commands while a script runs; nil when unknown.
-    public func lookupForAdmission(_ args: Arguments) -> CommandSpec? {
-        guard let top = lookup(args[0]) else { return nil }
-        if !top.subcommands.isEmpty && args.count >= 2 { return top.subcommand(args[1]) }
-        return top
-    }
-}
-
 extension Configuration {
     /// `busy-reply-threshold` (alias `lua-time-limit`), in milliseconds.
     public var busyReplyThreshold: Int { Int(string("busy-reply-threshold") ?? "5000") ?? 5000 }

@@ -8,15 +8,28 @@ import CSystem
 /// fitting field (`err`, `ok`, `double`, `big_number`, `verbatim_string`,
 /// `map`, `set`) or else as arrays up to the first nil.
 enum ScriptReplies {
-    static func write(_ value: LuaValue, to reply: ReplyBuffer, scriptResp: Int, depth: Int = 0) {
+    /// `failed` is told of each error written (at any depth), with whether
+    /// INFO errorstats should count it: not when it is a command's error the
+    /// script passes on, which was counted when the command failed.
+    static func write(_ value: LuaValue, to reply: ReplyBuffer, scriptResp: Int, depth: Int = 0,
+                      failed: (_ line: [UInt8], _ counted: Bool) -> Void) {
         switch value {
         case .string(let s): s.bytes.withUnsafeBytes { reply.bulk($0) }
         case .number(let n): reply.integer(truncated(n))
         case .boolean(let b):
             if scriptResp == 3 { reply.boolean(b) } else if b { reply.integer(1) } else { reply.null() }
         case .table(let t):
-            if depth > 7900 { reply.error("ERR reached lua stack limit"); return }
-            if case .string(let e) = t.get(string: LuaString("err")) { reply.error(sanitized(e.bytes)); return }
+            if depth > 7900 {
+                reply.error("ERR reached lua stack limit")
+                failed(Array("ERR reached lua stack limit".utf8), true)
+                return
+            }
+            if case .string(let e) = t.get(string: LuaString("err")) {
+                let line = sanitized(e.bytes)
+                reply.error(line)
+                failed(line, !ScriptCalls.wasCounted(value))
+                return
+            }
             if case .string(let s) = t.get(string: LuaString("ok")) { reply.status(sanitized(s.bytes)); return }
             if case .number(let d) = t.get(string: LuaString("double")) { reply.double(d); return }
             if case .string(let b) = t.get(string: LuaString("big_number")) { reply.bigNumber(sanitized(b.bytes)); return }
@@ -29,21 +42,21 @@ enum ScriptReplies {
                 let entries = m.entries
                 reply.map(entries.count)
                 for (k, v) in entries {
-                    write(k, to: reply, scriptResp: scriptResp, depth: depth + 1)
-                    write(v, to: reply, scriptResp: scriptResp, depth: depth + 1)
+                    write(k, to: reply, scriptResp: scriptResp, depth: depth + 1, failed: failed)
+                    write(v, to: reply, scriptResp: scriptResp, depth: depth + 1, failed: failed)
                 }
                 return
             }
             if case .table(let s) = t.get(string: LuaString("set")) {
                 let entries = s.entries
                 reply.set(entries.count)
-                for (k, _) in entries { write(k, to: reply, scriptResp: scriptResp, depth: depth + 1) }
+                for (k, _) in entries { write(k, to: reply, scriptResp: scriptResp, depth: depth + 1, failed: failed) }
                 return
             }
             var n = 0
             while !t.get(number: Double(n + 1)).isNil { n += 1 }
             reply.array(n)
-            for i in 1...max(n, 1) where n > 0 { write(t.get(number: Double(i)), to: reply, scriptResp: scriptResp, depth: depth + 1) }
+            for i in 1...max(n, 1) where n > 0 { write(t.get(number: Double(i)), to: reply, scriptResp: scriptResp, depth: depth + 1, failed: failed) }
         default: reply.null()
         }
     }

@@ -55,7 +55,7 @@ extension ServerContext {
         stats.expireCycleMicroseconds.store(0, ordering: .relaxed)
         stats.expiredStalePercent.store(0, ordering: .relaxed)
         stats.peakMemory.store(usedMemory, ordering: .relaxed)
-        for loop in loops { loop.resetRequested.store(true, ordering: .relaxed) }
+        for loop in loops { loop.resetCounters() }
         slowlog.reset()
     }
 }

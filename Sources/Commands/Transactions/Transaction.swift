@@ -11,8 +11,10 @@ public final class Transaction {
     // Only the owning client's loop touches a transaction: no dynamic
     // exclusivity checks (they were 4% of EXEC's CPU).
     @exclusivity(unchecked) public internal(set) var commands: [Queued] = []
-    /// Union of the queued commands' flags: EXEC is refused under maxmemory
-    /// when any of them is `denyoom`.
+    /// Union of the queued commands' flags (EVAL's and FCALL's those of
+    /// what they run, `Client.commandFlags`): EXEC is refused under
+    /// maxmemory when any of them is `denyoom`, and held by CLIENT PAUSE
+    /// WRITE when one may write.
     @exclusivity(unchecked) public private(set) var flags: CommandFlags = []
     /// A command was rejected while queueing: EXEC must answer EXECABORT.
     @exclusivity(unchecked) public var aborted = false
@@ -29,11 +31,11 @@ public final class Transaction {
     /// queue does not grow by reallocating at its second and third.
     public init() { commands.reserveCapacity(4) }
 
-    func append(_ spec: CommandSpec, _ arguments: Arguments, shards: UInt64?) {
+    func append(_ spec: CommandSpec, _ arguments: Arguments, flags commandFlags: CommandFlags, shards: UInt64?) {
         let owned = OwnedArguments(copying: arguments)
         bytes += owned.byteCount
         commands.append(Queued(spec: spec, arguments: owned))
-        flags.formUnion(spec.flags)
+        flags.formUnion(commandFlags)
         if spec.runsScripts { runsScripts = true }
         if let mask = shardMask, let more = shards { shardMask = mask | more } else { shardMask = nil }
     }
@@ -49,7 +51,7 @@ extension Client {
     func queue(_ spec: CommandSpec, _ arguments: Arguments) {
         guard let t = transaction else { return }
         if !t.aborted && !watchFlag.dirty.load(ordering: .relaxed) {
-            t.append(spec, arguments, shards: shardMask(of: spec, arguments))
+            t.append(spec, arguments, flags: commandFlags(spec, arguments), shards: shardMask(of: spec, arguments))
             multiCount.store(t.commands.count, ordering: .relaxed)
         }
         reply.simple("QUEUED")

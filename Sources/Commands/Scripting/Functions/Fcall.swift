@@ -12,7 +12,7 @@ enum FcallCommand {
         CommandSpec(
             name, arity: -3,
             flags: readOnly ? [.readonly, .noscript, .stale, .skipMonitor, .noMandatoryKeys]
-                : [.noscript, .stale, .skipMonitor, .noMandatoryKeys],
+                : [.noscript, .stale, .skipMonitor, .mayReplicate, .noMandatoryKeys],
             acl: ["@slow", "@scripting"], group: "scripting", since: "7.0.0",
             summary: readOnly ? "Invoke a read-only function" : "Invoke a function",
             complexity: "Depends on the function that is executed.",
