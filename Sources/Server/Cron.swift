@@ -44,7 +44,9 @@ final class Cron: @unchecked Sendable {
             closeIdleClients(loop: loop, nowMs: nowMs)
             return
         }
-        if server.activeExpireEnabled.load(ordering: .relaxed) {
+        // During CLIENT PAUSE the dataset stays as it is: no active expiry
+        // (nor eviction, `enforceMemoryLimit`), as in Redis.
+        if server.activeExpireEnabled.load(ordering: .relaxed) && !server.isPaused(nowMs: nowMs) {
             let hz = max(1, server.config.hz)
             let percent = 25 + 2 * effort
             let budget = Int64(percent * 1_000_000 / hz / 100)
@@ -86,7 +88,7 @@ final class Cron: @unchecked Sendable {
         // The expiry wheel reclaims every due key unless a cycle runs out
         // of time, so only a timed-out cycle leaves work for a fast one
         // (Redis also runs them when its sampling finds many stale keys).
-        guard perLoop[loop].lastCycleTimedOut else { return -1 }
+        guard perLoop[loop].lastCycleTimedOut, !server.isPaused(nowMs: nowMs) else { return -1 }
         let duration = Int64(1000 + 250 * effort)
         let now = cs_monotonic_us()
         if now - perLoop[loop].lastFastCycleUs < duration * 2 { return Int(duration * 2 / 1000) + 1 }

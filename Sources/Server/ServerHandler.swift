@@ -59,12 +59,6 @@ final class ServerHandler: ConnectionHandler, @unchecked Sendable {
     func execute(_ client: Client, _ arguments: Arguments, _ connection: Connection) -> ExecutionResult {
         if client.killed.load(ordering: .relaxed) { return .close }
         let loop = client.loop
-        // Monitors are replicas to Redis, which CLIENT PAUSE never holds.
-        if server.pausedUntilMs.load(ordering: .relaxed) > loop.nowMs && mustWaitForPause(client, arguments)
-            && !client.monitorMode.load(ordering: .relaxed) {
-            client.waitingForPause.store(true, ordering: .relaxed)
-            return .wait
-        }
         // A script (on another loop, or this one's serving while busy)
         // holds, or is about to hold, every shard: hold the command rather
         // than wait on a shard, or answer BUSY once the script has run past
@@ -100,26 +94,6 @@ final class ServerHandler: ConnectionHandler, @unchecked Sendable {
             return .close
         }
         return client.closeAfterReply ? .close : .done
-    }
-
-    /// During CLIENT PAUSE ALL every command waits; during PAUSE WRITE
-    /// only commands that may write or replicate (PUBLISH, EVAL...), with
-    /// the flags of what EVAL or FCALL would run, and EXEC when it would
-    /// run such a command (the flags of its queue).
-    func mustWaitForPause(_ client: Client, _ arguments: Arguments) -> Bool {
-        if !server.pauseWritesOnly.load(ordering: .relaxed) { return true }
-        guard let spec = server.commands.lookupRequest(arguments) else { return false }
-        let flags: CommandFlags
-        if spec.isExec, let transaction = client.transaction {
-            flags = transaction.flags
-        } else if spec.runsScripts && !server.scripts.exclusive.load(ordering: .relaxed) {
-            // (While a script runs it holds the engine's lock, which the
-            // flags need: the command's own flags then say.)
-            flags = client.commandFlags(spec, arguments)
-        } else {
-            flags = spec.flags
-        }
-        return !flags.isDisjoint(with: [.write, .mayReplicate])
     }
 
     /// Appends a pub/sub frame to a subscriber's output (on its own loop),

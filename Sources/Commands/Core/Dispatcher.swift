@@ -24,10 +24,18 @@ public final class Dispatcher: @unchecked Sendable {
         client.commandFailed = false
         // Lets code far from the client (tracking) know whose command runs.
         cs_set_current_client(client.id)
+        let modeBefore = client.replyMode
         if let intercept = server.intercept, intercept(client, args) != .proceed {
             // An embedder (the test fixture) answered or dropped the command.
         } else {
             run(client, args)
+        }
+        // Held to run again (CLIENT PAUSE, another loop's script): as if it
+        // had not been seen yet.
+        if client.blockedWaiter === BlockedWaiter.retryLater {
+            client.replyMode = modeBefore
+            reply.muted = modeBefore == .off
+            return
         }
         // Clients blocked on keys this command gave data to (after EXEC as a whole).
         if !client.loop.readyKeys.isEmpty { client.serveReadyKeys() }
@@ -101,6 +109,15 @@ public final class Dispatcher: @unchecked Sendable {
             reject(spec, client, "ERR Replica can't interact with the keyspace")
             return
         }
+        // CLIENT PAUSE, once every check that could refuse the command has
+        // passed (Redis's order). Monitors are replicas to Redis, which a
+        // pause never holds, and in-process calls have no loop to wait on.
+        if server.isPaused(nowMs: client.loop.nowMs) && client.fd >= 0 && !client.monitorMode.load(ordering: .relaxed)
+            && mustWaitForPause(spec, client, args) {
+            client.waitingForPause.store(true, ordering: .relaxed)
+            client.blockedWaiter = BlockedWaiter.retryLater
+            return
+        }
         if client.inTransaction && !top.runsInsideTransaction {
             client.queue(spec, args)
             return
@@ -152,6 +169,25 @@ public final class Dispatcher: @unchecked Sendable {
                                arguments: SlowLog.trim(args, redacting: SlowLog.secretArguments(spec, args)), peer: client.address,
                                name: client.name ?? "", maxLength: server.config.slowlogMaxLen)
         }
+    }
+
+    /// During CLIENT PAUSE ALL every command waits; during PAUSE WRITE
+    /// only commands that may write or replicate (PUBLISH, EVAL...), with
+    /// the flags of what EVAL or FCALL would run, and EXEC when it would
+    /// run such a command (the flags of its queue).
+    func mustWaitForPause(_ spec: CommandSpec, _ client: Client, _ args: Arguments) -> Bool {
+        if !server.pauseWritesOnly.load(ordering: .relaxed) { return true }
+        let flags: CommandFlags
+        if spec.isExec, let transaction = client.transaction {
+            flags = transaction.flags
+        } else if spec.runsScripts && !server.scripts.exclusive.load(ordering: .relaxed) {
+            // (While a script runs it holds the engine's lock, which the
+            // flags need: the command's own flags then say.)
+            flags = client.commandFlags(spec, args)
+        } else {
+            flags = spec.flags
+        }
+        return !flags.isDisjoint(with: [.write, .mayReplicate])
     }
 
     /// Whether `spec` must be refused when memory cannot be brought under maxmemory.

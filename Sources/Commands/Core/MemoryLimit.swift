@@ -37,11 +37,14 @@ extension ServerContext {
 
     /// Evicts toward `maxmemory` within the time budget. Returns false when
     /// memory is over the limit and nothing more can be evicted.
+    /// During CLIENT PAUSE nothing is evicted (and so nothing is refused
+    /// for memory): the dataset stays as it is, as in Redis.
     public func enforceMemoryLimit(nowMs: Int64) -> Bool {
         let limit = config.maxmemory
         if limit == 0 { return true }
         let used = usedMemory
         if used <= limit { return true }
+        if isPaused(nowMs: nowMs) { return true }
         let budget = evictionTimeLimitUs
         let (outcome, count) = evictor.evict(bytesToFree: used - limit, settings: evictionSettings, nowMs: nowMs,
                                              deadlineUs: cs_monotonic_us() + budget)

@@ -126,6 +126,9 @@ public final class ServerContext: @unchecked Sendable {
     /// CLIENT PAUSE: until when (ms, server clock), and whether only writes wait.
     public let pausedUntilMs = Atomic<Int64>(0)
     public let pauseWritesOnly = Atomic<Bool>(false)
+
+    /// Whether a CLIENT PAUSE is in force at `nowMs`.
+    @inlinable public func isPaused(nowMs: Int64) -> Bool { pausedUntilMs.load(ordering: .relaxed) > nowMs }
     /// Path of the running executable (INFO executable).
     @exclusivity(unchecked) public var executablePath = ""
     /// Blocked clients by key (BLPOP and friends).
