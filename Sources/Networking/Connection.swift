@@ -54,6 +54,9 @@ public final class Connection {
     @exclusivity(unchecked) var receiveStopped = false
     @exclusivity(unchecked) var receiveEnded = false
     @exclusivity(unchecked) var closed = false
+    /// Closed because a read found the peer gone (or failing): that read
+    /// counts in INFO's total_reads_processed, as Redis's does.
+    @exclusivity(unchecked) public internal(set) var closedByPeer = false
     /// Already listed in the loop's `pendingFlush`.
     @exclusivity(unchecked) var flushScheduled = false
     /// Ran a blocking command whose reply has not come: input accumulates unprocessed.

@@ -199,6 +199,7 @@ extension EventLoop {
                         // (serveWhileBusy): asked again below.
                     } else if result != -ENOBUFS {
                         // The peer closed, or the socket failed.
+                        connection.closedByPeer = true
                         closeConnection(fd)
                         return
                     }

@@ -491,10 +491,11 @@ public final class EventLoop<Handler: ConnectionHandler>: @unchecked Sendable {
         // recv/send rather than read/write: the socket calls skip the VFS
         // layer (about 180 ns less per request and reply on this kernel).
         let n = cs_recv(c.fd, c.input + c.inputEnd, c.inputCapacity - c.inputEnd)
-        if n == 0 { closeConnection(c.fd); return 0 }
+        if n == 0 { c.closedByPeer = true; closeConnection(c.fd); return 0 }
         if n < 0 {
             let e = cs_errno()
             if e == EAGAIN || e == EWOULDBLOCK || e == EINTR { return 0 }
+            c.closedByPeer = true
             closeConnection(c.fd)
             return 0
         }

@@ -20,6 +20,8 @@ final class Cron: @unchecked Sendable {
         var lastFastCycleUs: Int64 = 0
         var lastCycleTimedOut = false
         var stalePercent: Double = 0
+        /// `ServerStats.resets` when `stalePercent` last started from 0.
+        var resetsSeen = 0
         /// Where this loop's access sweep continues (a position in hash space).
         var accessSweepCursor: UInt64 = 0
     }
@@ -107,6 +109,9 @@ final class Cron: @unchecked Sendable {
         perLoop[loop].lastCycleTimedOut = result.hitTimeLimit
         if result.hitTimeLimit { server.stats.expiredTimeCapReached.add(1, ordering: .relaxed) }
         let current = result.sampled > 0 ? Double(result.expired) * 100 / Double(result.sampled) : 0
+        // CONFIG RESETSTAT zeroes the average itself, as Redis's does.
+        let resets = server.stats.resets.load(ordering: .relaxed)
+        if perLoop[loop].resetsSeen != resets { perLoop[loop].resetsSeen = resets; perLoop[loop].stalePercent = 0 }
         perLoop[loop].stalePercent = current * 0.05 + perLoop[loop].stalePercent * 0.95
         if loop == 0 { server.stats.expiredStalePercent.store(Int(perLoop[loop].stalePercent * 100), ordering: .relaxed) }
     }

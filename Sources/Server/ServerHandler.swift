@@ -167,6 +167,7 @@ final class ServerHandler: ConnectionHandler, @unchecked Sendable {
     }
 
     func closed(_ client: Client, _ connection: Connection) {
+        if connection.closedByPeer { client.loop.readsProcessed.add(1) }
         server.clients.remove(client)
         server.clientBufferBytes.add(-client.publishedBufferBytes, ordering: .relaxed)
         server.clientClosedHooks.forEach { $0(client) }
@@ -209,6 +210,8 @@ final class ServerHandler: ConnectionHandler, @unchecked Sendable {
         let loop = client.loop
         loop.netInputBytes.add(read)
         loop.netOutputBytes.add(written)
+        if read > 0 { loop.readsProcessed.add(1) }
+        if written > 0 { loop.writesProcessed.add(1) }
         publishBufferBytes(client, connection)
         connection.parser.limits.maxBulkLength = server.config.protoMaxBulkLen
         client.queryBufferBytes.store(connection.queryBufferLength, ordering: .relaxed)
@@ -233,6 +236,7 @@ final class ServerHandler: ConnectionHandler, @unchecked Sendable {
 
     func wrote(_ client: Client, _ connection: Connection, bytes: Int) {
         client.loop.netOutputBytes.add(bytes)
+        client.loop.writesProcessed.add(1)
         client.outputBufferBytes.store(connection.output.pending, ordering: .relaxed)
         publishBufferBytes(client, connection)  // a backlog drained outside a batch
     }

@@ -27,6 +27,37 @@ final class ServerCommandTests: XCTestCase {
         return out
     }
 
+    /// INFO stats counts what Redis counts from CONFIG RESETSTAT on (at
+    /// once, on every loop): commands, connections, hits and misses,
+    /// expired keys, errors, socket reads (a pipeline of three in one
+    /// write is one read; a peer that leaves is one more) and writes (one
+    /// per flush of replies, RESETSTAT's own included).
+    func testInfoStatsCountFromResetstatLikeRedis() throws {
+        let wanted = ["total_connections_received", "total_commands_processed", "keyspace_hits", "keyspace_misses",
+                      "expired_keys", "evicted_keys", "total_error_replies", "rejected_connections", "expired_stale_perc",
+                      "total_reads_processed", "total_writes_processed"]
+        var transcripts: [[String]] = []
+        for (_, port) in pair.servers {
+            let c = try TestConnection(port: port)
+            _ = try c.call("SET", "before", "1"); _ = try c.call("GET", "before"); _ = try c.call("GET", "missing")
+            _ = try c.call("CONFIG", "RESETSTAT")
+            _ = try c.call("SET", "a", "1"); _ = try c.call("GET", "a"); _ = try c.call("GET", "nope")
+            _ = try c.call("SET", "e", "1", "PX", "1")
+            usleep(20_000)
+            _ = try c.call("GET", "e"); _ = try c.call("LPUSH", "a", "x")
+            try c.send("*1\r\n$4\r\nPING\r\n*2\r\n$3\r\nGET\r\n$1\r\na\r\n*1\r\n$4\r\nPING\r\n")
+            for _ in 0..<3 { _ = try c.readFrame() }
+            let other = try TestConnection(port: port)
+            _ = try other.call("PING")
+            other.close()
+            usleep(50_000)
+            let text = try c.call("INFO", "stats").string ?? ""
+            transcripts.append(text.split(separator: "\r\n").filter { wanted.contains(String($0.split(separator: ":")[0])) }.map(String.init))
+        }
+        XCTAssertEqual(transcripts[0].count, wanted.count)
+        XCTAssertEqual(transcripts[0], transcripts[1])
+    }
+
     /// Every section and field Redis prints, Swiftlet prints too, in the same
     /// order (exporters and redis-cli --stat read them by name).
     func testInfoHasEveryRedisSectionAndField() throws {

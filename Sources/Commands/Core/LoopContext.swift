@@ -51,6 +51,11 @@ public final class LoopContext: @unchecked Sendable {
     public let dirty = SingleWriterCounter()
     public let netInputBytes = SingleWriterCounter()
     public let netOutputBytes = SingleWriterCounter()
+    /// Socket reads and writes (INFO total_reads_processed and
+    /// total_writes_processed): each read that brought bytes or found the
+    /// peer gone, each flush of a client's replies.
+    public let readsProcessed = SingleWriterCounter()
+    public let writesProcessed = SingleWriterCounter()
     /// Error replies by error code (`ERR`, `WRONGTYPE`…), INFO errorstats.
     /// Guarded by `errorLock`: rare, so a lock is fine.
     @exclusivity(unchecked) public var errorCounts: [String: Int] = [:]
@@ -65,6 +70,8 @@ public final class LoopContext: @unchecked Sendable {
         commandsProcessed.reset()
         netInputBytes.reset()
         netOutputBytes.reset()
+        readsProcessed.reset()
+        writesProcessed.reset()
         errorLock.withLock { _ in
             totalErrorReplies.reset()
             errorCounts = [:]

@@ -35,6 +35,8 @@ public final class ServerStats: @unchecked Sendable {
     public let rejectedConnections = Atomic<Int>(0)
     public let dirty = Atomic<Int>(0)
     public let expiredStalePercent = Atomic<Int>(0)   // x100, like Redis
+    /// CONFIG RESETSTATs so far (the cron's averages start again from 0).
+    public let resets = Atomic<Int>(0)
     public let expiredTimeCapReached = Atomic<Int>(0)
     public let expireCycleMicroseconds = Atomic<Int>(0)
     public let evictedKeys = Atomic<Int>(0)

@@ -54,6 +54,7 @@ extension ServerContext {
         stats.expiredTimeCapReached.store(0, ordering: .relaxed)
         stats.expireCycleMicroseconds.store(0, ordering: .relaxed)
         stats.expiredStalePercent.store(0, ordering: .relaxed)
+        stats.resets.add(1, ordering: .relaxed)
         stats.peakMemory.store(usedMemory, ordering: .relaxed)
         for loop in loops { loop.resetCounters() }
         slowlog.reset()

@@ -231,7 +231,8 @@ enum InfoCommand {
             lines.add("tracking_total_prefixes", s.tracking.prefixTotal); lines.add("unexpected_error_replies", 0)
             lines.add("total_error_replies", s.loops.reduce(0) { $0 + $1.totalErrorReplies.current })
             lines.add("dump_payload_sanitizations", 0)
-            lines.add("total_reads_processed", 0); lines.add("total_writes_processed", 0)
+            lines.add("total_reads_processed", s.loops.reduce(0) { $0 + $1.readsProcessed.current })
+            lines.add("total_writes_processed", s.loops.reduce(0) { $0 + $1.writesProcessed.current })
             lines.add("io_threaded_reads_processed", 0); lines.add("io_threaded_writes_processed", 0)
             lines.add("reply_buffer_shrinks", 0); lines.add("reply_buffer_expands", 0)
         case "replication":
