@@ -76,7 +76,8 @@ final class Cron: @unchecked Sendable {
         }
         // Over maxmemory (e.g. after CONFIG SET lowered it): evict in
         // time-boxed steps between event-loop turns, not in one long stall.
-        if server.overMemoryLimit {
+        // (Nothing is evicted during CLIENT PAUSE: no early wake-ups then.)
+        if server.overMemoryLimit && !server.isPaused(nowMs: nowMs) {
             _ = server.enforceMemoryLimit(nowMs: nowMs)
             if server.overMemoryLimit { hint = 1 }
         }
@@ -134,7 +135,7 @@ final class Cron: @unchecked Sendable {
     func closeIdleClients(loop: Int, nowMs: Int64) {
         let limit = server.config.timeout
         guard limit > 0 else { return }
-        let paused = server.pausedUntilMs.load(ordering: .relaxed) > nowMs
+        let paused = server.isPaused(nowMs: nowMs)
         for c in server.clients.snapshot() where c.loop.index == loop && c.subscriptionCount == 0
             && !c.monitorMode.load(ordering: .relaxed) && !c.isBlocked.load(ordering: .relaxed)
             && !(paused && c.waitingForPause.load(ordering: .relaxed)) {

@@ -291,6 +291,7 @@ final class ScriptingTests: XCTestCase {
                 "return redis.call('nosuch')", "return redis.call('get')", "error('x')", "return {err='MY thing'}",
                 "return {1, {err='oops'}, {err='" + String(repeating: "a", count: 40) + " b'}}", "return redis.call()",
                 "return (", "return redis.call('subscribe', 'x')", "return redis.pcall('subscribe', 'x')",
+                "local e = redis.pcall('incr', 's') return {e, e, {err='X y'}}",
             ]
             var lines = try scripts.map { RESPValue.escape(try c.call("EVAL", $0, "0").serialized) }
             lines.append(RESPValue.escape(try c.call("EVAL_RO", "return redis.call('set', 'a', 'b')", "0").serialized))

@@ -14,8 +14,9 @@ public final class Dispatcher: @unchecked Sendable {
     @inlinable
     public func execute(_ client: Client, _ args: Arguments) {
         let reply = client.reply
+        let modeBefore = client.replyMode
         // CLIENT REPLY OFF/SKIP: the command runs, its reply is dropped.
-        switch client.replyMode {
+        switch modeBefore {
         case .on: break
         case .off: reply.muted = true
         case .skipNext: client.replyMode = .skipping; reply.muted = true
@@ -24,15 +25,14 @@ public final class Dispatcher: @unchecked Sendable {
         client.commandFailed = false
         // Lets code far from the client (tracking) know whose command runs.
         cs_set_current_client(client.id)
-        let modeBefore = client.replyMode
         if let intercept = server.intercept, intercept(client, args) != .proceed {
             // An embedder (the test fixture) answered or dropped the command.
         } else {
             run(client, args)
         }
         // Held to run again (CLIENT PAUSE, another loop's script): as if it
-        // had not been seen yet.
-        if client.blockedWaiter === BlockedWaiter.retryLater {
+        // had not been seen yet (a CLIENT REPLY SKIP still applies to it).
+        if let waiter = client.blockedWaiter, waiter === BlockedWaiter.retryLater {
             client.replyMode = modeBefore
             reply.muted = modeBefore == .off
             return
@@ -180,12 +180,8 @@ public final class Dispatcher: @unchecked Sendable {
         let flags: CommandFlags
         if spec.isExec, let transaction = client.transaction {
             flags = transaction.flags
-        } else if spec.runsScripts && !server.scripts.exclusive.load(ordering: .relaxed) {
-            // (While a script runs it holds the engine's lock, which the
-            // flags need: the command's own flags then say.)
-            flags = client.commandFlags(spec, args)
         } else {
-            flags = spec.flags
+            flags = client.commandFlags(spec, args)
         }
         return !flags.isDisjoint(with: [.write, .mayReplicate])
     }
@@ -210,6 +206,9 @@ public final class Dispatcher: @unchecked Sendable {
     /// EXECABORT when the refused command is EXEC itself.
     func reject(_ spec: CommandSpec, _ client: Client, bytes message: [UInt8]) {
         client.loop.commandCounters[spec.id].rejected.add(1)
+        // An EVAL fed to MONITOR before it was held, refused on its retry:
+        // the client's next EVAL is fed again.
+        client.monitorFedForRetry = false
         client.flagTransaction()
         if spec.isExec {
             // Redis quotes the reason without its generic `ERR ` code (a

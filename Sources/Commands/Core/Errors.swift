@@ -66,24 +66,21 @@ extension Client {
 
     /// The same for a message that may not be valid UTF-8 (echoed arguments).
     /// CR and LF become spaces: an error reply is one line.
-    /// `counted` false: the error was counted in INFO errorstats where it
-    /// arose (a script passing on a command's error, Redis's
-    /// `ERR_REPLY_FLAG_NO_STATS_UPDATE`); the command still counts as failed.
-    public func fail(bytes message: [UInt8], counted: Bool = true) {
+    public func fail(bytes message: [UInt8]) {
         let line = message.map { $0 == 0x0D || $0 == 0x0A ? 0x20 : $0 }
         reply.append(0x2D)
         line.withUnsafeBytes { reply.append($0) }
         reply.append("\r\n")
-        countFailure(line, counted: counted)
+        countFailure(line)
     }
 }
 
 extension Client {
-    /// Counts an error line already written into this client's reply
-    /// (a script's error nested in its result): INFO errorstats unless
-    /// `counted` is false (see `fail`), and the command as failed.
-    func countFailure(_ line: [UInt8], counted: Bool) {
-        if counted { loop.countError(Errors.statsCode(line)) }
+    /// Counts an error line already written into this client's reply (a
+    /// script's error nested in its result): INFO errorstats, and the
+    /// command as failed.
+    func countFailure(_ line: [UInt8]) {
+        loop.countError(Errors.statsCode(line))
         commandFailed = true
     }
 }

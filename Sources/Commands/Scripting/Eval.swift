@@ -231,11 +231,16 @@ enum EvalCommand {
                 ? try state.call(.function(target.function), [.table(keys), .table(argv)])
                 : try state.call(.function(target.function))
             ScriptReplies.write(results.first ?? .nil, to: caller.reply, scriptResp: run.resp) { line, counted in
-                caller.countFailure(line, counted: counted)
+                if counted { caller.countFailure(line) } else { failedAgain(args, caller: caller) }
             }
         } catch let e as LuaError {
-            caller.fail(bytes: errorReply(e.value, name: name, chunk: chunk, line: line(of: e.value, state: state, chunk: chunk)),
-                        counted: !ScriptCalls.wasCounted(e.value))
+            let text = errorReply(e.value, name: name, chunk: chunk, line: line(of: e.value, state: state, chunk: chunk))
+            if ScriptCalls.wasCounted(e.value) {
+                caller.reply.error(text)
+                failedAgain(args, caller: caller)
+            } else {
+                caller.fail(bytes: text)
+            }
         } catch is ScriptKilled where engine.abortRequested.load(ordering: .relaxed) {
             // The server stops (SHUTDOWN NOSAVE): Redis exits without a
             // reply, and the client sees its connection close.
@@ -247,6 +252,13 @@ enum EvalCommand {
         } catch {
             caller.fail("ERR Error running script \(String(decoding: name, as: UTF8.self)), \(error)")
         }
+    }
+
+    /// A script passed on an error already counted in INFO errorstats (a
+    /// command's): as Redis, one more failure of the script's command for
+    /// each such error in its reply, and nothing in errorstats.
+    static func failedAgain(_ args: Arguments, caller: Client) {
+        if let spec = caller.server.commands.lookup(args[0]) { caller.loop.commandCounters[spec.id].failed.add(1) }
     }
 
     /// The loop's script client: address `lua` (MONITOR shows it), always

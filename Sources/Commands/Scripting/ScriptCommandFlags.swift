@@ -17,7 +17,9 @@ import RESP
 /// EVAL's answer costs a SHA-1 of its body and the engine's lock.
 extension Client {
     public func commandFlags(_ spec: CommandSpec, _ args: Arguments) -> CommandFlags {
-        guard spec.runsScripts, args.count >= 2,
+        // While a script runs it holds the engine's lock, which the answer
+        // needs (and the lock is not reentrant): the command's own flags then.
+        guard spec.runsScripts, args.count >= 2, !server.scripts.exclusive.load(ordering: .relaxed),
               let declared = server.scripts.declaredFlags(spec, args), declared.declared else { return spec.flags }
         return declared.commandFlags(replacing: spec.flags)
     }
