@@ -177,20 +177,13 @@ public final class Dispatcher: @unchecked Sendable {
     /// run such a command (the flags of its queue).
     func mustWaitForPause(_ spec: CommandSpec, _ client: Client, _ args: Arguments) -> Bool {
         if !server.pauseWritesOnly.load(ordering: .relaxed) { return true }
-        let flags: CommandFlags
-        if spec.isExec, let transaction = client.transaction {
-            flags = transaction.flags
-        } else {
-            flags = client.commandFlags(spec, args)
-        }
-        return !flags.isDisjoint(with: [.write, .mayReplicate])
+        return !client.commandFlags(spec, args).isDisjoint(with: [.write, .mayReplicate])
     }
 
     /// Whether `spec` must be refused when memory cannot be brought under maxmemory.
     func refusedWhenOutOfMemory(_ spec: CommandSpec, _ client: Client, _ args: Arguments) -> Bool {
         if client.commandFlags(spec, args).contains(.denyoom) { return true }
-        guard let transaction = client.transaction else { return false }
-        if spec.isExec { return transaction.flags.contains(.denyoom) }
+        guard client.transaction != nil, !spec.isExec else { return false }
         switch spec.name {
         case "discard", "quit", "reset": return spec.parent != nil
         default: return true

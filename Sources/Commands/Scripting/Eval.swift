@@ -126,7 +126,7 @@ enum EvalCommand {
             caller.fail(Errors.oom)
             return
         }
-        execute(request, target: target, state: state, engine: engine, server: server, loop: loop,
+        execute(request, target: target, state: state, engine: engine, server: server,
                 caller: caller, overMemory: overMemory, busyFd: busyFd)
     }
 
@@ -184,7 +184,8 @@ enum EvalCommand {
     /// Runs `target`: a script with KEYS and ARGV as globals, a function
     /// called as `f(keys, args)`.
     static func execute(_ request: Request, target: Target, state: LuaState, engine: ScriptEngine,
-                        server: ServerContext, loop: LoopContext, caller: Client, overMemory: Bool, busyFd: Int32?) {
+                        server: ServerContext, caller: Client, overMemory: Bool, busyFd: Int32?) {
+        let loop = caller.loop
         let args = request.arguments, keyCount = request.keyCount
         let keys = LuaTable(arrayCount: keyCount)
         for i in 0..<keyCount { keys.set(index: i + 1, .bytes(Array(args[3 + i]))) }
@@ -231,16 +232,12 @@ enum EvalCommand {
                 ? try state.call(.function(target.function), [.table(keys), .table(argv)])
                 : try state.call(.function(target.function))
             ScriptReplies.write(results.first ?? .nil, to: caller.reply, scriptResp: run.resp) { line, counted in
-                if counted { caller.countFailure(line) } else { failedAgain(args, caller: caller) }
+                countFailure(line, counted: counted, args, caller: caller)
             }
         } catch let e as LuaError {
             let text = errorReply(e.value, name: name, chunk: chunk, line: line(of: e.value, state: state, chunk: chunk))
-            if ScriptCalls.wasCounted(e.value) {
-                caller.reply.error(text)
-                failedAgain(args, caller: caller)
-            } else {
-                caller.fail(bytes: text)
-            }
+            caller.reply.error(text)
+            countFailure(text, counted: !ScriptCalls.wasCounted(e.value), args, caller: caller)
         } catch is ScriptKilled where engine.abortRequested.load(ordering: .relaxed) {
             // The server stops (SHUTDOWN NOSAVE): Redis exits without a
             // reply, and the client sees its connection close.
@@ -254,11 +251,17 @@ enum EvalCommand {
         }
     }
 
-    /// A script passed on an error already counted in INFO errorstats (a
-    /// command's): as Redis, one more failure of the script's command for
-    /// each such error in its reply, and nothing in errorstats.
-    static func failedAgain(_ args: Arguments, caller: Client) {
-        if let spec = caller.server.commands.lookup(args[0]) { caller.loop.commandCounters[spec.id].failed.add(1) }
+    /// Counts an error the script's reply holds (`line`, written already).
+    /// One counted where it arose (a command's, passed on: `counted`
+    /// false) is, as in Redis, one more failure of the script's command
+    /// and nothing in errorstats; any other goes to errorstats and makes
+    /// the command fail.
+    static func countFailure(_ line: [UInt8], counted: Bool, _ args: Arguments, caller: Client) {
+        if counted {
+            caller.countFailure(line)
+        } else if let spec = caller.server.commands.lookup(args[0]) {
+            caller.loop.commandCounters[spec.id].failed.add(1)
+        }
     }
 
     /// The loop's script client: address `lua` (MONITOR shows it), always

@@ -12,11 +12,15 @@ import RESP
 /// command's own flags (EVAL and FCALL may replicate, so they are held and
 /// refused like writes).
 ///
+/// EXEC adds the flags of its queue (Redis's `mstate.cmd_flags`): it may
+/// write, or is refused under maxmemory, when a queued command is.
+///
 /// Only the rare checks ask (a pause, memory over the limit, a monitor
 /// client, a command queued in MULTI), never the path of every request: an
 /// EVAL's answer costs a SHA-1 of its body and the engine's lock.
 extension Client {
     public func commandFlags(_ spec: CommandSpec, _ args: Arguments) -> CommandFlags {
+        if spec.isExec, let transaction { return spec.flags.union(transaction.flags) }
         // While a script runs it holds the engine's lock, which the answer
         // needs (and the lock is not reentrant): the command's own flags then.
         guard spec.runsScripts, args.count >= 2, !server.scripts.exclusive.load(ordering: .relaxed),

@@ -20,8 +20,9 @@ enum ScriptReplies {
             if scriptResp == 3 { reply.boolean(b) } else if b { reply.integer(1) } else { reply.null() }
         case .table(let t):
             if depth > 7900 {
-                reply.error("ERR reached lua stack limit")
-                failed(Array("ERR reached lua stack limit".utf8), true)
+                let line = Array("ERR reached lua stack limit".utf8)
+                reply.error(line)
+                failed(line, true)
                 return
             }
             if case .string(let e) = t.get(string: LuaString("err")) {
